@@ -1,0 +1,10 @@
+//! pinbench: does pinning workers to CPUs help, hurt, or not matter on this machine, for this
+//! kind of work, and by how much? See DESIGN.md for the words and contracts.
+
+pub mod affinity;
+pub mod cli;
+pub mod cpuset;
+pub mod plan;
+pub mod profile;
+pub mod strategy;
+pub mod topology;

@@ -1,0 +1,183 @@
+//! The hardware profile: the topology plus everything else that changes results (CPU model,
+//! kernel, SMT, governor, virtualisation, allowed set, cgroup quota, perf access), with a stable
+//! readable id, saved as `profile.json` beside the results it produced.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::cpuset::CpuSet;
+use crate::topology::{CgroupLimits, Counts, Topology, TopologyError, read_topology};
+
+/// Version of the `profile.json` layout.
+pub const PROFILE_FORMAT: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HardwareProfile {
+    pub format: u32,
+    /// Stable and readable: `<model>-<N>cpu-allowed-<list>-<hash>`.
+    pub id: String,
+    pub cpu_model: Option<String>,
+    pub kernel: Option<String>,
+    /// `on`, `off`, `notsupported`... from `smt/control`, else whether any core has siblings.
+    pub smt: String,
+    /// cpufreq `scaling_governor` of the first allowed CPU; `None` where there is no cpufreq.
+    pub governor: Option<String>,
+    /// Hypervisor name, `unknown` when the CPU flags say there is one but not which, `None`
+    /// on bare metal.
+    pub virtualization: Option<String>,
+    pub allowed: CpuSet,
+    pub cgroup: CgroupLimits,
+    pub perf_event_paranoid: Option<i32>,
+    pub summary: Counts,
+    /// Counts within the allowed set, what a run here can actually use.
+    pub allowed_summary: Counts,
+    pub topology: Topology,
+}
+
+/// Where the allowed set comes from: the live process, or a recording's cgroup.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AllowedSource {
+    /// `sched_getaffinity` of this process, read at start.
+    Live,
+    /// The recorded root's cgroup cpuset, else all its online CPUs.
+    Recorded,
+}
+
+/// Reads everything about the machine below `root`.
+pub fn read_profile(
+    root: &Path,
+    source: AllowedSource,
+    live_allowed: Option<&CpuSet>,
+) -> Result<HardwareProfile, TopologyError> {
+    let topology = read_topology(root)?;
+    let cgroup = CgroupLimits::read(root);
+    let allowed = match (source, live_allowed) {
+        (AllowedSource::Live, Some(set)) => set.clone(),
+        _ => cgroup
+            .cpuset
+            .as_ref()
+            .map(|s| s.intersection(&topology.online))
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| topology.online.clone()),
+    };
+    let read = |rel: &str| crate::topology::read_file_trimmed(&root.join(rel));
+    let kernel = read("proc/sys/kernel/osrelease").or_else(|| {
+        read("proc/version").and_then(|v| v.split_whitespace().nth(2).map(str::to_string))
+    });
+    let summary = topology.counts();
+    let allowed_summary = topology.counts_within(&allowed);
+    let smt = read("sys/devices/system/cpu/smt/control")
+        .unwrap_or_else(|| if summary.smt { "on" } else { "off" }.to_string());
+    let governor = allowed.first().and_then(|c| {
+        read(&format!(
+            "sys/devices/system/cpu/cpu{c}/cpufreq/scaling_governor"
+        ))
+    });
+    let cpuinfo = read("proc/cpuinfo").unwrap_or_default();
+    let hypervisor_flag = cpuinfo
+        .lines()
+        .any(|l| l.starts_with("flags") && l.split_whitespace().any(|f| f == "hypervisor"));
+    let virtualization = read("sys/hypervisor/type")
+        .or_else(|| read("sys/class/dmi/id/sys_vendor").filter(|_| hypervisor_flag))
+        .or_else(|| hypervisor_flag.then(|| "unknown".to_string()));
+    let perf_event_paranoid =
+        read("proc/sys/kernel/perf_event_paranoid").and_then(|s| s.parse().ok());
+    let id = profile_id(&topology, &allowed, &cgroup);
+    Ok(HardwareProfile {
+        format: PROFILE_FORMAT,
+        id,
+        cpu_model: topology.cpu_model.clone(),
+        kernel,
+        smt,
+        governor,
+        virtualization,
+        allowed,
+        cgroup,
+        perf_event_paranoid,
+        summary,
+        allowed_summary,
+        topology,
+    })
+}
+
+/// FNV-1a: stable across Rust versions and platforms, unlike `DefaultHasher`.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf29ce484222325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x100000001b3)
+    })
+}
+
+fn slug(text: &str) -> String {
+    let mut out = String::new();
+    for c in text.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    let noise = ["-r-", "-tm-", "-cpu-", "-processor-"];
+    let mut s = format!("-{out}-");
+    for n in noise {
+        while s.contains(n) {
+            s = s.replace(n, "-");
+        }
+    }
+    s.trim_matches('-')
+        .chars()
+        .take(40)
+        .collect::<String>()
+        .trim_end_matches('-')
+        .to_string()
+}
+
+/// `amd-epyc-2cpu-allowed-0-1-1a2b3c`: same hardware and allowed set give the same id; the
+/// hash covers the layout (caches, packages, SMT, NUMA) and the quota.
+pub fn profile_id(topo: &Topology, allowed: &CpuSet, cgroup: &CgroupLimits) -> String {
+    let model = slug(topo.cpu_model.as_deref().unwrap_or("unknown"));
+    let mut fingerprint = format!(
+        "{model}|{}|{allowed}|{}|{}|",
+        topo.online,
+        topo.packages.len(),
+        topo.numa_nodes.len()
+    );
+    for c in &topo.cores {
+        fingerprint.push_str(&format!("c{};", c.cpus));
+    }
+    for c in &topo.caches {
+        fingerprint.push_str(&format!("{}:{:?}:{};", c.name(), c.size_bytes, c.cpus));
+    }
+    if let Some(q) = &cgroup.quota {
+        fingerprint.push_str(&format!("q{}/{}", q.quota_us, q.period_us));
+    }
+    let hash = fnv1a(fingerprint.as_bytes()) & 0xff_ffff;
+    let allowed_text = allowed.to_string().replace(',', "_");
+    let allowed_text = if allowed_text.len() > 24 {
+        format!("{}cpus", allowed.len())
+    } else {
+        allowed_text
+    };
+    format!(
+        "{model}-{}cpu-allowed-{allowed_text}-{hash:06x}",
+        topo.online.len()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_are_readable() {
+        assert_eq!(slug("AMD EPYC"), "amd-epyc");
+        assert_eq!(
+            slug("Intel(R) Xeon(R) CPU E5-2680 v4 @ 2.40GHz"),
+            "intel-xeon-e5-2680-v4-2-40ghz"
+        );
+        assert_eq!(
+            slug("13th Gen Intel(R) Core(TM) i7-1370P"),
+            "13th-gen-intel-core-i7-1370p"
+        );
+    }
+}

@@ -1,0 +1,127 @@
+//! Shared helpers for the integration tests: unpacking the recorded machines of
+//! `tests/fixtures/sysfs` (hwloc's test inputs) and reading hwloc's expected output.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+pub const FIXTURES: [&str; 9] = [
+    "2arm-2c",
+    "8em64t-2s4c-asymcaches",
+    "16em64t-4s2c2t",
+    "16em64t-4s2c2t-offlines",
+    "16amd64-8n2c",
+    "20em64t-hybrid-1p6c2t+2ca4co1t",
+    "32amd64-4s2n4c-cgroup2",
+    "32intel64-2p8co2t+8ve",
+    "128arm-2pa2n8cluster4co",
+];
+
+pub fn fixtures_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sysfs")
+}
+
+/// The unpacked root of a fixture, unpacked once into cargo's target tmp folder. Safe against
+/// other test processes doing the same: each unpacks into its own folder, then renames.
+pub fn fixture(name: &str) -> PathBuf {
+    let base = Path::new(env!("CARGO_TARGET_TMPDIR")).join("sysfs-fixtures");
+    let dest = base.join(name);
+    if !dest.join(".complete").exists() {
+        std::fs::create_dir_all(&base).unwrap();
+        let scratch = tempfile::tempdir_in(&base).unwrap();
+        let archive = fixtures_dir().join(format!("{name}.tar.bz2"));
+        let status = Command::new("tar")
+            .arg("xjf")
+            .arg(&archive)
+            .arg("-C")
+            .arg(scratch.path())
+            .status()
+            .expect("tar must be installed to unpack the fixtures");
+        assert!(status.success(), "unpacking {}", archive.display());
+        let top = std::fs::read_dir(scratch.path())
+            .unwrap()
+            .flatten()
+            .find(|e| e.path().is_dir())
+            .expect("archive holds one folder")
+            .path();
+        std::fs::write(top.join(".complete"), "").unwrap();
+        let staged = scratch.path().join("staged");
+        std::fs::rename(&top, &staged).unwrap();
+        let _ = std::fs::rename(&staged, &dest);
+    }
+    dest
+}
+
+/// hwloc's counts from a `.console` file: object type -> count.
+pub fn console_counts(name: &str) -> BTreeMap<String, usize> {
+    let text = std::fs::read_to_string(fixtures_dir().join(format!("{name}.console"))).unwrap();
+    let mut out = BTreeMap::new();
+    for line in text.lines() {
+        let l = line.trim();
+        if !(l.starts_with("depth") || l.starts_with("Special depth")) {
+            continue;
+        }
+        let after = l
+            .split_once(':')
+            .unwrap()
+            .1
+            .split_whitespace()
+            .collect::<Vec<_>>();
+        out.insert(after[1].to_string(), after[0].parse().unwrap());
+    }
+    out
+}
+
+/// SMT sibling groups from a `.console` file: the PU OS indexes under each Core.
+pub fn console_cores(name: &str) -> Vec<Vec<usize>> {
+    let text = std::fs::read_to_string(fixtures_dir().join(format!("{name}.console"))).unwrap();
+    let mut cores: Vec<Vec<usize>> = Vec::new();
+    let mut in_core = false;
+    for line in text.lines() {
+        let l = line.trim();
+        if l.starts_with("Core ") {
+            cores.push(Vec::new());
+            in_core = true;
+        } else if l.starts_with("PU ") && in_core {
+            let p = l.split("(P#").nth(1).unwrap();
+            let id: usize = p
+                .trim_end_matches(')')
+                .split(|c: char| !c.is_ascii_digit())
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap();
+            cores.last_mut().unwrap().push(id);
+        } else {
+            in_core = false;
+        }
+    }
+    for c in &mut cores {
+        c.sort_unstable();
+    }
+    cores.sort();
+    cores
+}
+
+/// hwloc's counts from an XML export, counting only objects that hold allowed CPUs
+/// (`cpuset` not `0x0`), as lstopo shows a restricted machine.
+pub fn xml_counts(name: &str) -> BTreeMap<String, usize> {
+    let text = std::fs::read_to_string(fixtures_dir().join(format!("{name}.xml"))).unwrap();
+    let mut out = BTreeMap::new();
+    for obj in text.split("<object ").skip(1) {
+        let attr = |key: &str| {
+            obj.split(&format!("{key}=\""))
+                .nth(1)
+                .map(|r| r.split('"').next().unwrap().to_string())
+        };
+        let (Some(kind), Some(cpuset)) = (attr("type"), attr("cpuset")) else {
+            continue;
+        };
+        if cpuset.trim_start_matches("0x").trim_matches('0').is_empty() {
+            continue;
+        }
+        *out.entry(kind).or_insert(0) += 1;
+    }
+    out
+}
