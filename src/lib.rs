@@ -4,7 +4,10 @@
 pub mod affinity;
 pub mod cli;
 pub mod cpuset;
+pub mod metrics;
 pub mod plan;
 pub mod profile;
+pub mod runner;
 pub mod strategy;
 pub mod topology;
+pub mod workload;

@@ -3,13 +3,18 @@
 
 mod machine;
 mod plan_cmd;
+mod run_cmd;
 mod topology_cmd;
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::cpuset::CpuSet;
+use crate::metrics::CountingMode;
+use crate::runner::{Model, PinBy};
 use crate::strategy::Strategy;
+use crate::workload::Workload;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -59,6 +64,73 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Run one scenario and print what each worker did.
+    Run(RunArgs),
+    /// Internal: one process worker, spawned by `run`.
+    #[command(name = "__worker", hide = true)]
+    Worker {
+        #[arg(long)]
+        spec: String,
+        #[arg(long)]
+        parent: i32,
+        #[arg(long, default_value = "")]
+        fds: String,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// cpu, cache:<size>, ipc:pipe, ipc:socket, ipc:shm, ipc:queue, ipc:server
+    #[arg(long, short = 'W')]
+    pub workload: Workload,
+    /// none, inherited[:LIST], per-worker, round-robin, compact, scatter, cpus:L0/L1/...
+    #[arg(long, short)]
+    pub strategy: Strategy,
+    /// Number of workers.
+    #[arg(long, short, allow_negative_numbers = true, value_parser = parse_count)]
+    pub workers: usize,
+    /// threads or processes.
+    #[arg(long, short, default_value = "threads")]
+    pub model: Model,
+    /// How long each worker runs: 2s, 500ms, 1.5s.
+    #[arg(long, short, default_value = "1s", allow_negative_numbers = true, value_parser = run_cmd::parse_duration)]
+    pub duration: std::time::Duration,
+    /// Who pins a process worker: the worker itself (`self`) or the parent after spawning (`parent`).
+    #[arg(long, default_value = "self")]
+    pub pin_by: PinBy,
+    /// Counting sources: auto (procfs, else perf events), perf (the cpu-migrations event where
+    /// allowed), procfs, or off.
+    #[arg(long, default_value = "auto", value_parser = parse_counting)]
+    pub counting: CountingMode,
+    /// Busy-loop a noisy neighbour on these CPUs during the run.
+    #[arg(long, value_name = "CPULIST")]
+    pub antagonist: Option<CpuSet>,
+    /// Recycle each process worker after this many tasks (Python's maxtasksperchild).
+    #[arg(long, value_name = "TASKS", value_parser = clap::value_parser!(u32).range(1..))]
+    pub recycle: Option<u32>,
+    /// Milliseconds per task when recycling.
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..))]
+    pub task_ms: u64,
+    /// When recycling, do not pin the replacement workers (the bug of pinning pids once).
+    #[arg(long)]
+    pub no_repin: bool,
+    #[command(flatten)]
+    pub machine: MachineArgs,
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn parse_counting(text: &str) -> Result<CountingMode, String> {
+    match text {
+        "auto" => Ok(CountingMode::Auto),
+        "perf" => Ok(CountingMode::Perf),
+        "procfs" => Ok(CountingMode::Procfs),
+        "off" => Ok(CountingMode::Off),
+        _ => Err(format!(
+            "unknown counting `{text}`: expected auto, perf, procfs or off"
+        )),
+    }
 }
 
 /// A count given on the command line: a whole number (zero is left to the verb to judge).
@@ -105,6 +177,26 @@ pub fn main() -> i32 {
             machine,
             json,
         } => plan_cmd::run(&strategy, workers, &machine, json),
+        Command::Run(a) => run_cmd::run(
+            run_cmd::RunRequest {
+                workload: a.workload,
+                strategy: a.strategy,
+                workers: a.workers,
+                model: a.model,
+                duration: a.duration,
+                pin_by: a.pin_by,
+                counting: a.counting,
+                antagonist: a.antagonist,
+                recycle: a.recycle,
+                task_ms: a.task_ms,
+                no_repin: a.no_repin,
+                json: a.json,
+            },
+            &a.machine,
+        ),
+        Command::Worker { spec, parent, fds } => {
+            return crate::runner::worker_main(&spec, parent, &fds);
+        }
     };
     match result {
         Ok(()) => 0,

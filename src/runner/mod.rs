@@ -1,0 +1,212 @@
+//! Executes one scenario: a workload under a placement, as threads or processes, and returns
+//! each worker's measurement. The runner only carries out a plan; it decides nothing.
+
+mod antagonist;
+mod exe;
+mod processes;
+mod threads;
+pub mod worker;
+
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::cpuset::CpuSet;
+use crate::metrics::CountingMode;
+use crate::plan::Placement;
+use crate::workload::Workload;
+
+pub use antagonist::Antagonist;
+pub use exe::{WORKER_EXE_ENV, worker_exe};
+pub use processes::worker_main;
+pub use worker::{WorkerResult, WorkerSpec};
+
+/// How workers are made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Model {
+    /// A rayon pool, pinned in `start_handler`, run with `broadcast`.
+    Threads,
+    /// Child processes of the pinbench binary (a hidden `__worker` subcommand).
+    Processes,
+}
+
+impl fmt::Display for Model {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Model::Threads => "threads",
+            Model::Processes => "processes",
+        })
+    }
+}
+
+impl FromStr for Model {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "threads" => Ok(Model::Threads),
+            "processes" => Ok(Model::Processes),
+            _ => Err(format!(
+                "unknown model `{s}`: expected threads or processes"
+            )),
+        }
+    }
+}
+
+/// Who applies a process worker's pin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PinBy {
+    /// The worker pins itself first thing (psutil `cpu_affinity([i])` inside the worker).
+    #[serde(rename = "self")]
+    SelfPin,
+    /// The parent pins the child's pid after spawning it (`taskset -p`); racy by nature.
+    Parent,
+}
+
+impl fmt::Display for PinBy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            PinBy::SelfPin => "self",
+            PinBy::Parent => "parent",
+        })
+    }
+}
+
+impl FromStr for PinBy {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "self" => Ok(PinBy::SelfPin),
+            "parent" => Ok(PinBy::Parent),
+            _ => Err(format!("unknown pin-by `{s}`: expected self or parent")),
+        }
+    }
+}
+
+/// A process pool whose workers exit after some tasks and are replaced (Python's
+/// `maxtasksperchild`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Recycle {
+    /// Tasks each worker process runs before it exits.
+    pub tasks_per_worker: u32,
+    /// Milliseconds one task runs.
+    pub task_ms: u64,
+    /// Whether the pin is applied again to each replacement (the bug is when it is not).
+    pub repin: bool,
+}
+
+/// One scenario to execute.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Scenario {
+    pub workload: Workload,
+    pub model: Model,
+    pub workers: usize,
+    pub duration: Duration,
+    pub pin_by: PinBy,
+    pub counting: CountingMode,
+    /// Busy-looping load on these CPUs during the run.
+    pub antagonist: Option<CpuSet>,
+    pub recycle: Option<Recycle>,
+    pub seed: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("{0}")]
+    Setup(String),
+    #[error("worker {worker} failed: {reason}")]
+    Worker { worker: usize, reason: String },
+    #[error("{0}")]
+    Timeout(String),
+}
+
+/// Totals over a scenario's workers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Total {
+    pub ops: u64,
+    pub seconds: f64,
+    pub throughput_ops_s: f64,
+    /// Nanoseconds per operation of one primary worker (per access for cache, per round trip
+    /// or message for ipc); absent for cpu.
+    pub ns_per_op: Option<f64>,
+    pub migrations: Option<u64>,
+    pub voluntary_switches: Option<u64>,
+    pub involuntary_switches: Option<u64>,
+    pub cpus_seen: CpuSet,
+    /// Fraction of CPU samples taken outside the planned masks.
+    pub off_plan_fraction: Option<f64>,
+}
+
+impl Total {
+    pub fn of(workload: &Workload, workers: &[WorkerResult]) -> Self {
+        let primaries: Vec<&WorkerResult> = workers.iter().filter(|w| w.primary).collect();
+        let throughput: f64 = primaries.iter().map(|w| w.throughput_ops_s).sum();
+        let sum_opt =
+            |f: &dyn Fn(&WorkerResult) -> Option<u64>| workers.iter().map(f).sum::<Option<u64>>();
+        let samples: u64 = workers.iter().map(|w| w.cpu_samples).sum();
+        let planned = workers.iter().any(|w| w.cpus_planned.is_some());
+        Total {
+            ops: primaries.iter().map(|w| w.ops).sum(),
+            seconds: workers.iter().map(|w| w.seconds).fold(0.0, f64::max),
+            throughput_ops_s: throughput,
+            ns_per_op: (workload.reports_latency() && throughput > 0.0)
+                .then(|| primaries.len() as f64 * 1e9 / throughput),
+            migrations: sum_opt(&|w| w.counts.migrations),
+            voluntary_switches: sum_opt(&|w| w.counts.voluntary_switches),
+            involuntary_switches: sum_opt(&|w| w.counts.involuntary_switches),
+            cpus_seen: workers
+                .iter()
+                .fold(CpuSet::new(), |acc, w| acc.union(&w.cpus_seen)),
+            off_plan_fraction: (planned && samples > 0).then(|| {
+                workers.iter().map(|w| w.samples_outside_plan).sum::<u64>() as f64 / samples as f64
+            }),
+        }
+    }
+}
+
+/// Runs a scenario under a placement. Process workers are spawned from the calling thread,
+/// which must outlive them (their parent-death signal is tied to it).
+pub fn run_scenario(
+    scenario: &Scenario,
+    placement: &Placement,
+) -> Result<Vec<WorkerResult>, RunError> {
+    let _load = match &scenario.antagonist {
+        Some(cpus) => Some(Antagonist::start(cpus).map_err(|e| RunError::Setup(e.to_string()))?),
+        None => None,
+    };
+    match (scenario.model, scenario.recycle) {
+        (Model::Threads, None) => threads::run(scenario, placement),
+        (Model::Processes, None) => processes::run(scenario, placement),
+        (Model::Processes, Some(r)) => processes::run_pool(scenario, placement, r),
+        (Model::Threads, Some(_)) => Err(RunError::Setup(
+            "--recycle applies to --model processes only (threads are never recycled)".into(),
+        )),
+    }
+}
+
+/// The spec of worker `i` under a placement.
+pub(crate) fn spec_for(
+    scenario: &Scenario,
+    placement: &Placement,
+    i: usize,
+    self_pin: bool,
+) -> WorkerSpec {
+    let planned = placement.workers[i].cpus.clone();
+    WorkerSpec {
+        worker: i,
+        workers: scenario.workers,
+        workload: scenario.workload,
+        duration_ms: scenario.duration.as_millis() as u64,
+        self_pin: if self_pin && placement.pins_workers() {
+            planned.clone()
+        } else {
+            None
+        },
+        planned,
+        counting: scenario.counting,
+        seed: scenario.seed,
+    }
+}
