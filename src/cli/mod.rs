@@ -93,7 +93,7 @@ pub struct RunArgs {
     #[arg(long, short, default_value = "threads")]
     pub model: Model,
     /// How long each worker runs: 2s, 500ms, 1.5s.
-    #[arg(long, short, default_value = "1s", allow_negative_numbers = true, value_parser = run_cmd::parse_duration)]
+    #[arg(long, short, default_value = "1s", allow_hyphen_values = true, value_parser = run_cmd::parse_duration)]
     pub duration: std::time::Duration,
     /// Who pins a process worker: the worker itself (`self`) or the parent after spawning (`parent`).
     #[arg(long, default_value = "self")]

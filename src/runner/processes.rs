@@ -26,8 +26,14 @@ use crate::workload::ipc::create_channels;
 pub const PROTOCOL_VERSION: u32 = 1;
 /// How long a spawned worker may take to say it is ready.
 const READY_TIMEOUT: Duration = Duration::from_secs(20);
-/// Grace after the scenario's duration before a silent worker is declared hung.
-const RESULT_GRACE: Duration = Duration::from_secs(10);
+/// Grace after the scenario's duration before a silent worker is declared hung: 10 s, or
+/// `PINBENCH_RESULT_GRACE_MS` (the fault tests shorten it).
+fn result_grace() -> Duration {
+    std::env::var("PINBENCH_RESULT_GRACE_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .map_or(Duration::from_secs(10), Duration::from_millis)
+}
 
 /// One line from a worker to its parent.
 #[derive(Debug, Serialize, Deserialize)]
@@ -150,12 +156,21 @@ impl ChildWorker {
         // Give the stderr reader a moment to finish.
         std::thread::sleep(Duration::from_millis(20));
         let stderr = self.stderr.lock().expect("not poisoned").clone();
-        let last = stderr
-            .lines()
-            .rev()
-            .find(|l| !l.trim().is_empty())
-            .map(|l| format!(" ({})", l.trim()))
-            .unwrap_or_default();
+        let lines: Vec<&str> = stderr.lines().map(str::trim).collect();
+        // A panic names its message on the line after `panicked at`; otherwise the last line
+        // that is not a hint says most.
+        let last = match lines.iter().position(|l| l.contains("panicked at")) {
+            Some(i) => lines
+                .get(i + 1)
+                .map(|m| format!(" (panicked: {m})"))
+                .unwrap_or_default(),
+            None => lines
+                .iter()
+                .rev()
+                .find(|l| !l.is_empty() && !l.starts_with("note:"))
+                .map(|l| format!(" ({l})"))
+                .unwrap_or_default(),
+        };
         match (status.code(), status.signal()) {
             (_, Some(sig)) => format!("killed by signal {sig}{last}"),
             (Some(0), _) => format!("exited without a result{last}"),
@@ -357,7 +372,7 @@ pub fn run(scenario: &Scenario, placement: &Placement) -> Result<Vec<WorkerResul
     for c in &mut brood.0 {
         c.go()?;
     }
-    let deadline = Instant::now() + scenario.duration + RESULT_GRACE;
+    let deadline = Instant::now() + scenario.duration + result_grace();
     let mut results = collect(&mut brood, &rx, &all, deadline, false)?;
     reap(brood)?;
     results.sort_by_key(|(i, _)| *i);
@@ -403,7 +418,7 @@ pub fn run_pool(
                         collect(&mut brood, &rx, &[i], Instant::now() + READY_TIMEOUT, true)?;
                         brood.0[0].go()?;
                         let deadline =
-                            Instant::now() + Duration::from_millis(generation_ms) + RESULT_GRACE;
+                            Instant::now() + Duration::from_millis(generation_ms) + result_grace();
                         let mut r = collect(&mut brood, &rx, &[i], deadline, false)?;
                         reap(brood)?;
                         let r = r.pop().and_then(|(_, r)| r).expect("one result");
@@ -498,14 +513,16 @@ pub fn worker_main(spec_json: &str, parent: i32, fds: &str) -> i32 {
         // close-on-exec flag; nothing else in this process owns it.
         owned.push(unsafe { OwnedFd::from_raw_fd(fd) });
     }
-    fault_injection(&spec);
     let result = run_worker(&spec, owned, || {
         send(&Message::Ready {
             v: PROTOCOL_VERSION,
         });
         let mut go = [0u8; 1];
         match std::io::stdin().read_exact(&mut go) {
-            Ok(()) => Ok(()),
+            Ok(()) => {
+                fault_injection(&spec);
+                Ok(())
+            }
             Err(e) => Err(format!("no start signal from the parent: {e}")),
         }
     });

@@ -1,0 +1,375 @@
+//! `pinbench run` as a user runs it: pins held, counts sane, failures contained. Short
+//! durations; these tests check behaviour, never speed.
+
+use assert_cmd::Command;
+use pinbench::cpuset::CpuSet;
+use serde_json::Value;
+
+fn pinbench() -> Command {
+    Command::cargo_bin("pinbench").unwrap()
+}
+
+fn allowed() -> CpuSet {
+    pinbench::affinity::current_affinity().unwrap()
+}
+
+fn run_json(args: &[&str]) -> Value {
+    let out = pinbench()
+        .arg("run")
+        .args(args)
+        .args(["--json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn cpus(v: &Value) -> CpuSet {
+    CpuSet::parse_allow_empty(v.as_str().unwrap_or("")).unwrap()
+}
+
+#[test]
+fn per_worker_pins_hold_for_threads_and_processes() {
+    let n = allowed().len().min(4).to_string();
+    for (model, by) in [
+        ("threads", "self"),
+        ("processes", "self"),
+        ("processes", "parent"),
+    ] {
+        let v = run_json(&[
+            "-W",
+            "cpu",
+            "-s",
+            "per-worker",
+            "-w",
+            &n,
+            "-m",
+            model,
+            "--pin-by",
+            by,
+            "-d",
+            "200ms",
+        ]);
+        let workers = v["workers"].as_array().unwrap();
+        assert_eq!(workers.len().to_string(), n);
+        for w in workers {
+            let planned = cpus(&w["cpus_planned"]);
+            assert_eq!(planned.len(), 1, "{model}/{by}: {w}");
+            assert_eq!(cpus(&w["cpus_readback"]), planned, "{model}/{by}");
+            if by == "self" {
+                // Pinned before counting starts: the worker never left its CPU.
+                assert_eq!(cpus(&w["cpus_seen"]), planned, "{model}/{by}: {w}");
+                assert_eq!(w["migrations"], 0, "{model}/{by}: {w}");
+            }
+            assert!(w["ops"].as_u64().unwrap() > 0);
+            assert!(w["migrations_source"].is_string(), "source named: {w}");
+            assert!(w["user_seconds"].as_f64().unwrap() > 0.0);
+        }
+        assert!(v["total"]["throughput_ops_s"].as_f64().unwrap() > 0.0);
+        assert!(v["total"]["ns_per_op"].is_null());
+    }
+}
+
+#[test]
+fn none_floats_and_counts_migrations_with_a_source() {
+    let n = (2 * allowed().len()).to_string();
+    let v = run_json(&["-W", "cpu", "-s", "none", "-w", &n, "-d", "300ms"]);
+    for w in v["workers"].as_array().unwrap() {
+        assert!(w["cpus_planned"].is_null());
+        assert_eq!(cpus(&w["cpus_readback"]), allowed());
+        assert!(w["migrations"].is_u64(), "{w}");
+    }
+}
+
+#[test]
+fn inherited_workers_run_under_the_spawners_mask() {
+    let first = allowed().first().unwrap().to_string();
+    for model in ["threads", "processes"] {
+        let v = run_json(&[
+            "-W",
+            "cpu",
+            "-s",
+            &format!("inherited:{first}"),
+            "-w",
+            "2",
+            "-m",
+            model,
+            "-d",
+            "100ms",
+        ]);
+        for w in v["workers"].as_array().unwrap() {
+            assert_eq!(w["cpus_readback"], first.as_str(), "{model}: {w}");
+            assert_eq!(w["cpus_seen"], first.as_str(), "{model}: {w}");
+        }
+        assert_eq!(v["placement"]["spawner_mask"], first.as_str());
+    }
+}
+
+#[test]
+fn every_ipc_transport_runs_as_threads_and_processes() {
+    for w in [
+        "ipc:pipe",
+        "ipc:socket",
+        "ipc:shm",
+        "ipc:queue",
+        "ipc:server",
+    ] {
+        for model in ["threads", "processes"] {
+            let n = if w.ends_with("queue") || w.ends_with("server") {
+                "3"
+            } else {
+                "2"
+            };
+            let v = run_json(&[
+                "-W",
+                w,
+                "-s",
+                "round-robin",
+                "-w",
+                n,
+                "-m",
+                model,
+                "-d",
+                "150ms",
+            ]);
+            let total = &v["total"];
+            assert!(total["ops"].as_u64().unwrap() > 0, "{w} {model}: {total}");
+            assert!(total["ns_per_op"].as_f64().unwrap() > 0.0, "{w} {model}");
+            let helpers = v["workers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|x| x["primary"] == false)
+                .count();
+            assert!(helpers >= 1, "{w} {model}");
+        }
+    }
+}
+
+#[test]
+fn cache_workload_reports_ns_per_access() {
+    let v = run_json(&[
+        "-W",
+        "cache:64KiB",
+        "-s",
+        "per-worker",
+        "-w",
+        "1",
+        "-d",
+        "150ms",
+    ]);
+    let ns = v["total"]["ns_per_op"].as_f64().unwrap();
+    assert!(ns > 0.0 && ns < 1000.0, "{ns}");
+}
+
+#[test]
+fn recycled_pool_repins_or_shows_the_loss() {
+    let v = run_json(&[
+        "-W",
+        "cpu",
+        "-s",
+        "per-worker",
+        "-w",
+        "1",
+        "-m",
+        "processes",
+        "--recycle",
+        "2",
+        "--task-ms",
+        "10",
+        "-d",
+        "200ms",
+    ]);
+    let w = &v["workers"][0];
+    assert!(w["generations"].as_u64().unwrap() >= 2, "{w}");
+    assert_eq!(cpus(&w["cpus_readback"]), cpus(&w["cpus_planned"]));
+    assert_eq!(w["samples_outside_plan"], 0);
+    if allowed().len() > 1 {
+        let v = run_json(&[
+            "-W",
+            "cpu",
+            "-s",
+            "per-worker",
+            "-w",
+            "1",
+            "-m",
+            "processes",
+            "--recycle",
+            "2",
+            "--task-ms",
+            "10",
+            "-d",
+            "200ms",
+            "--no-repin",
+        ]);
+        let w = &v["workers"][0];
+        // Replacements inherit the whole allowed set instead of the pin.
+        assert_eq!(cpus(&w["cpus_readback"]), allowed(), "{w}");
+    }
+}
+
+#[test]
+fn antagonist_runs_beside_the_workers() {
+    let last = allowed().last().unwrap().to_string();
+    let v = run_json(&[
+        "-W",
+        "cpu",
+        "-s",
+        "per-worker",
+        "-w",
+        "1",
+        "-d",
+        "100ms",
+        "--antagonist",
+        &last,
+    ]);
+    assert!(v["total"]["ops"].as_u64().unwrap() > 0);
+}
+
+/// Processes whose command line names `__worker` and the given parent pid.
+fn workers_of(parent: u32) -> usize {
+    let needle = format!("--parent\0{parent}\0");
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter(|e| {
+            std::fs::read(e.path().join("cmdline"))
+                .map(|c| {
+                    let s = String::from_utf8_lossy(&c);
+                    s.contains("__worker") && s.contains(&needle)
+                })
+                .unwrap_or(false)
+        })
+        .count()
+}
+
+#[test]
+fn a_failing_worker_fails_its_scenario_with_the_reason_and_leaves_no_orphan() {
+    for (fault, reason) in [
+        ("exit:1", "exited with status 7"),
+        ("panic:0", "injected fault"),
+        ("abort:1", "killed by signal 6"),
+        ("garbage:0", "garbage"),
+        ("hang:1", "did not report in time"),
+    ] {
+        let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("pinbench"))
+            .args([
+                "run",
+                "-W",
+                "cpu",
+                "-s",
+                "per-worker",
+                "-w",
+                "2",
+                "-m",
+                "processes",
+                "-d",
+                "100ms",
+            ])
+            .env("PINBENCH_FAULT", fault)
+            .env("PINBENCH_RESULT_GRACE_MS", "500")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let pid = child.id();
+        let out = child.wait_with_output().unwrap();
+        assert!(!out.status.success(), "{fault}");
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(err.contains(reason), "{fault}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{fault}: {err}");
+        assert_eq!(workers_of(pid), 0, "{fault}: orphaned workers");
+    }
+}
+
+#[test]
+fn bad_run_inputs_get_one_clear_line() {
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (
+            vec!["-W", "gpu", "-s", "none", "-w", "1"],
+            "unknown workload `gpu`",
+        ),
+        (
+            vec!["-W", "ipc:smoke", "-s", "none", "-w", "2"],
+            "unknown ipc variant `ipc:smoke`",
+        ),
+        (
+            vec!["-W", "cache:0", "-s", "none", "-w", "1"],
+            "at least 128 bytes",
+        ),
+        (
+            vec!["-W", "cache:100TiB", "-s", "none", "-w", "1"],
+            "cache:100TiB",
+        ),
+        (
+            vec!["-W", "cache:900GiB", "-s", "none", "-w", "1"],
+            "available",
+        ),
+        (
+            vec!["-W", "ipc:pipe", "-s", "none", "-w", "3"],
+            "even number of workers",
+        ),
+        (
+            vec!["-W", "ipc:queue", "-s", "none", "-w", "1"],
+            "at least 2 workers",
+        ),
+        (
+            vec!["-W", "cpu", "-s", "none", "-w", "1", "-d", "0"],
+            "more than zero",
+        ),
+        (
+            vec!["-W", "cpu", "-s", "none", "-w", "1", "-d", "-1s"],
+            "more than zero",
+        ),
+        (
+            vec!["-W", "cpu", "-s", "none", "-w", "1", "-d", "soon"],
+            "`soon` is not a duration",
+        ),
+        (
+            vec!["-W", "cpu", "-s", "none", "-w", "1", "-m", "fibers"],
+            "unknown model `fibers`",
+        ),
+        (
+            vec!["-W", "cpu", "-s", "none", "-w", "1", "--pin-by", "god"],
+            "unknown pin-by `god`",
+        ),
+        (
+            vec!["-W", "cpu", "-s", "none", "-w", "1", "--antagonist", "999"],
+            "outside the allowed set",
+        ),
+        (
+            vec!["-W", "cpu", "-s", "none", "-w", "1", "--recycle", "2"],
+            "--model processes only",
+        ),
+        (
+            vec![
+                "-W",
+                "cpu",
+                "-s",
+                "none",
+                "-w",
+                "1",
+                "--recycle",
+                "0",
+                "-m",
+                "processes",
+            ],
+            "--recycle",
+        ),
+        (vec!["-W", "cpu", "-s", "none", "-w", "0"], "--workers 0"),
+    ];
+    for (args, needle) in cases {
+        let start = std::time::Instant::now();
+        let out = pinbench().arg("run").args(&args).output().unwrap();
+        assert!(!out.status.success(), "{args:?}");
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
+        assert!(err.contains(needle), "{args:?}: {err}");
+        assert!(out.stdout.is_empty());
+        assert!(start.elapsed().as_secs() < 2, "{args:?} took too long");
+    }
+}
