@@ -60,6 +60,10 @@ pub enum CountingMode {
 pub struct Counts {
     pub migrations: Option<u64>,
     pub migrations_source: Option<MigrationSource>,
+    /// With the perf source, the scheduler's own procfs count over the same stretch: two
+    /// independent kernel counters that must agree.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub migrations_procfs_check: Option<u64>,
     pub voluntary_switches: Option<u64>,
     pub involuntary_switches: Option<u64>,
     pub switches_source: Option<String>,
@@ -112,6 +116,9 @@ impl Meter {
         {
             c.migrations = Some(m);
             c.migrations_source = Some(MigrationSource::Perf);
+            if let (Some(a), Some(b)) = (&self.sched, &sched_now) {
+                c.migrations_procfs_check = Some(b.migrations.saturating_sub(a.migrations));
+            }
         } else if let (Some(a), Some(b)) = (&self.sched, &sched_now) {
             c.migrations = Some(b.migrations.saturating_sub(a.migrations));
             c.migrations_source = Some(MigrationSource::Procfs);

@@ -467,6 +467,10 @@ fn merge(a: WorkerResult, b: WorkerResult) -> WorkerResult {
         counts: crate::metrics::Counts {
             migrations: add(a.counts.migrations, b.counts.migrations),
             migrations_source: a.counts.migrations_source,
+            migrations_procfs_check: add(
+                a.counts.migrations_procfs_check,
+                b.counts.migrations_procfs_check,
+            ),
             voluntary_switches: add(a.counts.voluntary_switches, b.counts.voluntary_switches),
             involuntary_switches: add(a.counts.involuntary_switches, b.counts.involuntary_switches),
             switches_source: a.counts.switches_source,
