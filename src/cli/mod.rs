@@ -4,6 +4,7 @@
 mod machine;
 mod plan_cmd;
 mod run_cmd;
+mod sweep_cmd;
 mod topology_cmd;
 
 use std::path::PathBuf;
@@ -80,21 +81,43 @@ pub enum Command {
 
 #[derive(Args, Debug)]
 pub struct RunArgs {
-    /// cpu, cache:<size>, ipc:pipe, ipc:socket, ipc:shm, ipc:queue, ipc:server
-    #[arg(long, short = 'W')]
-    pub workload: Workload,
-    /// none, inherited[:LIST], per-worker, round-robin, compact, scatter, cpus:L0/L1/...
+    /// Workloads (comma-separated or repeated): cpu, cache:<size>, ipc:pipe, ipc:socket,
+    /// ipc:shm, ipc:queue, ipc:server. Default: all, with cache sizes from this machine.
+    #[arg(long, short = 'W', value_delimiter = ',')]
+    pub workload: Vec<Workload>,
+    /// Strategies (repeat the flag): none, inherited[:LIST], per-worker, round-robin, compact,
+    /// scatter, cpus:L0/L1/...; add `@label` to run one twice (A/A check). Default: all.
     #[arg(long, short)]
-    pub strategy: Strategy,
-    /// Number of workers.
-    #[arg(long, short, allow_negative_numbers = true, value_parser = parse_count)]
-    pub workers: usize,
-    /// threads or processes.
-    #[arg(long, short, default_value = "threads")]
-    pub model: Model,
-    /// How long each worker runs: 2s, 500ms, 1.5s.
-    #[arg(long, short, default_value = "1s", allow_hyphen_values = true, value_parser = run_cmd::parse_duration)]
-    pub duration: std::time::Duration,
+    pub strategy: Vec<String>,
+    /// Worker counts (comma-separated). Default: 1, the allowed CPU count, and twice it.
+    #[arg(long, short, value_delimiter = ',', allow_negative_numbers = true, value_parser = parse_count)]
+    pub workers: Vec<usize>,
+    /// Models (comma-separated): threads, processes. Default: both in a sweep, threads for
+    /// a single scenario.
+    #[arg(long, short, value_delimiter = ',')]
+    pub model: Vec<Model>,
+    /// How long each worker runs per repetition: 2s, 500ms, 1.5s. Default: 1s for a single
+    /// scenario, 100ms in a sweep, 10ms with --quick.
+    #[arg(long, short, allow_hyphen_values = true, value_parser = run_cmd::parse_duration)]
+    pub duration: Option<std::time::Duration>,
+    /// Repetitions per scenario after the warm-up. Default: 5, or 3 with --quick.
+    #[arg(long, allow_negative_numbers = true, value_parser = parse_count)]
+    pub reps: Option<usize>,
+    /// The whole default matrix in about a minute (short runs, 3 repetitions).
+    #[arg(long)]
+    pub quick: bool,
+    /// Results folder; files go to OUT/<profile-id>/. Default: results
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<std::path::PathBuf>,
+    /// Skip the uncounted warm-up pass.
+    #[arg(long)]
+    pub no_warmup: bool,
+    /// Differences under this fraction are never called (speedup CI must clear 1 +- it).
+    #[arg(long, default_value_t = crate::stats::NOISE_THRESHOLD, allow_negative_numbers = true, value_parser = parse_threshold)]
+    pub threshold: f64,
+    /// Seed of the bootstrap and of the cache workload's permutations.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
     /// Who pins a process worker: the worker itself (`self`) or the parent after spawning (`parent`).
     #[arg(long, default_value = "self")]
     pub pin_by: PinBy,
@@ -102,7 +125,7 @@ pub struct RunArgs {
     /// allowed), procfs, or off.
     #[arg(long, default_value = "auto", value_parser = parse_counting)]
     pub counting: CountingMode,
-    /// Busy-loop a noisy neighbour on these CPUs during the run.
+    /// Busy-loop a noisy neighbour on these CPUs (a sweep runs with it off and on).
     #[arg(long, value_name = "CPULIST")]
     pub antagonist: Option<CpuSet>,
     /// Recycle each process worker after this many tasks (Python's maxtasksperchild).
@@ -116,9 +139,18 @@ pub struct RunArgs {
     pub no_repin: bool,
     #[command(flatten)]
     pub machine: MachineArgs,
-    /// Print one JSON object instead of a table.
+    /// Print JSON instead of tables.
     #[arg(long)]
     pub json: bool,
+}
+
+fn parse_threshold(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(v) if (0.0..1.0).contains(&v) => Ok(v),
+        _ => Err(format!(
+            "`{text}` is not a threshold: give a fraction such as 0.02"
+        )),
+    }
 }
 
 fn parse_counting(text: &str) -> Result<CountingMode, String> {
@@ -168,38 +200,22 @@ pub fn main() -> i32 {
             return 2;
         }
     };
-    let result = match cli.command {
-        Command::Topology { machine, json } => topology_cmd::run(&machine, json),
-        Command::Profile { machine } => topology_cmd::profile(&machine),
+    let result: anyhow::Result<i32> = match cli.command {
+        Command::Topology { machine, json } => topology_cmd::run(&machine, json).map(|_| 0),
+        Command::Profile { machine } => topology_cmd::profile(&machine).map(|_| 0),
         Command::Plan {
             strategy,
             workers,
             machine,
             json,
-        } => plan_cmd::run(&strategy, workers, &machine, json),
-        Command::Run(a) => run_cmd::run(
-            run_cmd::RunRequest {
-                workload: a.workload,
-                strategy: a.strategy,
-                workers: a.workers,
-                model: a.model,
-                duration: a.duration,
-                pin_by: a.pin_by,
-                counting: a.counting,
-                antagonist: a.antagonist,
-                recycle: a.recycle,
-                task_ms: a.task_ms,
-                no_repin: a.no_repin,
-                json: a.json,
-            },
-            &a.machine,
-        ),
+        } => plan_cmd::run(&strategy, workers, &machine, json).map(|_| 0),
+        Command::Run(a) => run_cmd::dispatch(a),
         Command::Worker { spec, parent, fds } => {
             return crate::runner::worker_main(&spec, parent, &fds);
         }
     };
     match result {
-        Ok(()) => 0,
+        Ok(code) => code,
         Err(e) => {
             eprintln!("pinbench: {}", one_line(&e));
             1

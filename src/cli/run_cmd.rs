@@ -14,6 +14,40 @@ use crate::runner::{Model, PinBy, Recycle, Scenario, Total, WorkerResult, run_sc
 use crate::strategy::Strategy;
 use crate::workload::{Workload, available_memory};
 
+/// Chooses between one scenario (one workload, strategy, worker count and model, and no
+/// sweep options: measured once, printed, nothing written) and a sweep.
+pub fn dispatch(a: super::RunArgs) -> Result<i32> {
+    let single = a.workload.len() == 1
+        && a.strategy.len() == 1
+        && a.workers.len() == 1
+        && a.model.len() <= 1
+        && a.reps.is_none()
+        && !a.quick
+        && a.out.is_none();
+    if !single {
+        return super::sweep_cmd::run(a);
+    }
+    let strategy: Strategy = a.strategy[0].parse()?;
+    run(
+        RunRequest {
+            workload: a.workload[0],
+            strategy,
+            workers: a.workers[0],
+            model: a.model.first().copied().unwrap_or(Model::Threads),
+            duration: a.duration.unwrap_or(Duration::from_secs(1)),
+            pin_by: a.pin_by,
+            counting: a.counting,
+            antagonist: a.antagonist,
+            recycle: a.recycle,
+            task_ms: a.task_ms,
+            no_repin: a.no_repin,
+            json: a.json,
+        },
+        &a.machine,
+    )?;
+    Ok(0)
+}
+
 /// What `pinbench run` was asked for, before it is checked.
 pub struct RunRequest {
     pub workload: Workload,

@@ -74,10 +74,7 @@ pub fn run_worker(
     let mut prepared = match spec.workload {
         Workload::Cpu => Prepared::Cpu([spec.seed, 2, 3, spec.worker as u64]),
         Workload::Cache { bytes } => {
-            let mut chase = Chase::new(bytes, spec.seed ^ spec.worker as u64);
-            // One pass warms the set into whatever cache holds it.
-            chase.run(chase.len() as u64);
-            Prepared::Cache(chase)
+            Prepared::Cache(Chase::new(bytes, spec.seed ^ spec.worker as u64))
         }
         Workload::Ipc(kind) => Prepared::Ipc(
             IpcRole::new(kind, spec.worker, spec.workers, fds).map_err(|e| e.to_string())?,

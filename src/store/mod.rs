@@ -1,0 +1,287 @@
+//! The results folder (`results/<profile-id>/`): `profile.json`, `runs.csv`, `workers.csv`,
+//! `summary.csv`. Runs add rows and never lose earlier ones; every file is written to a
+//! temporary name in the same folder, synced and renamed, so a reader or a crash sees either
+//! the old file or the new one, whole.
+
+pub mod rows;
+
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::profile::HardwareProfile;
+pub use rows::{RunRow, ScenarioKey, SummaryRow, WorkerRow};
+
+pub const PROFILE_FILE: &str = "profile.json";
+pub const RUNS_FILE: &str = "runs.csv";
+pub const WORKERS_FILE: &str = "workers.csv";
+pub const SUMMARY_FILE: &str = "summary.csv";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("output `{}` is a file, not a folder: give a folder for --out", .0.display())]
+    NotAFolder(PathBuf),
+    #[error("output folder `{}` is not writable ({source}): choose another --out", path.display())]
+    NotWritable {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("`{}` line {line}: {message} (move the file away or choose another --out; nothing was changed)", path.display())]
+    BadCsv {
+        path: PathBuf,
+        line: u64,
+        message: String,
+    },
+    #[error("`{}`: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("`{}` is not a pinbench profile ({message})", path.display())]
+    BadProfile { path: PathBuf, message: String },
+}
+
+fn io(path: &Path) -> impl Fn(std::io::Error) -> StoreError + '_ {
+    move |source| StoreError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Writes `bytes` to `path` atomically: temporary file in the same folder, fsync, rename,
+/// fsync of the folder.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let result = (|| {
+        let mut f = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        fs::rename(&tmp, path)?;
+        if let Ok(d) = File::open(dir) {
+            let _ = d.sync_all();
+        }
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result.map_err(io(path))
+}
+
+/// Reads a CSV of typed rows; a missing file is no rows.
+pub fn read_rows<T: DeserializeOwned>(path: &Path) -> Result<Vec<T>, StoreError> {
+    if !path.exists() {
+        return Ok(Vec::new());
+    }
+    let mut reader = csv::Reader::from_path(path).map_err(|e| StoreError::BadCsv {
+        path: path.to_path_buf(),
+        line: 1,
+        message: e.to_string(),
+    })?;
+    let mut rows = Vec::new();
+    for (i, rec) in reader.deserialize::<T>().enumerate() {
+        let row = rec.map_err(|e| StoreError::BadCsv {
+            path: path.to_path_buf(),
+            line: e.position().map_or(i as u64 + 2, |p| p.line()),
+            message: match e.kind() {
+                csv::ErrorKind::Deserialize { err, .. } => err.to_string(),
+                _ => e.to_string(),
+            },
+        })?;
+        rows.push(row);
+    }
+    Ok(rows)
+}
+
+/// Renders rows as CSV with a header row, also when there are no rows.
+pub fn to_csv<T: Serialize + Default>(rows: &[T]) -> Result<Vec<u8>, StoreError> {
+    let csv_err = |e: csv::Error| StoreError::Io {
+        path: PathBuf::from("<csv>"),
+        source: e.into(),
+    };
+    let mut w = csv::Writer::from_writer(Vec::new());
+    if rows.is_empty() {
+        // The header comes from the field names: write a default row and keep the header.
+        w.serialize(T::default()).map_err(csv_err)?;
+        let bytes = w.into_inner().map_err(|e| StoreError::Io {
+            path: PathBuf::from("<csv>"),
+            source: e.into_error(),
+        })?;
+        let end = bytes
+            .iter()
+            .position(|b| *b == b'\n')
+            .map_or(bytes.len(), |i| i + 1);
+        return Ok(bytes[..end].to_vec());
+    }
+    for r in rows {
+        w.serialize(r).map_err(csv_err)?;
+    }
+    w.into_inner().map_err(|e| StoreError::Io {
+        path: PathBuf::from("<csv>"),
+        source: e.into_error(),
+    })
+}
+
+/// One profile's folder of results.
+pub struct ResultsDir {
+    pub path: PathBuf,
+}
+
+impl ResultsDir {
+    /// Checks that `out` can hold results (creating it), before anything is measured.
+    pub fn prepare(out: &Path, profile_id: &str) -> Result<Self, StoreError> {
+        if out.exists() && !out.is_dir() {
+            return Err(StoreError::NotAFolder(out.to_path_buf()));
+        }
+        let path = out.join(profile_id);
+        fs::create_dir_all(&path).map_err(|source| StoreError::NotWritable {
+            path: path.clone(),
+            source,
+        })?;
+        let probe = path.join(format!(".probe-{}", std::process::id()));
+        File::create(&probe)
+            .and_then(|mut f| f.write_all(b"probe"))
+            .map_err(|source| StoreError::NotWritable {
+                path: path.clone(),
+                source,
+            })?;
+        let _ = fs::remove_file(&probe);
+        Ok(Self { path })
+    }
+
+    /// Opens an existing results folder for reading.
+    pub fn open(path: &Path) -> Self {
+        Self {
+            path: path.to_path_buf(),
+        }
+    }
+
+    pub fn file(&self, name: &str) -> PathBuf {
+        self.path.join(name)
+    }
+
+    pub fn write_profile(&self, profile: &HardwareProfile) -> Result<(), StoreError> {
+        let json = serde_json::to_vec_pretty(profile).expect("profile serialises");
+        write_atomic(&self.file(PROFILE_FILE), &json)
+    }
+
+    pub fn read_profile(&self) -> Result<HardwareProfile, StoreError> {
+        let path = self.file(PROFILE_FILE);
+        let text = fs::read(&path).map_err(io(&path))?;
+        serde_json::from_slice(&text).map_err(|e| StoreError::BadProfile {
+            path,
+            message: e.to_string(),
+        })
+    }
+
+    pub fn read_runs(&self) -> Result<Vec<RunRow>, StoreError> {
+        read_rows(&self.file(RUNS_FILE))
+    }
+
+    pub fn read_workers(&self) -> Result<Vec<WorkerRow>, StoreError> {
+        read_rows(&self.file(WORKERS_FILE))
+    }
+
+    pub fn read_summary(&self) -> Result<Vec<SummaryRow>, StoreError> {
+        read_rows(&self.file(SUMMARY_FILE))
+    }
+
+    /// Rewrites the three CSV files whole (each atomically).
+    pub fn write_all(
+        &self,
+        runs: &[RunRow],
+        workers: &[WorkerRow],
+        summary: &[SummaryRow],
+    ) -> Result<(), StoreError> {
+        write_atomic(&self.file(RUNS_FILE), &to_csv(runs)?)?;
+        write_atomic(&self.file(WORKERS_FILE), &to_csv(workers)?)?;
+        write_atomic(&self.file(SUMMARY_FILE), &to_csv(summary)?)?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(rep: usize, tp: Option<f64>) -> RunRow {
+        RunRow {
+            run_id: "r1".into(),
+            timestamp: "2026-01-01T00:00:00Z".into(),
+            profile_id: "p".into(),
+            workload: "cpu".into(),
+            strategy: "none".into(),
+            model: "threads".into(),
+            pin_by: String::new(),
+            workers: 2,
+            antagonist: String::new(),
+            placement: "0/1".into(),
+            spawner_mask: String::new(),
+            rep,
+            status: "ok".into(),
+            reason: String::new(),
+            duration_s: 0.1,
+            seconds: Some(0.1),
+            ops: Some(10),
+            throughput_ops_s: tp,
+            ns_per_op: None,
+            migrations: None,
+            migrations_source: String::new(),
+            voluntary_switches: Some(1),
+            involuntary_switches: Some(2),
+            user_seconds: Some(0.1),
+            system_seconds: Some(0.0),
+            cpus_seen: "0-1".into(),
+            off_plan_fraction: None,
+            outlier: false,
+        }
+    }
+
+    #[test]
+    fn rows_round_trip_with_unknowns_as_empty_cells() {
+        let dir = tempfile::tempdir().unwrap();
+        let rd = ResultsDir::prepare(dir.path(), "p").unwrap();
+        let runs = vec![row(0, Some(1.5)), row(1, None)];
+        rd.write_all(&runs, &[], &[]).unwrap();
+        assert_eq!(rd.read_runs().unwrap(), runs);
+        let text = fs::read_to_string(rd.file(RUNS_FILE)).unwrap();
+        assert!(text.starts_with("run_id,timestamp,profile_id,workload,strategy,model"));
+        // An unknown migration count is an empty cell, not 0.
+        assert!(text.lines().nth(1).unwrap().contains(",,"));
+        assert!(rd.read_workers().unwrap().is_empty());
+        let header = fs::read_to_string(rd.file(WORKERS_FILE)).unwrap();
+        assert_eq!(header.lines().count(), 1);
+        assert!(header.starts_with("run_id,timestamp,profile_id,workload"));
+    }
+
+    #[test]
+    fn foreign_csv_is_refused_with_file_and_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let rd = ResultsDir::prepare(dir.path(), "p").unwrap();
+        fs::write(rd.file(RUNS_FILE), "a,b\n1,2\n").unwrap();
+        let e = rd.read_runs().unwrap_err().to_string();
+        assert!(e.contains("runs.csv") && e.contains("line 2"), "{e}");
+    }
+
+    #[test]
+    fn out_that_is_a_file_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("f");
+        fs::write(&f, "x").unwrap();
+        assert!(matches!(
+            ResultsDir::prepare(&f, "p"),
+            Err(StoreError::NotAFolder(_))
+        ));
+    }
+}
