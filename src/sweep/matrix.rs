@@ -84,7 +84,7 @@ pub struct Skipped {
 fn tidy(bytes: u64) -> u64 {
     let kib = (bytes / 1024).max(1);
     if bytes.is_multiple_of(1024) && kib.is_power_of_two()
-        || kib % 3 == 0 && (kib / 3).is_power_of_two()
+        || kib.is_multiple_of(3) && (kib / 3).is_power_of_two()
     {
         return kib * 1024;
     }
