@@ -92,6 +92,7 @@ pub fn run(a: RunArgs) -> Result<i32> {
     }
     let out = a.out.clone().unwrap_or_else(|| PathBuf::from("results"));
     let dir = ResultsDir::prepare(&out, &profile.id)?;
+    let stored = dir.load()?;
     for s in &skipped {
         eprintln!(
             "skipped: {} {} {} x{}: {}",
@@ -114,7 +115,7 @@ pub fn run(a: RunArgs) -> Result<i32> {
         threshold: a.threshold,
         seed: a.seed,
     };
-    let outcome = execute(&planned, &skipped, &profile, &dir, &cfg)?;
+    let outcome = execute(&planned, &skipped, &profile, &dir, stored, &cfg)?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&outcome.summary)?);
     } else {

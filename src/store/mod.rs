@@ -133,6 +133,14 @@ pub fn to_csv<T: Serialize + Default>(rows: &[T]) -> Result<Vec<u8>, StoreError>
     })
 }
 
+/// The rows a results folder already holds.
+#[derive(Debug, Default)]
+pub struct Stored {
+    pub runs: Vec<RunRow>,
+    pub workers: Vec<WorkerRow>,
+    pub summary: Vec<SummaryRow>,
+}
+
 /// One profile's folder of results.
 pub struct ResultsDir {
     pub path: PathBuf,
@@ -195,6 +203,15 @@ impl ResultsDir {
 
     pub fn read_summary(&self) -> Result<Vec<SummaryRow>, StoreError> {
         read_rows(&self.file(SUMMARY_FILE))
+    }
+
+    /// Everything already stored here, checked before a run measures anything.
+    pub fn load(&self) -> Result<Stored, StoreError> {
+        Ok(Stored {
+            runs: self.read_runs()?,
+            workers: self.read_workers()?,
+            summary: self.read_summary()?,
+        })
     }
 
     /// Rewrites the three CSV files whole (each atomically).

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use crate::profile::HardwareProfile;
 use crate::runner::{RunError, Total, WorkerResult, run_scenario};
-use crate::store::{ResultsDir, RunRow, StoreError, SummaryRow, WorkerRow};
+use crate::store::{ResultsDir, RunRow, StoreError, Stored, SummaryRow, WorkerRow};
 pub use matrix::{
     Axes, LabelledStrategy, Planned, Skipped, build, default_cache_sizes, default_worker_counts,
     default_workloads,
@@ -205,11 +205,14 @@ pub fn execute(
     skipped: &[matrix::Skipped],
     profile: &HardwareProfile,
     dir: &ResultsDir,
+    stored: Stored,
     cfg: &SweepConfig,
 ) -> Result<Outcome, StoreError> {
-    let mut runs = dir.read_runs()?;
-    let mut workers = dir.read_workers()?;
-    let mut summaries = dir.read_summary()?;
+    let Stored {
+        mut runs,
+        mut workers,
+        summary: mut summaries,
+    } = stored;
     dir.write_profile(profile)?;
     let run_id = run_id_now();
     let first_new_run = runs.len();

@@ -1,0 +1,240 @@
+//! `pinbench run` over a matrix: files written whole, rows added and never lost, bad inputs
+//! refused before anything is measured or written.
+
+use std::path::Path;
+
+use assert_cmd::Command;
+
+fn pinbench() -> Command {
+    Command::cargo_bin("pinbench").unwrap()
+}
+
+fn lines(p: &Path) -> Vec<String> {
+    std::fs::read_to_string(p)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+fn profile_dir(out: &Path) -> std::path::PathBuf {
+    let mut dirs: Vec<_> = std::fs::read_dir(out)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    assert_eq!(dirs.len(), 1, "{dirs:?}");
+    dirs.pop().unwrap()
+}
+
+#[test]
+fn a_small_sweep_writes_four_files_and_a_second_run_adds_rows() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("results");
+    let args = [
+        "run",
+        "-W",
+        "cpu",
+        "-s",
+        "none",
+        "-s",
+        "per-worker",
+        "-w",
+        "1",
+        "-m",
+        "threads,processes",
+        "--reps",
+        "2",
+        "-d",
+        "20ms",
+        "--out",
+    ];
+    pinbench().args(args).arg(&out).assert().success();
+    let dir = profile_dir(&out);
+    for f in ["profile.json", "runs.csv", "workers.csv", "summary.csv"] {
+        assert!(dir.join(f).is_file(), "{f}");
+    }
+    let runs = lines(&dir.join("runs.csv"));
+    assert_eq!(runs.len(), 1 + 4 * 2, "header + 4 scenarios x 2 reps");
+    assert!(runs[0].contains("throughput_ops_s") && runs[0].contains("migrations_source"));
+    assert_eq!(lines(&dir.join("summary.csv")).len(), 1 + 4);
+    assert_eq!(lines(&dir.join("workers.csv")).len(), 1 + 8);
+    let profile: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("profile.json")).unwrap()).unwrap();
+    assert!(dir.ends_with(profile["id"].as_str().unwrap()));
+
+    pinbench().args(args).arg(&out).assert().success();
+    let again = lines(&dir.join("runs.csv"));
+    assert_eq!(again.len(), 1 + 16);
+    assert_eq!(
+        &again[..runs.len()],
+        &runs[..],
+        "earlier rows kept as they were"
+    );
+    assert_eq!(lines(&dir.join("summary.csv")).len(), 1 + 8);
+    // No temporary files left behind.
+    for e in std::fs::read_dir(&dir).unwrap().flatten() {
+        assert!(
+            !e.file_name().to_string_lossy().starts_with('.'),
+            "{:?}",
+            e.file_name()
+        );
+    }
+}
+
+#[test]
+fn summary_has_speedups_skips_and_a_labelled_twin() {
+    let tmp = tempfile::tempdir().unwrap();
+    let allowed = pinbench::affinity::current_affinity().unwrap().len();
+    let too_many = (allowed + 1).to_string();
+    let out = pinbench()
+        .args([
+            "run",
+            "-W",
+            "cpu",
+            "-s",
+            "none",
+            "-s",
+            "none@again",
+            "-s",
+            "per-worker",
+            "-w",
+        ])
+        .arg(format!("1,{too_many}"))
+        .args([
+            "-m", "threads", "--reps", "3", "-d", "20ms", "--json", "--out",
+        ])
+        .arg(tmp.path())
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let rows: Vec<serde_json::Value> = serde_json::from_slice(&out).unwrap();
+    let find = |s: &str, w: usize| {
+        rows.iter()
+            .find(|r| r["strategy"] == s && r["workers"] == w)
+            .unwrap_or_else(|| panic!("{s} x{w} in {rows:?}"))
+    };
+    let twin = find("none@again", 1);
+    assert!(twin["speedup_vs_none"].as_f64().unwrap() > 0.0);
+    assert!(["faster", "slower", "no difference"].contains(&twin["verdict"].as_str().unwrap()));
+    assert_eq!(twin["n"], 3);
+    let ci = (
+        twin["speedup_ci_low"].as_f64().unwrap(),
+        twin["speedup_ci_high"].as_f64().unwrap(),
+    );
+    assert!(ci.0 <= ci.1);
+    let skipped = find("per-worker", allowed + 1);
+    assert_eq!(skipped["status"], "skipped");
+    assert!(skipped["reason"].as_str().unwrap().contains("per-worker"));
+    assert_eq!(find("none", 1)["verdict"], "");
+}
+
+#[test]
+fn bad_sweep_inputs_write_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("a-file");
+    std::fs::write(&file, "x").unwrap();
+    let out = tmp.path().join("never");
+    let out_s = out.to_str().unwrap();
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["-W", "cpu", "--reps", "0", "--out", out_s], "--reps 0"),
+        (
+            vec!["-W", "cpu", "-d", "0", "--quick", "--out", out_s],
+            "more than zero",
+        ),
+        (
+            vec!["-W", "cpu", "-d", "-5ms", "--quick", "--out", out_s],
+            "more than zero",
+        ),
+        (
+            vec!["-W", "ipc:pipe", "-w", "1", "--quick", "--out", out_s],
+            "nothing to run",
+        ),
+        (
+            vec!["-W", "cpu", "-w", "0,1", "--quick", "--out", out_s],
+            "--workers 0",
+        ),
+        (
+            vec!["-W", "cpu", "-s", "none@", "--quick", "--out", out_s],
+            "label",
+        ),
+        (
+            vec!["-W", "cpu", "--threshold", "2", "--quick", "--out", out_s],
+            "threshold",
+        ),
+        (
+            vec!["-W", "cpu", "--quick", "--out", file.to_str().unwrap()],
+            "is a file",
+        ),
+        (
+            vec![
+                "-W",
+                "cpu",
+                "--quick",
+                "--out",
+                "/proc/pinbench-cannot-write",
+            ],
+            "not writable",
+        ),
+    ];
+    for (args, needle) in cases {
+        let o = pinbench().arg("run").args(&args).output().unwrap();
+        assert!(!o.status.success(), "{args:?}");
+        let err = String::from_utf8(o.stderr).unwrap();
+        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
+        assert!(err.contains(needle), "{args:?}: {err}");
+        assert!(!out.exists(), "{args:?} wrote {out:?}");
+    }
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "x");
+}
+
+#[test]
+fn a_foreign_runs_csv_is_refused_and_left_untouched() {
+    let tmp = tempfile::tempdir().unwrap();
+    // Find this machine's profile folder name by a first, tiny run.
+    pinbench()
+        .args([
+            "run",
+            "-W",
+            "cpu",
+            "-s",
+            "none",
+            "-w",
+            "1",
+            "-m",
+            "threads",
+            "--reps",
+            "1",
+            "-d",
+            "10ms",
+            "--no-warmup",
+            "--out",
+        ])
+        .arg(tmp.path())
+        .assert()
+        .success();
+    let dir = profile_dir(tmp.path());
+    let runs = dir.join("runs.csv");
+    std::fs::write(&runs, "name,value\nfoo,1\n").unwrap();
+    let before: Vec<(String, Vec<u8>)> = ["runs.csv", "workers.csv", "summary.csv", "profile.json"]
+        .iter()
+        .map(|f| (f.to_string(), std::fs::read(dir.join(f)).unwrap()))
+        .collect();
+    let o = pinbench()
+        .args([
+            "run", "-W", "cpu", "-s", "none", "-w", "1", "-m", "threads", "--reps", "1", "-d",
+            "10ms", "--out",
+        ])
+        .arg(tmp.path())
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    let err = String::from_utf8(o.stderr).unwrap();
+    assert!(err.contains("runs.csv") && err.contains("line 2"), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    for (f, bytes) in before {
+        assert_eq!(std::fs::read(dir.join(&f)).unwrap(), bytes, "{f} changed");
+    }
+}
