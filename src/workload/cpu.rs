@@ -6,8 +6,9 @@ use std::hint::black_box;
 /// Rounds of mixing per operation: one op is about a microsecond on current cores.
 pub const ROUNDS_PER_OP: u32 = 256;
 
-/// Runs `ops` operations on a state that the caller keeps alive.
-#[inline]
+/// Runs `ops` operations on a state that the caller keeps alive. Never inlined: the kernel is
+/// compiled once, on its own, so its speed does not change with the code around its callers.
+#[inline(never)]
 pub fn run_ops(state: &mut [u64; 4], ops: u64) {
     let mut s = *state;
     for _ in 0..ops {
