@@ -176,6 +176,7 @@ pub fn parse_count(text: &str) -> Result<usize, String> {
 pub fn main() -> i32 {
     // The allowed set must be read before anything pins the main thread.
     let _ = crate::affinity::startup_allowed();
+    crate::runner::set_cli_exe();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

@@ -6,6 +6,16 @@ use std::path::PathBuf;
 
 pub const WORKER_EXE_ENV: &str = "PINBENCH_WORKER_EXE";
 
+static CLI_EXE: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+
+/// Called by the pinbench command line itself: its own executable runs the workers, whatever
+/// the file is named.
+pub fn set_cli_exe() {
+    if let Ok(me) = std::env::current_exe() {
+        let _ = CLI_EXE.set(me);
+    }
+}
+
 pub fn worker_exe() -> Result<PathBuf, String> {
     if let Some(p) = std::env::var_os(WORKER_EXE_ENV) {
         let p = PathBuf::from(p);

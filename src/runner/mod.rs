@@ -19,7 +19,7 @@ use crate::plan::Placement;
 use crate::workload::Workload;
 
 pub use antagonist::Antagonist;
-pub use exe::{WORKER_EXE_ENV, worker_exe};
+pub use exe::{WORKER_EXE_ENV, set_cli_exe, worker_exe};
 pub use processes::worker_main;
 pub use worker::{WorkerResult, WorkerSpec};
 
