@@ -25,6 +25,9 @@ pub fn worker_exe() -> Result<PathBuf, String> {
             Err(format!("{WORKER_EXE_ENV}={} is not a file", p.display()))
         };
     }
+    if let Some(me) = CLI_EXE.get() {
+        return Ok(me.clone());
+    }
     let me =
         std::env::current_exe().map_err(|e| format!("cannot locate the running binary: {e}"))?;
     if me.file_stem().is_some_and(|s| s == "pinbench") {
