@@ -10,7 +10,8 @@ fn main() {
         return;
     }
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_pinbench"));
-    cmd.current_dir(env!("CARGO_MANIFEST_DIR")).args(["run", "--out", "results"]);
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["run", "--out", "results"]);
     match std::env::var("PINBENCH_BENCH_ARGS") {
         Ok(extra) => {
             cmd.args(extra.split_whitespace());

@@ -17,8 +17,12 @@ use pinbench::workload::{IpcKind, Workload};
 
 fn benches(c: &mut Criterion) {
     let allowed = startup_allowed().expect("affinity readable");
-    let profile = read_profile(std::path::Path::new("/"), AllowedSource::Live, Some(&allowed))
-        .expect("this machine's topology");
+    let profile = read_profile(
+        std::path::Path::new("/"),
+        AllowedSource::Live,
+        Some(&allowed),
+    )
+    .expect("this machine's topology");
     let sizes = default_cache_sizes(&profile);
     let mut workloads = vec![Workload::Cpu];
     // Inside L1 and beyond L3: where a migration costs least and most.
@@ -37,7 +41,8 @@ fn benches(c: &mut Criterion) {
             .measurement_time(Duration::from_secs(1))
             .throughput(Throughput::Elements(1));
         for strategy in Strategy::defaults() {
-            let Ok(placement) = plan(&strategy, &profile.topology, &profile.allowed, workers) else {
+            let Ok(placement) = plan(&strategy, &profile.topology, &profile.allowed, workers)
+            else {
                 continue;
             };
             let scenario = Scenario {

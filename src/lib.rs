@@ -3,10 +3,12 @@
 
 pub mod affinity;
 pub mod cli;
+pub mod compare;
 pub mod cpuset;
 pub mod metrics;
 pub mod plan;
 pub mod profile;
+pub mod report;
 pub mod runner;
 pub mod stats;
 pub mod store;

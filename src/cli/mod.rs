@@ -3,6 +3,7 @@
 
 mod machine;
 mod plan_cmd;
+mod report_cmd;
 mod run_cmd;
 mod sweep_cmd;
 mod topology_cmd;
@@ -67,6 +68,21 @@ pub enum Command {
     },
     /// Run one scenario and print what each worker did.
     Run(RunArgs),
+    /// Draw charts and report.md from stored results (no measuring): DIR is one profile's
+    /// folder or a results root holding several.
+    Report {
+        #[arg(default_value = "results")]
+        dir: std::path::PathBuf,
+    },
+    /// Compare two or more profiles' results: compare.csv, charts and a table of differences.
+    Compare {
+        /// Profile folders (results/<profile-id>); the first is A, each other is compared with it.
+        #[arg(required = true, num_args = 2..)]
+        dirs: Vec<std::path::PathBuf>,
+        /// Where `compare/<a>--vs--<b>/` goes.
+        #[arg(long, default_value = "results")]
+        out: std::path::PathBuf,
+    },
     /// Internal: one process worker, spawned by `run`.
     #[command(name = "__worker", hide = true)]
     Worker {
@@ -211,6 +227,8 @@ pub fn main() -> i32 {
             json,
         } => plan_cmd::run(&strategy, workers, &machine, json).map(|_| 0),
         Command::Run(a) => run_cmd::dispatch(a),
+        Command::Report { dir } => report_cmd::report(&dir).map(|_| 0),
+        Command::Compare { dirs, out } => report_cmd::compare(&dirs, &out).map(|_| 0),
         Command::Worker { spec, parent, fds } => {
             return crate::runner::worker_main(&spec, parent, &fds);
         }

@@ -79,6 +79,7 @@ pub fn run(a: RunArgs) -> Result<i32> {
             None => vec![None],
         },
         pin_by: a.pin_by,
+        placements: a.strategy.is_empty(),
     };
     if axes.worker_counts.contains(&0) {
         bail!("--workers 0: a scenario needs at least one worker");

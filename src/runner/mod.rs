@@ -143,14 +143,28 @@ pub struct Total {
 impl Total {
     pub fn of(workload: &Workload, workers: &[WorkerResult]) -> Self {
         let primaries: Vec<&WorkerResult> = workers.iter().filter(|w| w.primary).collect();
-        let throughput: f64 = primaries.iter().map(|w| w.throughput_ops_s).sum();
+        // Ops over the union of the primaries' measured stretches: when workers outnumber CPUs
+        // they start and stop at different moments, and summing each one's own rate would count
+        // the overlap twice.
+        let start = primaries.iter().map(|w| w.start_ns).min().unwrap_or(0);
+        let end = primaries.iter().map(|w| w.end_ns).max().unwrap_or(0);
+        let ops: u64 = primaries.iter().map(|w| w.ops).sum();
+        let throughput: f64 = if end > start && start > 0 {
+            ops as f64 / ((end - start) as f64 * 1e-9)
+        } else {
+            primaries.iter().map(|w| w.throughput_ops_s).sum()
+        };
         let sum_opt =
             |f: &dyn Fn(&WorkerResult) -> Option<u64>| workers.iter().map(f).sum::<Option<u64>>();
         let samples: u64 = workers.iter().map(|w| w.cpu_samples).sum();
         let planned = workers.iter().any(|w| w.cpus_planned.is_some());
         Total {
-            ops: primaries.iter().map(|w| w.ops).sum(),
-            seconds: workers.iter().map(|w| w.seconds).fold(0.0, f64::max),
+            ops,
+            seconds: if end > start && start > 0 {
+                (end - start) as f64 * 1e-9
+            } else {
+                workers.iter().map(|w| w.seconds).fold(0.0, f64::max)
+            },
             throughput_ops_s: throughput,
             ns_per_op: (workload.reports_latency() && throughput > 0.0)
                 .then(|| primaries.len() as f64 * 1e9 / throughput),

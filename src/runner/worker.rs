@@ -50,6 +50,12 @@ pub struct WorkerResult {
     pub throughput_ops_s: f64,
     #[serde(flatten)]
     pub counts: Counts,
+    /// CLOCK_MONOTONIC nanoseconds when the measured stretch began and ended: one clock for
+    /// every thread and process, so a scenario's total covers the union of its workers' time.
+    #[serde(default)]
+    pub start_ns: u64,
+    #[serde(default)]
+    pub end_ns: u64,
     /// Worker processes that served this slot (recycling pools only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub generations: Option<u32>,
@@ -83,6 +89,7 @@ pub fn run_worker(
     wait_start()?;
     let readback = current_affinity().map_err(|e| format!("worker {}: {e}", spec.worker))?;
     let mut sampler = CpuSampler::new(spec.planned.as_ref());
+    let start_ns = monotonic_ns();
     let duration = Duration::from_millis(spec.duration_ms);
     let (ops, seconds) = match &mut prepared {
         Prepared::Cpu(state) => {
@@ -109,6 +116,7 @@ pub fn run_worker(
             .run(duration, &mut sampler)
             .map_err(|e| e.to_string())?,
     };
+    let end_ns = monotonic_ns();
     let counts = meter.finish();
     let primary = match spec.workload {
         Workload::Ipc(kind) => kind.is_primary(spec.worker),
@@ -132,6 +140,15 @@ pub fn run_worker(
             0.0
         },
         counts,
+        start_ns,
+        end_ns,
         generations: None,
     })
+}
+
+/// Nanoseconds on the system-wide monotonic clock.
+pub fn monotonic_ns() -> u64 {
+    nix::time::clock_gettime(nix::time::ClockId::CLOCK_MONOTONIC)
+        .map(|t| t.tv_sec() as u64 * 1_000_000_000 + t.tv_nsec() as u64)
+        .unwrap_or(0)
 }

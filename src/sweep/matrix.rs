@@ -64,6 +64,43 @@ pub struct Axes {
     /// `None` is the antagonist off.
     pub antagonists: Vec<Option<CpuSet>>,
     pub pin_by: PinBy,
+    /// Add the pair placements of [`pair_placements`] for pair workloads at 2 workers.
+    pub placements: bool,
+}
+
+/// Where the two ends of a pair can sit on this machine, as labelled explicit strategies:
+/// `same-cpu`, `smt` (siblings of one core), `same-cache` (two cores under one last-level
+/// cache), `other-cache` (one package, different last-level caches), `other-package`.
+pub fn pair_placements(profile: &HardwareProfile) -> Vec<LabelledStrategy> {
+    let t = &profile.topology;
+    let allowed = &profile.allowed;
+    let Some(a) = allowed.first() else {
+        return Vec::new();
+    };
+    let core = |c: usize| t.core_of(c).and_then(|k| k.cpus.first());
+    let llc = |c: usize| t.last_level_cache_of(c).and_then(|k| k.cpus.first());
+    let pkg = |c: usize| t.package_of(c).map(|p| p.id);
+    let mut out = vec![("same-cpu", a)];
+    let others: Vec<usize> = allowed.iter().filter(|&b| b != a).collect();
+    let classes: [(&str, &dyn Fn(usize) -> bool); 4] = [
+        ("smt", &|b| core(b) == core(a)),
+        ("same-cache", &|b| {
+            core(b) != core(a) && llc(b) == llc(a) && llc(a).is_some()
+        }),
+        ("other-cache", &|b| pkg(b) == pkg(a) && llc(b) != llc(a)),
+        ("other-package", &|b| pkg(b) != pkg(a)),
+    ];
+    for (label, test) in classes {
+        if let Some(b) = others.iter().copied().find(|b| test(*b)) {
+            out.push((label, b));
+        }
+    }
+    out.into_iter()
+        .map(|(label, b)| LabelledStrategy {
+            strategy: Strategy::Cpus(vec![CpuSet::single(a), CpuSet::single(b)]),
+            label: Some(label.to_string()),
+        })
+        .collect()
 }
 
 /// A scenario ready to run.
@@ -153,7 +190,16 @@ pub fn build(
         for &workers in &axes.worker_counts {
             for model in &axes.models {
                 for antagonist in &axes.antagonists {
-                    for s in &axes.strategies {
+                    let pair = matches!(
+                        workload,
+                        Workload::Ipc(IpcKind::Pipe | IpcKind::Socket | IpcKind::Shm)
+                    );
+                    let extra = if axes.placements && pair && workers == 2 {
+                        pair_placements(profile)
+                    } else {
+                        Vec::new()
+                    };
+                    for s in axes.strategies.iter().chain(&extra) {
                         let placement =
                             plan(&s.strategy, &profile.topology, &profile.allowed, workers);
                         let pin_by = match &placement {

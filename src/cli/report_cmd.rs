@@ -1,0 +1,56 @@
+//! `pinbench report` and `pinbench compare`.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Result, bail};
+
+use crate::report::{generate, profile_dirs};
+
+pub fn report(dir: &Path) -> Result<()> {
+    if !dir.exists() {
+        bail!(
+            "`{}` does not exist: give a results folder written by `pinbench run`",
+            dir.display()
+        );
+    }
+    let dirs: Vec<PathBuf> = if dir.join(crate::store::PROFILE_FILE).is_file() {
+        vec![dir.to_path_buf()]
+    } else {
+        profile_dirs(dir)
+    };
+    if dirs.is_empty() {
+        bail!(
+            "`{}` is not a results folder: it holds no profile.json, nor folders that do (run `pinbench run` first)",
+            dir.display()
+        );
+    }
+    for d in dirs {
+        let w = generate(&d)?;
+        println!(
+            "{}: {} files{}",
+            w.charts_dir.display(),
+            w.files.len(),
+            if w.excluded.is_empty() {
+                String::new()
+            } else {
+                format!(", {} row(s) left out (see report.md)", w.excluded.len())
+            }
+        );
+    }
+    Ok(())
+}
+
+pub fn compare(dirs: &[PathBuf], out: &Path) -> Result<()> {
+    let a = &dirs[0];
+    for b in &dirs[1..] {
+        let c = crate::compare::compare(a, b, out)?;
+        println!(
+            "{}: {} scenarios ({} only in A, {} only in B)",
+            c.dir.display(),
+            c.rows,
+            c.only_a,
+            c.only_b
+        );
+    }
+    Ok(())
+}

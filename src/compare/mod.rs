@@ -1,0 +1,410 @@
+//! `pinbench compare`: two hardware profiles side by side. Scenarios are joined on workload,
+//! strategy, model, workers, pin-by and antagonist (explicit pair placements join on their
+//! label, `@same-cpu`, since CPU ids differ between machines); scenarios that only one profile
+//! has are listed, never dropped.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::path::{Path, PathBuf};
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::report::charts::bars::{Bar, GroupedBars};
+use crate::report::charts::strategy_order;
+use crate::report::charts::style::{Chart, color_of, frame, render};
+use crate::report::{ProfileResults, ReportError};
+use crate::store::SummaryRow;
+
+/// One row of `compare.csv`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CompareRow {
+    pub workload: String,
+    pub strategy: String,
+    pub model: String,
+    pub pin_by: String,
+    pub workers: usize,
+    pub antagonist: String,
+    /// `both`, `a only` or `b only`.
+    pub present: String,
+    pub a_median_throughput_ops_s: Option<f64>,
+    pub b_median_throughput_ops_s: Option<f64>,
+    /// Median throughput of B over A.
+    pub ratio_b_over_a: Option<f64>,
+    pub a_ns_per_op: Option<f64>,
+    pub b_ns_per_op: Option<f64>,
+    pub a_speedup_vs_none: Option<f64>,
+    pub b_speedup_vs_none: Option<f64>,
+    pub a_verdict: String,
+    pub b_verdict: String,
+}
+
+type JoinKey = (String, String, String, String, usize, String);
+
+fn join_key(r: &SummaryRow) -> JoinKey {
+    let strategy = match r.strategy.split_once('@') {
+        Some((base, label)) if base.starts_with("cpus:") => format!("@{label}"),
+        _ => r.strategy.clone(),
+    };
+    (
+        r.workload.clone(),
+        strategy,
+        r.model.clone(),
+        r.pin_by.clone(),
+        r.workers,
+        r.antagonist.clone(),
+    )
+}
+
+/// Joins the measured rows of two profiles.
+pub fn join(a: &ProfileResults, b: &ProfileResults) -> Vec<CompareRow> {
+    let index = |p: &ProfileResults| -> BTreeMap<JoinKey, SummaryRow> {
+        p.ok().map(|r| (join_key(r), r.clone())).collect()
+    };
+    let (ia, ib) = (index(a), index(b));
+    let mut keys: Vec<&JoinKey> = ia.keys().chain(ib.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    keys.into_iter()
+        .map(|k| {
+            let (ra, rb) = (ia.get(k), ib.get(k));
+            let (w, s, m, p, n, ant) = k.clone();
+            let ta = ra.and_then(|r| r.median_throughput_ops_s);
+            let tb = rb.and_then(|r| r.median_throughput_ops_s);
+            CompareRow {
+                workload: w,
+                strategy: s,
+                model: m,
+                pin_by: p,
+                workers: n,
+                antagonist: ant,
+                present: match (ra, rb) {
+                    (Some(_), Some(_)) => "both",
+                    (Some(_), None) => "a only",
+                    _ => "b only",
+                }
+                .into(),
+                a_median_throughput_ops_s: ta,
+                b_median_throughput_ops_s: tb,
+                ratio_b_over_a: ta.zip(tb).filter(|(x, _)| *x > 0.0).map(|(x, y)| y / x),
+                a_ns_per_op: ra.and_then(|r| r.median_ns_per_op),
+                b_ns_per_op: rb.and_then(|r| r.median_ns_per_op),
+                a_speedup_vs_none: ra.and_then(|r| r.speedup_vs_none),
+                b_speedup_vs_none: rb.and_then(|r| r.speedup_vs_none),
+                a_verdict: ra.map(|r| r.verdict.clone()).unwrap_or_default(),
+                b_verdict: rb.map(|r| r.verdict.clone()).unwrap_or_default(),
+            }
+        })
+        .collect()
+}
+
+/// The worker count both profiles ran for a workload that is closest to the smaller allowed
+/// CPU count.
+fn common_count(rows: &[CompareRow], workload: &str, target: usize) -> Option<usize> {
+    rows.iter()
+        .filter(|r| r.workload == workload && r.present == "both")
+        .map(|r| r.workers)
+        .min_by_key(|c| (c.abs_diff(target), usize::MAX - c))
+}
+
+struct SpeedupSideBySide<'a> {
+    a: &'a ProfileResults,
+    b: &'a ProfileResults,
+    rows: &'a [CompareRow],
+}
+
+impl SpeedupSideBySide<'_> {
+    fn panel_rows(&self) -> (Vec<String>, Vec<(String, usize)>) {
+        let target = self
+            .a
+            .profile
+            .allowed
+            .len()
+            .min(self.b.profile.allowed.len());
+        let mut workloads: Vec<String> = Vec::new();
+        for r in self.rows {
+            if r.present == "both" && r.model == "threads" && !workloads.contains(&r.workload) {
+                workloads.push(r.workload.clone());
+            }
+        }
+        let groups: Vec<(String, usize)> = workloads
+            .iter()
+            .filter_map(|w| Some((w.clone(), common_count(self.rows, w, target)?)))
+            .collect();
+        let series = strategy_order(
+            self.a
+                .ok()
+                .chain(self.b.ok())
+                .filter(|r| !r.strategy.contains('@')),
+        )
+        .into_iter()
+        .filter(|s| s != "none")
+        .collect();
+        (series, groups)
+    }
+}
+
+impl Chart for SpeedupSideBySide<'_> {
+    fn size(&self) -> (u32, u32) {
+        (1400, 900)
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+        let (series, groups) = self.panel_rows();
+        let items: Vec<(String, RGBColor)> =
+            series.iter().map(|s| (s.clone(), color_of(s))).collect();
+        let plot = frame(
+            root,
+            "Speedup over none per profile (threads; median, 95% CI; dashed: 1.0)",
+            &format!("A: {}   B: {}", self.a.profile.id, self.b.profile.id),
+            &items,
+        )?;
+        let panels = plot.split_evenly((2, 1));
+        for (panel, (name, p)) in panels.iter().zip([("A", self.a), ("B", self.b)]) {
+            let bars = groups
+                .iter()
+                .enumerate()
+                .flat_map(|(gi, (w, n))| {
+                    p.ok()
+                        .filter(move |r| {
+                            &r.workload == w && r.workers == *n && r.model == "threads"
+                        })
+                        .filter_map(move |r| {
+                            Some(Bar {
+                                group: gi,
+                                series: r.strategy.clone(),
+                                value: r.speedup_vs_none?,
+                                ci: r.speedup_ci_low.zip(r.speedup_ci_high),
+                            })
+                        })
+                })
+                .collect();
+            GroupedBars {
+                caption: format!("{name}: {}", p.title()),
+                groups: groups.iter().map(|(w, n)| format!("{w} x{n}")).collect(),
+                series: series.clone(),
+                bars,
+                y_label: "speedup over none".into(),
+                log: false,
+                reference: (0..groups.len()).map(|g| (g, 1.0)).collect(),
+                format: |v| format!("{v:.2}"),
+            }
+            .draw(panel)?;
+        }
+        Ok(())
+    }
+}
+
+struct Ratio<'a> {
+    a: &'a ProfileResults,
+    b: &'a ProfileResults,
+    rows: &'a [CompareRow],
+}
+
+impl Chart for Ratio<'_> {
+    fn size(&self) -> (u32, u32) {
+        (1400, 700)
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+        let target = self
+            .a
+            .profile
+            .allowed
+            .len()
+            .min(self.b.profile.allowed.len());
+        let mut workloads: Vec<String> = Vec::new();
+        for r in self.rows {
+            if r.present == "both" && r.model == "threads" && !workloads.contains(&r.workload) {
+                workloads.push(r.workload.clone());
+            }
+        }
+        let groups: Vec<(String, usize)> = workloads
+            .iter()
+            .filter_map(|w| Some((w.clone(), common_count(self.rows, w, target)?)))
+            .collect();
+        let mut series: Vec<String> = Vec::new();
+        for s in strategy_order(self.a.ok().filter(|r| !r.strategy.starts_with("cpus:"))) {
+            series.push(s);
+        }
+        for r in self.rows {
+            if r.strategy.starts_with('@') && !series.contains(&format!("cpus{}", r.strategy)) {
+                series.push(format!("cpus{}", r.strategy));
+            }
+        }
+        let items: Vec<(String, RGBColor)> =
+            series.iter().map(|s| (s.clone(), color_of(s))).collect();
+        let plot = frame(
+            root,
+            "Throughput of B over A (threads, same scenario; dashed: 1.0)",
+            &format!("A: {}   B: {}", self.a.profile.id, self.b.profile.id),
+            &items,
+        )?;
+        let bars = groups
+            .iter()
+            .enumerate()
+            .flat_map(|(gi, (w, n))| {
+                self.rows
+                    .iter()
+                    .filter(move |r| &r.workload == w && r.workers == *n && r.model == "threads")
+                    .filter_map(move |r| {
+                        let series = if r.strategy.starts_with('@') {
+                            format!("cpus{}", r.strategy)
+                        } else {
+                            r.strategy.clone()
+                        };
+                        Some(Bar {
+                            group: gi,
+                            series,
+                            value: r.ratio_b_over_a?,
+                            ci: None,
+                        })
+                    })
+            })
+            .collect();
+        GroupedBars {
+            caption: String::new(),
+            groups: groups.iter().map(|(w, n)| format!("{w} x{n}")).collect(),
+            series,
+            bars,
+            y_label: "B / A median throughput".into(),
+            log: false,
+            reference: (0..groups.len()).map(|g| (g, 1.0)).collect(),
+            format: |v| format!("{v:.2}"),
+        }
+        .draw(&plot)
+    }
+}
+
+fn profile_table(a: &ProfileResults, b: &ProfileResults) -> String {
+    let caches = |p: &ProfileResults| {
+        let cpu = p.profile.allowed.first().unwrap_or(0);
+        [1u8, 2, 3]
+            .iter()
+            .filter_map(|l| {
+                let c = p.profile.topology.cache_of(cpu, *l)?;
+                Some(format!(
+                    "{} {}",
+                    c.name(),
+                    crate::workload::format_size(c.size_bytes?)
+                ))
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let facts = |p: &ProfileResults| -> Vec<(&'static str, String)> {
+        let pr = &p.profile;
+        vec![
+            ("profile id", pr.id.clone()),
+            ("CPU model", pr.cpu_model.clone().unwrap_or_default()),
+            ("CPUs online", pr.summary.cpus.to_string()),
+            (
+                "packages / cores",
+                format!("{} / {}", pr.summary.packages, pr.summary.cores),
+            ),
+            ("SMT", pr.smt.clone()),
+            ("caches", caches(p)),
+            ("NUMA nodes", pr.summary.numa_nodes.to_string()),
+            ("allowed set", pr.allowed.to_string()),
+            (
+                "cgroup quota",
+                pr.cgroup
+                    .quota
+                    .map_or("none".into(), |q| format!("{:.2} CPUs", q.cpus())),
+            ),
+            ("kernel", pr.kernel.clone().unwrap_or_default()),
+            (
+                "virtualisation",
+                pr.virtualization.clone().unwrap_or("none".into()),
+            ),
+            ("governor", pr.governor.clone().unwrap_or("unknown".into())),
+        ]
+    };
+    let (fa, fb) = (facts(a), facts(b));
+    let mut s = String::from("| | A | B | differs |\n| --- | --- | --- | --- |\n");
+    for ((name, va), (_, vb)) in fa.iter().zip(&fb) {
+        let _ = writeln!(
+            s,
+            "| {name} | {va} | {vb} | {} |",
+            if va != vb { "yes" } else { "" }
+        );
+    }
+    s
+}
+
+/// What a comparison wrote.
+pub struct Compared {
+    pub dir: PathBuf,
+    pub rows: usize,
+    pub only_a: usize,
+    pub only_b: usize,
+}
+
+/// Compares two profile folders into `out_root/compare/<a>--vs--<b>/`.
+pub fn compare(dir_a: &Path, dir_b: &Path, out_root: &Path) -> Result<Compared, ReportError> {
+    let a = ProfileResults::load(dir_a)?;
+    let b = ProfileResults::load(dir_b)?;
+    let same_dir = dir_a.canonicalize().ok() == dir_b.canonicalize().ok();
+    if a.profile.id == b.profile.id || same_dir {
+        return Err(ReportError::Other(format!(
+            "`{}` and `{}` are the same profile ({}): compare two different machines or allowed sets",
+            dir_a.display(),
+            dir_b.display(),
+            a.profile.id
+        )));
+    }
+    let rows = join(&a, &b);
+    let dir = out_root
+        .join("compare")
+        .join(format!("{}--vs--{}", a.profile.id, b.profile.id));
+    std::fs::create_dir_all(&dir).map_err(|e| ReportError::Draw {
+        path: dir.clone(),
+        message: e.to_string(),
+    })?;
+    crate::store::write_atomic(&dir.join("compare.csv"), &crate::store::to_csv(&rows)?)?;
+    render(
+        &SpeedupSideBySide {
+            a: &a,
+            b: &b,
+            rows: &rows,
+        },
+        &dir,
+        "speedup-side-by-side",
+    )?;
+    render(
+        &Ratio {
+            a: &a,
+            b: &b,
+            rows: &rows,
+        },
+        &dir,
+        "throughput-ratio",
+    )?;
+    let only_a = rows.iter().filter(|r| r.present == "a only").count();
+    let only_b = rows.iter().filter(|r| r.present == "b only").count();
+    let mut md = format!(
+        "# {} vs {}\n\n## How the profiles differ\n\n",
+        a.profile.id, b.profile.id
+    );
+    md.push_str(&profile_table(&a, &b));
+    md.push_str("\n![speedup side by side](speedup-side-by-side.png)\n\n![throughput ratio](throughput-ratio.png)\n");
+    let _ = writeln!(md, "\n## Scenarios in one profile only\n");
+    if only_a + only_b == 0 {
+        md.push_str("None: every scenario was measured on both.\n");
+    }
+    for r in rows.iter().filter(|r| r.present != "both") {
+        let _ = writeln!(
+            md,
+            "- {}: {} {} {} x{}",
+            r.present, r.workload, r.strategy, r.model, r.workers
+        );
+    }
+    crate::store::write_atomic(&dir.join("compare.md"), md.as_bytes())?;
+    Ok(Compared {
+        dir,
+        rows: rows.len(),
+        only_a,
+        only_b,
+    })
+}

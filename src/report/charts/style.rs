@@ -1,0 +1,187 @@
+//! What every chart shares: the bundled font, one colour per strategy everywhere, number
+//! formatting, and writing SVG and PNG through a temporary file so no chart is ever half
+//! written.
+
+use std::path::Path;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use crate::report::data::ReportError;
+
+static FONT: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSans.ttf");
+
+/// Registers the bundled font once, so PNG text renders without system font libraries.
+pub fn register_font() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let _ = plotters::style::register_font("sans-serif", FontStyle::Normal, FONT);
+    });
+}
+
+/// The colour of a strategy, the same in every chart: by placement label for the ipc
+/// placements, else by strategy family.
+pub fn color_of(strategy: &str) -> RGBColor {
+    let (base, label) = match strategy.split_once('@') {
+        Some((b, l)) => (b, Some(l)),
+        None => (strategy, None),
+    };
+    match label {
+        Some("same-cpu") => return RGBColor(30, 30, 30),
+        Some("smt") => return RGBColor(227, 119, 194),
+        Some("same-cache") => return RGBColor(188, 189, 34),
+        Some("other-cache") => return RGBColor(23, 190, 207),
+        Some("other-package") => return RGBColor(140, 86, 75),
+        _ => {}
+    }
+    let family = base.split(':').next().unwrap_or(base);
+    let c = match family {
+        "none" => RGBColor(127, 127, 127),
+        "inherited" => RGBColor(255, 152, 0),
+        "per-worker" => RGBColor(31, 119, 180),
+        "round-robin" => RGBColor(44, 160, 44),
+        "compact" => RGBColor(148, 103, 189),
+        "scatter" => RGBColor(214, 39, 40),
+        _ => RGBColor(100, 100, 160),
+    };
+    if label.is_some() {
+        // A second label of the same strategy: a darker shade of its colour.
+        RGBColor(c.0 / 2, c.1 / 2, c.2 / 2)
+    } else {
+        c
+    }
+}
+
+/// 1234567 -> `1.23M`
+pub fn si(v: f64) -> String {
+    let a = v.abs();
+    let (d, s) = if a >= 1e9 {
+        (1e9, "G")
+    } else if a >= 1e6 {
+        (1e6, "M")
+    } else if a >= 1e3 {
+        (1e3, "k")
+    } else {
+        (1.0, "")
+    };
+    let x = v / d;
+    if x.fract().abs() < 1e-9 || x.abs() >= 100.0 {
+        format!("{x:.0}{s}")
+    } else if x.abs() >= 10.0 {
+        format!("{x:.1}{s}")
+    } else {
+        format!("{x:.2}{s}")
+    }
+}
+
+/// Nanoseconds in the unit that reads best.
+pub fn ns(v: f64) -> String {
+    if v >= 1e6 {
+        format!("{:.1} ms", v / 1e6)
+    } else if v >= 1e3 {
+        format!("{:.1} us", v / 1e3)
+    } else {
+        format!("{v:.0} ns")
+    }
+}
+
+/// A chart that can draw itself on any backend.
+pub trait Chart {
+    fn size(&self) -> (u32, u32) {
+        (1200, 700)
+    }
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String>;
+}
+
+fn draw_err<E: std::fmt::Debug>(path: &Path) -> impl Fn(E) -> ReportError + '_ {
+    move |e| ReportError::Draw {
+        path: path.to_path_buf(),
+        message: format!("{e:?}"),
+    }
+}
+
+/// Writes `dir/stem.svg` and `dir/stem.png`, each through a temporary file and a rename.
+pub fn render(chart: &impl Chart, dir: &Path, stem: &str) -> Result<Vec<String>, ReportError> {
+    register_font();
+    let (w, h) = chart.size();
+    let svg = dir.join(format!("{stem}.svg"));
+    let svg_tmp = dir.join(format!(".{stem}.tmp.svg"));
+    {
+        let root = SVGBackend::new(&svg_tmp, (w, h)).into_drawing_area();
+        root.fill(&WHITE).map_err(draw_err(&svg))?;
+        chart.draw(&root).map_err(|m| ReportError::Draw {
+            path: svg.clone(),
+            message: m,
+        })?;
+        root.present().map_err(draw_err(&svg))?;
+    }
+    std::fs::rename(&svg_tmp, &svg).map_err(draw_err(&svg))?;
+    let png = dir.join(format!("{stem}.png"));
+    let png_tmp = dir.join(format!(".{stem}.tmp.png"));
+    {
+        let root = BitMapBackend::new(&png_tmp, (w, h)).into_drawing_area();
+        root.fill(&WHITE).map_err(draw_err(&png))?;
+        chart.draw(&root).map_err(|m| ReportError::Draw {
+            path: png.clone(),
+            message: m,
+        })?;
+        root.present().map_err(draw_err(&png))?;
+    }
+    std::fs::rename(&png_tmp, &png).map_err(draw_err(&png))?;
+    Ok(vec![format!("{stem}.svg"), format!("{stem}.png")])
+}
+
+/// A row of coloured squares and names, drawn in its own strip so it never covers data.
+pub fn legend<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    items: &[(String, RGBColor)],
+) -> Result<(), String> {
+    let (w, _) = area.dim_in_pixel();
+    let style = TextStyle::from(("sans-serif", 15).into_font()).color(&BLACK);
+    let mut x = 20i32;
+    let mut y = 6i32;
+    for (name, c) in items {
+        let width = 30 + 8 * name.chars().count() as i32;
+        if x + width > w as i32 - 10 {
+            x = 20;
+            y += 22;
+        }
+        area.draw(&Rectangle::new([(x, y + 2), (x + 14, y + 16)], c.filled()))
+            .map_err(|e| format!("{e:?}"))?;
+        area.draw(&Text::new(name.clone(), (x + 20, y + 1), style.clone()))
+            .map_err(|e| format!("{e:?}"))?;
+        x += width + 12;
+    }
+    Ok(())
+}
+
+/// Splits off a title strip and a legend strip; returns the plotting area.
+pub fn frame<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    title: &str,
+    subtitle: &str,
+    items: &[(String, RGBColor)],
+) -> Result<DrawingArea<DB, Shift>, String> {
+    let (top, rest) = root.split_vertically(48);
+    top.draw(&Text::new(
+        title.to_string(),
+        (20, 6),
+        ("sans-serif", 20).into_font(),
+    ))
+    .map_err(|e| format!("{e:?}"))?;
+    top.draw(&Text::new(
+        subtitle.to_string(),
+        (20, 28),
+        ("sans-serif", 14).into_font().color(&RGBColor(90, 90, 90)),
+    ))
+    .map_err(|e| format!("{e:?}"))?;
+    let rows = 1
+        + (items
+            .iter()
+            .map(|(n, _)| 42 + 8 * n.chars().count())
+            .sum::<usize>()
+            / (root.dim_in_pixel().0 as usize - 40));
+    let (leg, plot) = rest.split_vertically(8 + 22 * rows as u32);
+    legend(&leg, items)?;
+    Ok(plot)
+}

@@ -1,0 +1,131 @@
+//! Reading a profile's results for reporting: `profile.json` and `summary.csv`, checked row by
+//! row. Rows with impossible numbers (NaN, negative) are left out and named, never drawn; the
+//! latest run of each scenario is what the charts show.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::profile::HardwareProfile;
+use crate::store::{PROFILE_FILE, ResultsDir, SUMMARY_FILE, ScenarioKey, StoreError, SummaryRow};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("`{}` is not a results folder: it has no {PROFILE_FILE} (give a folder written by `pinbench run`, such as results/<profile-id>)", .0.display())]
+    NotResults(PathBuf),
+    #[error("`{}` holds no measured scenario (the file is empty or has only its header): run `pinbench run` first", .0.display())]
+    NoRows(PathBuf),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("drawing `{}`: {message}", path.display())]
+    Draw { path: PathBuf, message: String },
+    #[error("{0}")]
+    Other(String),
+}
+
+/// One profile's results, ready to draw.
+pub struct ProfileResults {
+    pub dir: PathBuf,
+    pub profile: HardwareProfile,
+    /// The latest run's row of each scenario (including skipped and failed ones).
+    pub rows: Vec<SummaryRow>,
+    /// Why rows were left out: file, line and reason.
+    pub excluded: Vec<String>,
+}
+
+fn bad_number(r: &SummaryRow) -> Option<&'static str> {
+    let values = [
+        r.median_throughput_ops_s,
+        r.ci_low_throughput_ops_s,
+        r.ci_high_throughput_ops_s,
+        r.median_ns_per_op,
+        r.median_migrations,
+        r.median_involuntary_switches,
+        r.speedup_vs_none,
+        r.speedup_ci_low,
+        r.speedup_ci_high,
+        r.cv,
+    ];
+    if values.iter().flatten().any(|v| v.is_nan()) {
+        return Some("a NaN value");
+    }
+    if values.iter().flatten().any(|v| *v < 0.0 || v.is_infinite()) {
+        return Some("a negative or infinite value");
+    }
+    None
+}
+
+impl ProfileResults {
+    pub fn load(dir: &Path) -> Result<Self, ReportError> {
+        if !dir.join(PROFILE_FILE).is_file() {
+            return Err(ReportError::NotResults(dir.to_path_buf()));
+        }
+        let rd = ResultsDir::open(dir);
+        let profile = rd.read_profile()?;
+        let all = rd.read_summary()?;
+        if all.is_empty() {
+            return Err(ReportError::NoRows(rd.file(SUMMARY_FILE)));
+        }
+        let mut excluded = Vec::new();
+        let mut latest: BTreeMap<ScenarioKey, (usize, SummaryRow)> = BTreeMap::new();
+        for (i, r) in all.into_iter().enumerate() {
+            if let Some(why) = bad_number(&r) {
+                excluded.push(format!("{} line {}: {why}, left out", SUMMARY_FILE, i + 2));
+                continue;
+            }
+            let k = r.key();
+            match latest.get(&k) {
+                Some((_, old)) if old.run_id > r.run_id => {}
+                _ => {
+                    latest.insert(k, (i, r));
+                }
+            }
+        }
+        let mut rows: Vec<(usize, SummaryRow)> = latest.into_values().collect();
+        rows.sort_by_key(|(i, _)| *i);
+        let rows: Vec<SummaryRow> = rows.into_iter().map(|(_, r)| r).collect();
+        if !rows.iter().any(|r| r.status == "ok") {
+            return Err(ReportError::NoRows(rd.file(SUMMARY_FILE)));
+        }
+        Ok(Self {
+            dir: dir.to_path_buf(),
+            profile,
+            rows,
+            excluded,
+        })
+    }
+
+    /// Measured rows only.
+    pub fn ok(&self) -> impl Iterator<Item = &SummaryRow> {
+        self.rows.iter().filter(|r| r.status == "ok")
+    }
+
+    /// `AMD EPYC, 2 CPUs, allowed 0-1` for chart titles.
+    pub fn title(&self) -> String {
+        format!(
+            "{}, {} CPUs, allowed {}",
+            self.profile.cpu_model.as_deref().unwrap_or("unknown CPU"),
+            self.profile.summary.cpus,
+            self.profile.allowed
+        )
+    }
+
+    /// Workloads in the order the rows first name them.
+    pub fn workloads(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for r in self.ok() {
+            if !out.contains(&r.workload) {
+                out.push(r.workload.clone());
+            }
+        }
+        out
+    }
+
+    /// The worker count closest to the allowed CPU count among those run for a workload.
+    pub fn main_worker_count(&self, workload: &str) -> Option<usize> {
+        let n = self.profile.allowed.len();
+        self.ok()
+            .filter(|r| r.workload == workload)
+            .map(|r| r.workers)
+            .min_by_key(|c| (c.abs_diff(n), *c))
+    }
+}

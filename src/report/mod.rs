@@ -1,0 +1,160 @@
+//! `pinbench report`: charts and a `report.md` for a profile, from its CSV and profile.json
+//! alone (no measuring). Output is deterministic: the same files give the same bytes.
+
+pub mod charts;
+pub mod data;
+
+use std::fmt::Write;
+use std::path::{Path, PathBuf};
+
+use charts::style::render;
+use charts::{CacheLatency, IpcLatency, Migrations, Overview, Throughput};
+pub use data::{ProfileResults, ReportError};
+
+/// What a report wrote.
+pub struct Written {
+    pub charts_dir: PathBuf,
+    pub files: Vec<String>,
+    pub excluded: Vec<String>,
+}
+
+fn slug(workload: &str) -> String {
+    workload.replace(':', "-")
+}
+
+/// Draws every chart of the profile in `dir` into `dir/charts/` and writes `report.md`.
+pub fn generate(dir: &Path) -> Result<Written, ReportError> {
+    let res = ProfileResults::load(dir)?;
+    let charts_dir = dir.join("charts");
+    std::fs::create_dir_all(&charts_dir).map_err(|e| ReportError::Draw {
+        path: charts_dir.clone(),
+        message: e.to_string(),
+    })?;
+    let mut files = Vec::new();
+    let mut draw =
+        |chart: &dyn Fn(&Path) -> Result<Vec<String>, ReportError>| -> Result<(), ReportError> {
+            files.extend(chart(&charts_dir)?);
+            Ok(())
+        };
+    draw(&|d| render(&Overview { res: &res }, d, "overview"))?;
+    for w in res.workloads() {
+        let stem = slug(&w);
+        draw(&|d| {
+            render(
+                &Throughput {
+                    res: &res,
+                    workload: w.clone(),
+                },
+                d,
+                &format!("throughput-{stem}"),
+            )
+        })?;
+        draw(&|d| {
+            render(
+                &Migrations {
+                    res: &res,
+                    workload: w.clone(),
+                },
+                d,
+                &format!("migrations-{stem}"),
+            )
+        })?;
+    }
+    if res.ok().any(|r| r.workload.starts_with("cache:")) {
+        draw(&|d| render(&CacheLatency { res: &res }, d, "cache-latency"))?;
+    }
+    if res.ok().any(|r| r.workload.starts_with("ipc:")) {
+        draw(&|d| render(&IpcLatency { res: &res }, d, "ipc-latency"))?;
+    }
+    let md = report_md(&res, &files);
+    crate::store::write_atomic(&charts_dir.join("report.md"), md.as_bytes())?;
+    files.push("report.md".into());
+    Ok(Written {
+        charts_dir,
+        files,
+        excluded: res.excluded.clone(),
+    })
+}
+
+fn report_md(res: &ProfileResults, files: &[String]) -> String {
+    let p = &res.profile;
+    let mut s = String::new();
+    let _ = writeln!(s, "# pinbench report: {}\n", p.id);
+    let _ = writeln!(
+        s,
+        "{}; {} CPUs online ({} packages, {} cores, SMT {}), allowed {}; kernel {}; virtualisation {}; governor {}.\n",
+        p.cpu_model.as_deref().unwrap_or("unknown CPU"),
+        p.summary.cpus,
+        p.summary.packages,
+        p.summary.cores,
+        p.smt,
+        p.allowed,
+        p.kernel.as_deref().unwrap_or("unknown"),
+        p.virtualization.as_deref().unwrap_or("none detected"),
+        p.governor.as_deref().unwrap_or("unknown"),
+    );
+    let _ = writeln!(s, "![speedup over none](overview.png)\n");
+    let _ = writeln!(s, "## Verdicts against `none`\n");
+    let _ = writeln!(
+        s,
+        "A verdict calls a difference only when the 95 % bootstrap interval of the speedup clears 1 by the noise threshold; `~` marks noisy scenarios (CV over 5 % or fewer than 5 samples).\n"
+    );
+    let _ = writeln!(
+        s,
+        "| workload | model | workers | strategy | speedup [95% CI] | verdict | n |"
+    );
+    let _ = writeln!(s, "| --- | --- | ---: | --- | --- | --- | ---: |");
+    for r in res.ok().filter(|r| !r.verdict.is_empty()) {
+        let sp = match (r.speedup_vs_none, r.speedup_ci_low, r.speedup_ci_high) {
+            (Some(v), Some(lo), Some(hi)) => format!("{v:.3}x [{lo:.3}, {hi:.3}]"),
+            _ => "-".into(),
+        };
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} | {}{} | {} |",
+            r.workload,
+            r.model,
+            r.workers,
+            r.strategy,
+            sp,
+            r.verdict,
+            if r.noisy { " ~" } else { "" },
+            r.n
+        );
+    }
+    let others: Vec<_> = res.rows.iter().filter(|r| r.status != "ok").collect();
+    if !others.is_empty() {
+        let _ = writeln!(s, "\n## Not measured\n");
+        for r in others {
+            let _ = writeln!(
+                s,
+                "- {} {} {} x{}: {} ({})",
+                r.workload, r.strategy, r.model, r.workers, r.status, r.reason
+            );
+        }
+    }
+    if !res.excluded.is_empty() {
+        let _ = writeln!(s, "\n## Left out of the charts\n");
+        for e in &res.excluded {
+            let _ = writeln!(s, "- {e}");
+        }
+    }
+    let _ = writeln!(s, "\n## Charts\n");
+    for f in files.iter().filter(|f| f.ends_with(".png")) {
+        let _ = writeln!(s, "- [{f}]({f}) ([svg]({}))", f.replace(".png", ".svg"));
+    }
+    s
+}
+
+/// Every profile folder under a results root (those holding a profile.json), sorted.
+pub fn profile_dirs(root: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(root)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.join(crate::store::PROFILE_FILE).is_file())
+        .collect();
+    v.sort();
+    v
+}
