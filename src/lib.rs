@@ -5,6 +5,7 @@ pub mod affinity;
 pub mod cli;
 pub mod compare;
 pub mod cpuset;
+pub mod doctor;
 pub mod metrics;
 pub mod plan;
 pub mod profile;

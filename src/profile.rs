@@ -32,6 +32,9 @@ pub struct HardwareProfile {
     pub summary: Counts,
     /// Counts within the allowed set, what a run here can actually use.
     pub allowed_summary: Counts,
+    /// The environment checks taken when results were recorded (empty when not taken).
+    #[serde(default)]
+    pub doctor: Vec<crate::doctor::Check>,
     pub topology: Topology,
 }
 
@@ -97,6 +100,7 @@ pub fn read_profile(
         perf_event_paranoid,
         summary,
         allowed_summary,
+        doctor: Vec::new(),
         topology,
     })
 }

@@ -1,6 +1,7 @@
 //! The command line: argument parsing and one function per verb. Errors reach the user as one
 //! line on stderr and a non-zero exit status.
 
+mod doctor_cmd;
 mod machine;
 mod plan_cmd;
 mod report_cmd;
@@ -82,6 +83,14 @@ pub enum Command {
         /// Where `compare/<a>--vs--<b>/` goes.
         #[arg(long, default_value = "results")]
         out: std::path::PathBuf,
+    },
+    /// Check what limits this machine's results (governor, turbo, SMT, VM and steal time,
+    /// cgroup quota, perf access, isolated CPUs, load, busy processes, build). Exit status 1
+    /// when the machine is not fit for measuring.
+    Doctor {
+        /// Print JSON instead of lines.
+        #[arg(long)]
+        json: bool,
     },
     /// Internal: one process worker, spawned by `run`.
     #[command(name = "__worker", hide = true)]
@@ -207,13 +216,17 @@ pub fn main() -> i32 {
                     0
                 };
             }
+            // clap's message up to its usage block, on one line.
             let text = e.to_string();
-            let first = text
+            let message: Vec<&str> = text
                 .lines()
-                .find(|l| !l.trim().is_empty())
-                .unwrap_or("bad arguments")
-                .trim_start_matches("error: ");
-            eprintln!("pinbench: {first} (see `pinbench --help`)");
+                .map(str::trim)
+                .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more information"))
+                .filter(|l| !l.is_empty() && !l.starts_with("tip:"))
+                .collect();
+            let message = message.join(" ");
+            let message = message.trim_start_matches("error: ");
+            eprintln!("pinbench: {message} (see `pinbench --help`)");
             return 2;
         }
     };
@@ -227,6 +240,7 @@ pub fn main() -> i32 {
             json,
         } => plan_cmd::run(&strategy, workers, &machine, json).map(|_| 0),
         Command::Run(a) => run_cmd::dispatch(a),
+        Command::Doctor { json } => doctor_cmd::run(json),
         Command::Report { dir } => report_cmd::report(&dir).map(|_| 0),
         Command::Compare { dirs, out } => report_cmd::compare(&dirs, &out).map(|_| 0),
         Command::Worker { spec, parent, fds } => {

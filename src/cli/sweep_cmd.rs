@@ -33,7 +33,7 @@ pub fn run(a: RunArgs) -> Result<i32> {
     } else {
         Duration::from_millis(100)
     });
-    let profile = load(&a.machine)?;
+    let mut profile = load(&a.machine)?;
     let strategies = if a.strategy.is_empty() {
         Strategy::defaults()
             .into_iter()
@@ -94,6 +94,20 @@ pub fn run(a: RunArgs) -> Result<i32> {
     let out = a.out.clone().unwrap_or_else(|| PathBuf::from("results"));
     let dir = ResultsDir::prepare(&out, &profile.id)?;
     let stored = dir.load()?;
+    profile.doctor = crate::doctor::diagnose(&profile, Duration::from_millis(200));
+    for c in profile
+        .doctor
+        .iter()
+        .filter(|c| c.level >= crate::doctor::Level::Warn)
+    {
+        eprintln!(
+            "doctor: {} {}: {} ({})",
+            c.level.as_str(),
+            c.name,
+            c.found,
+            c.advice
+        );
+    }
     for s in &skipped {
         eprintln!(
             "skipped: {} {} {} x{}: {}",
@@ -117,6 +131,14 @@ pub fn run(a: RunArgs) -> Result<i32> {
         seed: a.seed,
     };
     let outcome = execute(&planned, &skipped, &profile, &dir, stored, &cfg)?;
+    if let Some(code) = outcome.interrupted {
+        eprintln!(
+            "pinbench: interrupted; finished runs are kept in {} (run {})",
+            dir.path.display(),
+            outcome.run_id
+        );
+        return Ok(code);
+    }
     if a.json {
         println!("{}", serde_json::to_string_pretty(&outcome.summary)?);
     } else {

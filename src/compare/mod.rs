@@ -99,8 +99,8 @@ pub fn join(a: &ProfileResults, b: &ProfileResults) -> Vec<CompareRow> {
         .collect()
 }
 
-/// The worker count both profiles ran for a workload that is closest to the smaller allowed
-/// CPU count.
+/// The worker count both profiles ran for a workload that is closest to the larger allowed
+/// CPU count (where a difference in CPUs shows).
 fn common_count(rows: &[CompareRow], workload: &str, target: usize) -> Option<usize> {
     rows.iter()
         .filter(|r| r.workload == workload && r.present == "both")
@@ -121,7 +121,7 @@ impl SpeedupSideBySide<'_> {
             .profile
             .allowed
             .len()
-            .min(self.b.profile.allowed.len());
+            .max(self.b.profile.allowed.len());
         let mut workloads: Vec<String> = Vec::new();
         for r in self.rows {
             if r.present == "both" && r.model == "threads" && !workloads.contains(&r.workload) {
@@ -213,7 +213,7 @@ impl Chart for Ratio<'_> {
             .profile
             .allowed
             .len()
-            .min(self.b.profile.allowed.len());
+            .max(self.b.profile.allowed.len());
         let mut workloads: Vec<String> = Vec::new();
         for r in self.rows {
             if r.present == "both" && r.model == "threads" && !workloads.contains(&r.workload) {
@@ -237,7 +237,7 @@ impl Chart for Ratio<'_> {
             series.iter().map(|s| (s.clone(), color_of(s))).collect();
         let plot = frame(
             root,
-            "Throughput of B over A (threads, same scenario; dashed: 1.0)",
+            "Throughput of B over A (threads, same scenario; log scale; dashed: 1.0)",
             &format!("A: {}   B: {}", self.a.profile.id, self.b.profile.id),
             &items,
         )?;
@@ -269,9 +269,15 @@ impl Chart for Ratio<'_> {
             series,
             bars,
             y_label: "B / A median throughput".into(),
-            log: false,
+            log: true,
             reference: (0..groups.len()).map(|g| (g, 1.0)).collect(),
-            format: |v| format!("{v:.2}"),
+            format: |v| {
+                if v >= 0.1 {
+                    format!("{v:.2}")
+                } else {
+                    format!("{v:.0e}")
+                }
+            },
         }
         .draw(&plot)
     }

@@ -222,5 +222,6 @@ pub(crate) fn spec_for(
         planned,
         counting: scenario.counting,
         seed: scenario.seed,
+        allow_unpinned: false,
     }
 }

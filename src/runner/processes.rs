@@ -409,6 +409,7 @@ pub fn run_pool(
                         let repin = generation == 0 || recycle.repin;
                         let mut spec = spec_for(scenario, placement, i, self_pin && repin);
                         spec.duration_ms = generation_ms;
+                        spec.allow_unpinned = !repin;
                         let pin = (!self_pin && repin && placement.pins_workers())
                             .then(|| placement.workers[i].cpus.clone())
                             .flatten();

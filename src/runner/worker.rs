@@ -28,6 +28,10 @@ pub struct WorkerSpec {
     pub counting: CountingMode,
     /// Seed of the cache workload's permutation.
     pub seed: u64,
+    /// Measure even when the mask differs from `planned` (a recycled worker that was
+    /// deliberately not re-pinned); otherwise such a worker refuses to run.
+    #[serde(default)]
+    pub allow_unpinned: bool,
 }
 
 /// One worker's measurement.
@@ -88,6 +92,16 @@ pub fn run_worker(
     };
     wait_start()?;
     let readback = current_affinity().map_err(|e| format!("worker {}: {e}", spec.worker))?;
+    // Placement verification: the mask the worker actually runs under must be the plan's.
+    if let Some(planned) = &spec.planned
+        && &readback != planned
+        && !spec.allow_unpinned
+    {
+        return Err(format!(
+            "worker {}: runs under CPUs {readback} but the plan says {planned} (the pin did not take; refusing to measure)",
+            spec.worker
+        ));
+    }
     let mut sampler = CpuSampler::new(spec.planned.as_ref());
     let start_ns = monotonic_ns();
     let duration = Duration::from_millis(spec.duration_ms);

@@ -33,6 +33,27 @@ pub struct Outcome {
     pub run_id: String,
     pub summary: Vec<SummaryRow>,
     pub failed_runs: usize,
+    /// The exit status owed to a SIGINT (130) or SIGTERM (143) that stopped the sweep early.
+    pub interrupted: Option<i32>,
+}
+
+/// Set by SIGINT/SIGTERM to the exit status they call for; the sweep stops between runs.
+fn interruption() -> &'static std::sync::Arc<std::sync::atomic::AtomicUsize> {
+    static FLAG: std::sync::OnceLock<std::sync::Arc<std::sync::atomic::AtomicUsize>> =
+        std::sync::OnceLock::new();
+    FLAG.get_or_init(|| {
+        let flag = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let _ = signal_hook::flag::register_usize(signal_hook::consts::SIGINT, flag.clone(), 130);
+        let _ = signal_hook::flag::register_usize(signal_hook::consts::SIGTERM, flag.clone(), 143);
+        flag
+    })
+}
+
+fn interrupted() -> Option<i32> {
+    match interruption().load(std::sync::atomic::Ordering::SeqCst) {
+        0 => None,
+        code => Some(code as i32),
+    }
 }
 
 /// Reports progress: a bar on a terminal, a plain line every few seconds otherwise.
@@ -221,6 +242,7 @@ pub fn execute(
     let mut progress = Progress::new((passes * planned.len()) as u64);
     let mut last_write = Instant::now();
     let mut failed_runs = 0;
+    interruption();
 
     let skipped_rows: Vec<SummaryRow> = skipped
         .iter()
@@ -283,5 +305,6 @@ pub fn execute(
         run_id,
         summary: summaries[keep_summaries..].to_vec(),
         failed_runs,
+        interrupted: interrupted(),
     })
 }

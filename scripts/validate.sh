@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Cross-checks pinbench's measurements against independent tools on this machine:
+#   1. topology vs hwloc (every recorded machine in tests/fixtures/sysfs, and this one);
+#   2. migration counts: the perf cpu-migrations event vs the scheduler's procfs count, per worker;
+#   3. pipe ping-pong on one CPU vs `perf bench sched pipe` (within 5 %);
+#   4. shared-memory cache-line ping-pong vs core-to-core-latency (within 10 %).
+# Prints pinbench's figure, the tool's figure and their ratio; exits 1 if any is out of tolerance.
+# Needs: hwloc, linux-perf (scripts/setup.sh installs them), and cargo to install
+# core-to-core-latency into .tools/ when it is not on PATH. Run it on a quiet machine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export LC_ALL=C
+scripts/setup.sh
+cargo build --release --quiet
+B=$PWD/target/release/pinbench
+fail=0
+report() { # name ours theirs tolerance(fraction)
+  python3 - "$@" <<'PY' || fail=1
+import sys
+name, ours, theirs, tol = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
+ratio = ours / theirs if theirs else float('inf')
+ok = abs(ratio - 1) <= tol
+print(f"{'ok  ' if ok else 'FAIL'} {name}: pinbench {ours:.4g}, tool {theirs:.4g}, ratio {ratio:.3f} (tolerance {tol:.0%})")
+sys.exit(0 if ok else 1)
+PY
+}
+median() { python3 -c "import statistics,sys; print(statistics.median(float(x) for x in sys.argv[1:]))" "$@"; }
+
+echo "== 1. topology vs hwloc"
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+check_topology() { # label root(or empty for this machine)
+  local label=$1 root=$2 env=() arg=()
+  if [ -n "$root" ]; then env=(HWLOC_FSROOT="$root"); arg=(--sysfs-root "$root"); fi
+  local theirs ours
+  theirs=$(for t in package core pu l3cache numanode; do env "${env[@]}" hwloc-calc -N "$t" all 2>/dev/null || echo 0; done | tr '\n' ' ')
+  ours=$("$B" topology --json "${arg[@]}" | python3 -c "import json,sys; s=json.load(sys.stdin)['allowed_summary']; print(s['packages'], s['cores'], s['cpus'], s['l3_domains'], s['numa_nodes'])")
+  if [ "$(echo $theirs)" = "$(echo $ours)" ]; then
+    echo "ok   $label: packages cores PUs L3 NUMA = $ours (hwloc: $theirs)"
+  else
+    echo "FAIL $label: pinbench $ours, hwloc $theirs"; fail=1
+  fi
+}
+for f in tests/fixtures/sysfs/*.tar.bz2; do
+  name=$(basename "$f" .tar.bz2)
+  mkdir -p "$tmp/$name" && tar xjf "$f" -C "$tmp/$name"
+  check_topology "$name" "$(find "$tmp/$name" -mindepth 1 -maxdepth 1 -type d | head -1)"
+done
+check_topology "this machine" ""
+
+echo "== 2. migrations: perf event vs procfs, per worker (ipc:server, 5 floating processes, 2 s)"
+"$B" run -W ipc:server -s none -w 5 -m processes -d 2s --counting perf --json > "$tmp/mig.json"
+python3 - "$tmp/mig.json" <<'PY' || fail=1
+import json, sys
+d = json.load(open(sys.argv[1]))
+bad = 0
+for w in d["workers"]:
+    p, q = w.get("migrations"), w.get("migrations_procfs_check")
+    if w.get("migrations_source") != "perf" or q is None:
+        print(f"skip worker {w['worker']}: perf events unavailable here (source {w.get('migrations_source')})"); continue
+    ok = abs(p - q) <= max(2, 0.05 * max(p, q))
+    bad += not ok
+    print(f"{'ok  ' if ok else 'FAIL'} worker {w['worker']}: perf {p}, procfs {q}")
+sys.exit(1 if bad else 0)
+PY
+
+echo "== 3. pipe ping-pong on CPU 0 vs perf bench sched pipe (A B A B A B)"
+first=$("$B" topology --json | python3 -c "import json,sys; print(json.load(sys.stdin)['summary']['allowed'].split(',')[0].split('-')[0])")
+ours=(); theirs=()
+for i in 1 2 3; do
+  ours+=("$("$B" run -W ipc:pipe -s "cpus:$first/$first" -w 2 -m processes -d 2s --json | python3 -c "import json,sys; print(json.load(sys.stdin)['total']['ns_per_op']/1000)")")
+  theirs+=("$(taskset -c "$first" perf bench sched pipe -l 300000 | awk '/usecs\/op/ {print $1}')")
+done
+echo "pinbench us/round trip: ${ours[*]}; perf bench: ${theirs[*]}"
+report "pipe round trip (us), medians" "$(median "${ours[@]}")" "$(median "${theirs[@]}")" 0.05
+
+echo "== 4. shm cache-line ping-pong vs core-to-core-latency"
+second=$("$B" plan -s per-worker -w 2 --json 2>/dev/null | python3 -c "import json,sys; print(json.load(sys.stdin)['workers'][1]['cpus'])" || true)
+if [ -z "$second" ]; then
+  echo "skip: one allowed CPU"
+else
+  C2C=$(command -v core-to-core-latency || true)
+  if [ -z "$C2C" ]; then
+    cargo install --quiet core-to-core-latency --root .tools >/dev/null 2>&1 && C2C=$PWD/.tools/bin/core-to-core-latency
+  fi
+  ours=(); theirs=()
+  for i in 1 2 3; do
+    # pinbench times a round trip; core-to-core-latency reports half of one.
+    ours+=("$("$B" run -W ipc:shm -s "cpus:$first/$second" -w 2 -d 2s --json | python3 -c "import json,sys; print(json.load(sys.stdin)['total']['ns_per_op']/2)")")
+    theirs+=("$("$C2C" -c "$first,$second" --csv 5000 300 2>/dev/null | python3 -c "import sys; v=[float(x) for l in sys.stdin for x in l.strip().strip(',').split(',') if x.strip()]; print(max(v))")")
+  done
+  echo "pinbench ns one-way: ${ours[*]}; core-to-core-latency: ${theirs[*]}"
+  report "shm one-way latency (ns), medians" "$(median "${ours[@]}")" "$(median "${theirs[@]}")" 0.10
+fi
+exit $fail
