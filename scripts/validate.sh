@@ -30,9 +30,22 @@ echo "== 1. topology vs hwloc"
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 check_topology() { # label root(or empty for this machine)
   local label=$1 root=$2 env=() arg=()
-  if [ -n "$root" ]; then env=(HWLOC_FSROOT="$root"); arg=(--sysfs-root "$root"); fi
+  # A recorded tree must not be mixed with this CPU's own CPUID: keep hwloc's x86 backend out.
+  if [ -n "$root" ]; then env=(HWLOC_FSROOT="$root" HWLOC_COMPONENTS=-x86); arg=(--sysfs-root "$root"); fi
   local theirs ours
-  theirs=$(for t in package core pu l3cache numanode; do env "${env[@]}" hwloc-calc -N "$t" all 2>/dev/null || echo 0; done | tr '\n' ' ')
+  # hwloc-calc counts the objects holding allowed CPUs (what pinbench's allowed_summary
+  # counts); it answers 1 for a cache level the machine lacks and nothing for a machine
+  # without NUMA folders, so lstopo's tree settles those two.
+  local calc tree
+  calc=$(for t in package core pu l3cache numanode; do echo "$(env "${env[@]}" hwloc-calc -N "$t" all 2>/dev/null)"; done | tr '\n' ',')
+  tree=$(env "${env[@]}" lstopo-no-graphics --of console 2>/dev/null | grep -cE '\bL3(Cache)? L#' || true)
+  numa_tree=$(env "${env[@]}" lstopo-no-graphics --of console 2>/dev/null | grep -cE '\bNUMANode L#' || true)
+  theirs=$(python3 -c "
+import sys
+c = sys.argv[1].split(',')
+l3 = c[3] if int(sys.argv[2]) > 0 else '0'
+numa = c[4] or sys.argv[3]
+print(c[0], c[1], c[2], l3, numa)" "$calc" "$tree" "$numa_tree")
   ours=$("$B" topology --json "${arg[@]}" | python3 -c "import json,sys; s=json.load(sys.stdin)['allowed_summary']; print(s['packages'], s['cores'], s['cpus'], s['l3_domains'], s['numa_nodes'])")
   if [ "$(echo $theirs)" = "$(echo $ours)" ]; then
     echo "ok   $label: packages cores PUs L3 NUMA = $ours (hwloc: $theirs)"
@@ -63,17 +76,18 @@ for w in d["workers"]:
 sys.exit(1 if bad else 0)
 PY
 
-echo "== 3. pipe ping-pong on CPU 0 vs perf bench sched pipe (A B A B A B)"
+reps=${PINBENCH_VALIDATE_REPS:-7}
+echo "== 3. pipe ping-pong on CPU 0 vs perf bench sched pipe ($reps x A B, medians)"
 first=$("$B" topology --json | python3 -c "import json,sys; print(json.load(sys.stdin)['summary']['allowed'].split(',')[0].split('-')[0])")
 ours=(); theirs=()
-for i in 1 2 3; do
-  ours+=("$("$B" run -W ipc:pipe -s "cpus:$first/$first" -w 2 -m processes -d 2s --json | python3 -c "import json,sys; print(json.load(sys.stdin)['total']['ns_per_op']/1000)")")
-  theirs+=("$(taskset -c "$first" perf bench sched pipe -l 300000 | awk '/usecs\/op/ {print $1}')")
+for i in $(seq "$reps"); do
+  ours+=("$("$B" run -W ipc:pipe -s "cpus:$first/$first" -w 2 -m processes -d 1s --json | python3 -c "import json,sys; print(json.load(sys.stdin)['total']['ns_per_op']/1000)")")
+  theirs+=("$(taskset -c "$first" perf bench sched pipe -l 150000 | awk '/usecs\/op/ {print $1}')")
 done
 echo "pinbench us/round trip: ${ours[*]}; perf bench: ${theirs[*]}"
 report "pipe round trip (us), medians" "$(median "${ours[@]}")" "$(median "${theirs[@]}")" 0.05
 
-echo "== 4. shm cache-line ping-pong vs core-to-core-latency"
+echo "== 4. shm cache-line ping-pong vs core-to-core-latency ($reps x A B, medians)"
 second=$("$B" plan -s per-worker -w 2 --json 2>/dev/null | python3 -c "import json,sys; print(json.load(sys.stdin)['workers'][1]['cpus'])" || true)
 if [ -z "$second" ]; then
   echo "skip: one allowed CPU"
@@ -83,10 +97,10 @@ else
     cargo install --quiet core-to-core-latency --root .tools >/dev/null 2>&1 && C2C=$PWD/.tools/bin/core-to-core-latency
   fi
   ours=(); theirs=()
-  for i in 1 2 3; do
+  for i in $(seq "$reps"); do
     # pinbench times a round trip; core-to-core-latency reports half of one.
-    ours+=("$("$B" run -W ipc:shm -s "cpus:$first/$second" -w 2 -d 2s --json | python3 -c "import json,sys; print(json.load(sys.stdin)['total']['ns_per_op']/2)")")
-    theirs+=("$("$C2C" -c "$first,$second" --csv 5000 300 2>/dev/null | python3 -c "import sys; v=[float(x) for l in sys.stdin for x in l.strip().strip(',').split(',') if x.strip()]; print(max(v))")")
+    ours+=("$("$B" run -W ipc:shm -s "cpus:$first/$second" -w 2 -d 1s --json | python3 -c "import json,sys; print(json.load(sys.stdin)['total']['ns_per_op']/2)")")
+    theirs+=("$("$C2C" -c "$first,$second" --csv 5000 100 2>/dev/null | python3 -c "import sys; v=[float(x) for l in sys.stdin for x in l.strip().strip(',').split(',') if x.strip()]; print(max(v))")")
   done
   echo "pinbench ns one-way: ${ours[*]}; core-to-core-latency: ${theirs[*]}"
   report "shm one-way latency (ns), medians" "$(median "${ours[@]}")" "$(median "${theirs[@]}")" 0.10

@@ -423,6 +423,9 @@ impl IpcRole {
         Ok((ops, clock.seconds()))
     }
 
+    /// The core-to-core-latency CAS pattern: the initiator moves the line from `2k` to
+    /// `2k + 1`, the responder from `2k + 1` to `2k + 2`; each side spins on
+    /// `compare_exchange` until the other has moved, so every step transfers the cache line.
     fn shm_ping(&mut self, duration: Duration, sampler: &mut CpuSampler) -> (u64, f64) {
         let line = self.shm.as_ref().expect("shm role has its line").atomic();
         let clock = Clock::start(duration);
@@ -434,14 +437,12 @@ impl IpcRole {
                     break;
                 }
             }
-            let send = 2 * ops + 1;
-            line.store(send, Ordering::Release);
-            spin_until(line, |v| v == send + 1);
+            cas_spin(line, 2 * ops, 2 * ops + 1);
             ops += 1;
         }
-        let seconds = clock.seconds();
-        line.store(u64::MAX, Ordering::Release);
-        (ops, seconds)
+        // The last round trip completes when the responder hands the line back; then stop it.
+        cas_spin(line, 2 * ops, u64::MAX);
+        (ops, clock.seconds())
     }
 
     fn shm_echo(&mut self, sampler: &mut CpuSampler) -> (u64, f64) {
@@ -450,11 +451,9 @@ impl IpcRole {
         let mut ops = 0u64;
         loop {
             let want = 2 * ops + 1;
-            let got = spin_until(line, |v| v == want || v == u64::MAX);
-            if got == u64::MAX {
+            if cas_spin_or_stop(line, want, want + 1).is_none() {
                 break;
             }
-            line.store(want + 1, Ordering::Release);
             ops += 1;
             if ops.is_multiple_of(64) {
                 sampler.sample();
@@ -595,15 +594,33 @@ impl IpcRole {
     }
 }
 
-/// Spins until the line holds a wanted value; yields now and then so that two ends sharing one
-/// CPU still make progress.
+/// Spins on `compare_exchange(from, to)` until it succeeds; yields now and then so that two
+/// ends sharing one CPU still make progress.
 #[inline]
-fn spin_until(line: &AtomicU64, want: impl Fn(u64) -> bool) -> u64 {
+fn cas_spin(line: &AtomicU64, from: u64, to: u64) {
+    let mut spins = 0u32;
+    while line
+        .compare_exchange(from, to, Ordering::AcqRel, Ordering::Relaxed)
+        .is_err()
+    {
+        spins += 1;
+        if spins.is_multiple_of(4096) {
+            std::thread::yield_now();
+        } else {
+            std::hint::spin_loop();
+        }
+    }
+}
+
+/// As [`cas_spin`], but gives up (`None`) when the line holds the stop value.
+#[inline]
+fn cas_spin_or_stop(line: &AtomicU64, from: u64, to: u64) -> Option<()> {
     let mut spins = 0u32;
     loop {
-        let v = line.load(Ordering::Acquire);
-        if want(v) {
-            return v;
+        match line.compare_exchange(from, to, Ordering::AcqRel, Ordering::Relaxed) {
+            Ok(_) => return Some(()),
+            Err(u64::MAX) => return None,
+            Err(_) => {}
         }
         spins += 1;
         if spins.is_multiple_of(4096) {
