@@ -465,6 +465,8 @@ fn merge(a: WorkerResult, b: WorkerResult) -> WorkerResult {
         } else {
             0.0
         },
+        start_ns: a.start_ns,
+        end_ns: b.end_ns,
         counts: crate::metrics::Counts {
             migrations: add(a.counts.migrations, b.counts.migrations),
             migrations_source: a.counts.migrations_source,

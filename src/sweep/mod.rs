@@ -269,7 +269,7 @@ pub fn execute(
         dir.write_all(runs, workers, summaries)
     };
 
-    for pass in 0..passes {
+    'passes: for pass in 0..passes {
         let warmup = cfg.warmup && pass == 0;
         let rep = if cfg.warmup {
             pass.wrapping_sub(1)
@@ -277,7 +277,14 @@ pub fn execute(
             pass
         };
         for p in planned {
+            if interrupted().is_some() {
+                break 'passes;
+            }
             let result = run_scenario(&p.scenario, &p.placement);
+            if interrupted().is_some() {
+                // The signal may have reached the workers too: this run is no measurement.
+                break 'passes;
+            }
             let label = format!(
                 "{} {} {} x{}",
                 p.key.workload, p.key.strategy, p.key.model, p.key.workers
