@@ -145,6 +145,12 @@ pub fn run(a: RunArgs) -> Result<i32> {
         print_verdicts(&outcome.summary, profile.allowed.len());
         println!("results: {} (run {})", dir.path.display(), outcome.run_id);
     }
+    if outcome.throttled_runs > 0 {
+        eprintln!(
+            "pinbench: the cgroup CPU quota throttled {} run(s) (throttled_periods in runs.csv): their figures measure the quota, not the strategy",
+            outcome.throttled_runs
+        );
+    }
     if outcome.failed_runs > 0 {
         eprintln!(
             "pinbench: {} run(s) failed; their reasons are in runs.csv (status=failed)",

@@ -262,6 +262,7 @@ mod tests {
             cpus_seen: "0-1".into(),
             off_plan_fraction: None,
             outlier: false,
+            throttled_periods: None,
         }
     }
 

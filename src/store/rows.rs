@@ -55,6 +55,10 @@ pub struct RunRow {
     pub off_plan_fraction: Option<f64>,
     /// Beyond Tukey's fences among this scenario's repetitions of this run.
     pub outlier: bool,
+    /// Periods the cgroup's CPU quota throttled during the run (`cpu.stat` `nr_throttled`
+    /// after minus before); empty where the cgroup has no such counter.
+    #[serde(default)]
+    pub throttled_periods: Option<u64>,
 }
 
 /// `workers.csv`: one row per worker x repetition.

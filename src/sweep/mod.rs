@@ -33,6 +33,8 @@ pub struct Outcome {
     pub run_id: String,
     pub summary: Vec<SummaryRow>,
     pub failed_runs: usize,
+    /// Runs during which the cgroup's CPU quota throttled the workers.
+    pub throttled_runs: usize,
     /// The exit status owed to a SIGINT (130) or SIGTERM (143) that stopped the sweep early.
     pub interrupted: Option<i32>,
 }
@@ -112,6 +114,15 @@ impl Progress {
             b.finish_and_clear();
         }
     }
+}
+
+/// The cgroup's `nr_throttled` counter, where it has one.
+fn throttled(profile: &HardwareProfile) -> Option<u64> {
+    let path = profile.cgroup.cpu_stat_path.as_ref()?;
+    let text = std::fs::read_to_string(path).ok()?;
+    text.lines()
+        .find_map(|l| l.strip_prefix("nr_throttled "))
+        .and_then(|v| v.trim().parse().ok())
 }
 
 fn opt_str<T: ToString>(v: &Option<T>) -> String {
@@ -242,6 +253,7 @@ pub fn execute(
     let mut progress = Progress::new((passes * planned.len()) as u64);
     let mut last_write = Instant::now();
     let mut failed_runs = 0;
+    let mut throttled_runs = 0;
     interruption();
 
     let skipped_rows: Vec<SummaryRow> = skipped
@@ -280,7 +292,11 @@ pub fn execute(
             if interrupted().is_some() {
                 break 'passes;
             }
+            let throttled_before = throttled(profile);
             let result = run_scenario(&p.scenario, &p.placement);
+            let throttled_during = throttled(profile)
+                .zip(throttled_before)
+                .map(|(after, before)| after.saturating_sub(before));
             if interrupted().is_some() {
                 // The signal may have reached the workers too: this run is no measurement.
                 break 'passes;
@@ -293,7 +309,11 @@ pub fn execute(
             if warmup {
                 continue;
             }
-            let row = run_row(p, &run_id, &profile.id, rep, &result);
+            let mut row = run_row(p, &run_id, &profile.id, rep, &result);
+            row.throttled_periods = throttled_during;
+            if throttled_during.is_some_and(|t| t > 0) {
+                throttled_runs += 1;
+            }
             if let Ok(ws) = &result {
                 workers.extend(worker_rows(p, &row, ws));
             } else {
@@ -312,6 +332,7 @@ pub fn execute(
         run_id,
         summary: summaries[keep_summaries..].to_vec(),
         failed_runs,
+        throttled_runs,
         interrupted: interrupted(),
     })
 }

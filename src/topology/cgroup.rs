@@ -199,14 +199,19 @@ impl CgroupLimits {
                 }
             }
         }
+        // The cgroup's own cpu.stat that counts throttling (v2 has it only where the cpu
+        // controller is enabled; hybrid layouts keep it in the v1 cpu hierarchy).
+        let counts_throttling = |p: &PathBuf| {
+            read_trimmed(p).is_some_and(|t| t.lines().any(|l| l.starts_with("nr_throttled ")))
+        };
         limits.cpu_stat_path = dirs
             .first()
             .map(|(d, _, _)| d.join("cpu.stat"))
-            .filter(|p| p.exists())
+            .filter(counts_throttling)
             .or_else(|| {
                 v1_cpu
                     .map(|(m, p)| ancestry(root, &m.point, p)[0].0.join("cpu.stat"))
-                    .filter(|p| p.exists())
+                    .filter(counts_throttling)
             });
         limits
     }
@@ -254,9 +259,20 @@ mod tests {
         write(r, "sys/fs/cgroup/cpu/box/cpu.cfs_period_us", "100000\n");
         write(r, "sys/fs/cgroup/cpu/cpu.cfs_quota_us", "-1\n");
         write(r, "sys/fs/cgroup/cpu/cpu.cfs_period_us", "100000\n");
+        write(r, "sys/fs/cgroup/unified/cpu.stat", "usage_usec 5\n");
+        write(
+            r,
+            "sys/fs/cgroup/cpu/box/cpu.stat",
+            "nr_periods 4\nnr_throttled 2\n",
+        );
         let l = CgroupLimits::read(r);
         assert_eq!(l.cpuset.unwrap().to_string(), "0-1");
         assert_eq!(l.quota.unwrap().cpus(), 0.5);
+        // The v2 file does not count throttling here; the v1 cpu hierarchy's does.
+        assert_eq!(
+            l.cpu_stat_path.unwrap(),
+            r.join("sys/fs/cgroup/cpu/box/cpu.stat")
+        );
     }
 
     #[test]
