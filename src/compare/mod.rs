@@ -108,6 +108,26 @@ fn common_count(rows: &[CompareRow], workload: &str, target: usize) -> Option<us
         .min_by_key(|c| (c.abs_diff(target), usize::MAX - c))
 }
 
+/// The (workload, worker count) groups both comparison charts draw: every workload both
+/// profiles ran as threads, at the common worker count closest to the larger allowed set.
+fn chart_groups(
+    a: &ProfileResults,
+    b: &ProfileResults,
+    rows: &[CompareRow],
+) -> Vec<(String, usize)> {
+    let target = a.profile.allowed.len().max(b.profile.allowed.len());
+    let mut workloads: Vec<String> = Vec::new();
+    for r in rows {
+        if r.present == "both" && r.model == "threads" && !workloads.contains(&r.workload) {
+            workloads.push(r.workload.clone());
+        }
+    }
+    workloads
+        .iter()
+        .filter_map(|w| Some((w.clone(), common_count(rows, w, target)?)))
+        .collect()
+}
+
 struct SpeedupSideBySide<'a> {
     a: &'a ProfileResults,
     b: &'a ProfileResults,
@@ -116,22 +136,7 @@ struct SpeedupSideBySide<'a> {
 
 impl SpeedupSideBySide<'_> {
     fn panel_rows(&self) -> (Vec<String>, Vec<(String, usize)>) {
-        let target = self
-            .a
-            .profile
-            .allowed
-            .len()
-            .max(self.b.profile.allowed.len());
-        let mut workloads: Vec<String> = Vec::new();
-        for r in self.rows {
-            if r.present == "both" && r.model == "threads" && !workloads.contains(&r.workload) {
-                workloads.push(r.workload.clone());
-            }
-        }
-        let groups: Vec<(String, usize)> = workloads
-            .iter()
-            .filter_map(|w| Some((w.clone(), common_count(self.rows, w, target)?)))
-            .collect();
+        let groups = chart_groups(self.a, self.b, self.rows);
         let series = strategy_order(
             self.a
                 .ok()
@@ -208,22 +213,7 @@ impl Chart for Ratio<'_> {
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
-        let target = self
-            .a
-            .profile
-            .allowed
-            .len()
-            .max(self.b.profile.allowed.len());
-        let mut workloads: Vec<String> = Vec::new();
-        for r in self.rows {
-            if r.present == "both" && r.model == "threads" && !workloads.contains(&r.workload) {
-                workloads.push(r.workload.clone());
-            }
-        }
-        let groups: Vec<(String, usize)> = workloads
-            .iter()
-            .filter_map(|w| Some((w.clone(), common_count(self.rows, w, target)?)))
-            .collect();
+        let groups = chart_groups(self.a, self.b, self.rows);
         let mut series: Vec<String> = Vec::new();
         for s in strategy_order(self.a.ok().filter(|r| !r.strategy.starts_with("cpus:"))) {
             series.push(s);

@@ -20,7 +20,7 @@ use crate::affinity::{SpawnerMask, set_affinity};
 use crate::cpuset::CpuSet;
 use crate::plan::Placement;
 use crate::workload::Workload;
-use crate::workload::ipc::create_channels;
+use crate::workload::ipc::channels_for;
 
 /// Version of the parent-worker protocol.
 pub const PROTOCOL_VERSION: u32 = 1;
@@ -337,12 +337,7 @@ fn reap(mut brood: Brood) -> Result<(), RunError> {
 
 pub fn run(scenario: &Scenario, placement: &Placement) -> Result<Vec<WorkerResult>, RunError> {
     let n = scenario.workers;
-    let fds = match scenario.workload {
-        Workload::Ipc(kind) => {
-            create_channels(kind, n).map_err(|e| RunError::Setup(e.to_string()))?
-        }
-        _ => (0..n).map(|_| Vec::new()).collect(),
-    };
+    let fds = channels_for(&scenario.workload, n).map_err(|e| RunError::Setup(e.to_string()))?;
     let self_pin = scenario.pin_by == PinBy::SelfPin;
     let specs: Vec<WorkerSpec> = (0..n)
         .map(|i| spec_for(scenario, placement, i, self_pin))

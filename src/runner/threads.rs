@@ -9,17 +9,11 @@ use super::{RunError, Scenario, WorkerResult, spec_for};
 use crate::affinity::{SpawnerMask, pin_current_thread};
 use crate::cpuset::CpuSet;
 use crate::plan::Placement;
-use crate::workload::Workload;
-use crate::workload::ipc::create_channels;
+use crate::workload::ipc::channels_for;
 
 pub fn run(scenario: &Scenario, placement: &Placement) -> Result<Vec<WorkerResult>, RunError> {
     let n = scenario.workers;
-    let fds = match scenario.workload {
-        Workload::Ipc(kind) => {
-            create_channels(kind, n).map_err(|e| RunError::Setup(e.to_string()))?
-        }
-        _ => (0..n).map(|_| Vec::new()).collect(),
-    };
+    let fds = channels_for(&scenario.workload, n).map_err(|e| RunError::Setup(e.to_string()))?;
     let fds: Vec<Mutex<Vec<_>>> = fds.into_iter().map(Mutex::new).collect();
     let pins: Vec<Option<CpuSet>> = placement
         .workers

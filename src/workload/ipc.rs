@@ -210,6 +210,17 @@ pub fn create_channels(kind: IpcKind, workers: usize) -> Result<Vec<Vec<OwnedFd>
     Ok(out)
 }
 
+/// Each worker's descriptors for a workload: the IPC channels, or none for solo workloads.
+pub fn channels_for(
+    workload: &super::Workload,
+    workers: usize,
+) -> Result<Vec<Vec<OwnedFd>>, IpcError> {
+    match workload {
+        super::Workload::Ipc(kind) => create_channels(*kind, workers),
+        _ => Ok((0..workers).map(|_| Vec::new()).collect()),
+    }
+}
+
 /// Keeps time for a loop without calling the clock on every iteration.
 pub struct Clock {
     start: Instant,
