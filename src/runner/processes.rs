@@ -515,7 +515,7 @@ pub fn worker_main(spec_json: &str, parent: i32, fds: &str) -> i32 {
         // close-on-exec flag; nothing else in this process owns it.
         owned.push(unsafe { OwnedFd::from_raw_fd(fd) });
     }
-    let result = run_worker(&spec, owned, || {
+    let result = run_worker(&spec, owned, None, || {
         send(&Message::Ready {
             v: PROTOCOL_VERSION,
         });

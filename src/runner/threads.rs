@@ -9,11 +9,17 @@ use super::{RunError, Scenario, WorkerResult, spec_for};
 use crate::affinity::{SpawnerMask, pin_current_thread};
 use crate::cpuset::CpuSet;
 use crate::plan::Placement;
-use crate::workload::ipc::channels_for;
+use crate::workload::ipc::{channels_for, heap_lines};
 
 pub fn run(scenario: &Scenario, placement: &Placement) -> Result<Vec<WorkerResult>, RunError> {
     let n = scenario.workers;
-    let fds = channels_for(&scenario.workload, n).map_err(|e| RunError::Setup(e.to_string()))?;
+    // Thread pairs of `shm` share a line of the heap; every other transport uses descriptors.
+    let heap = heap_lines(&scenario.workload, n);
+    let fds = if heap.iter().any(Option::is_some) {
+        (0..n).map(|_| Vec::new()).collect()
+    } else {
+        channels_for(&scenario.workload, n).map_err(|e| RunError::Setup(e.to_string()))?
+    };
     let fds: Vec<Mutex<Vec<_>>> = fds.into_iter().map(Mutex::new).collect();
     let pins: Vec<Option<CpuSet>> = placement
         .workers
@@ -65,7 +71,7 @@ pub fn run(scenario: &Scenario, placement: &Placement) -> Result<Vec<WorkerResul
         let spec = spec_for(scenario, placement, i, false);
         let my_fds = std::mem::take(&mut *fds[i].lock().expect("not poisoned"));
         let mut waited = false;
-        let r = run_worker(&spec, my_fds, || {
+        let r = run_worker(&spec, my_fds, heap[i].clone(), || {
             waited = true;
             barrier.wait();
             Ok(())

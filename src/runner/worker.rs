@@ -11,7 +11,7 @@ use crate::affinity::{current_affinity, current_tid, pin_current_thread};
 use crate::cpuset::CpuSet;
 use crate::metrics::{CountingMode, Counts, CpuSampler, Meter};
 use crate::workload::cache::Chase;
-use crate::workload::ipc::{Clock, IpcRole};
+use crate::workload::ipc::{Clock, IpcRole, PaddedLine};
 use crate::workload::{Workload, cpu};
 
 /// Everything a worker needs to know, sent to child processes as JSON.
@@ -75,6 +75,7 @@ enum Prepared {
 pub fn run_worker(
     spec: &WorkerSpec,
     fds: Vec<OwnedFd>,
+    heap_line: Option<std::sync::Arc<PaddedLine>>,
     wait_start: impl FnOnce() -> Result<(), String>,
 ) -> Result<WorkerResult, String> {
     if let Some(set) = &spec.self_pin {
@@ -87,7 +88,8 @@ pub fn run_worker(
             Prepared::Cache(Chase::new(bytes, spec.seed ^ spec.worker as u64))
         }
         Workload::Ipc(kind) => Prepared::Ipc(
-            IpcRole::new(kind, spec.worker, spec.workers, fds).map_err(|e| e.to_string())?,
+            IpcRole::new(kind, spec.worker, spec.workers, fds, heap_line)
+                .map_err(|e| e.to_string())?,
         ),
     };
     wait_start()?;

@@ -258,9 +258,33 @@ pub struct IpcRole {
     producers: usize,
 }
 
-/// A shared, page-aligned mapping holding the ping-pong cache line.
-struct SharedLine {
-    ptr: NonNull<std::ffi::c_void>,
+/// The ping-pong cache line of a thread pair: an atomic alone on its (padded) line of the
+/// process's heap, as core-to-core-latency keeps it.
+#[repr(C, align(128))]
+#[derive(Default)]
+pub struct PaddedLine(pub AtomicU64);
+
+/// Heap lines for thread workers of `workload`: one per `shm` pair, shared by its two ends.
+pub fn heap_lines(
+    workload: &super::Workload,
+    workers: usize,
+) -> Vec<Option<std::sync::Arc<PaddedLine>>> {
+    match workload {
+        super::Workload::Ipc(IpcKind::Shm) => (0..workers / 2)
+            .flat_map(|_| {
+                let line = std::sync::Arc::new(PaddedLine::default());
+                [Some(line.clone()), Some(line)]
+            })
+            .collect(),
+        _ => (0..workers).map(|_| None).collect(),
+    }
+}
+
+/// Where a pair's cache line lives: a page shared between processes, or the heap of one
+/// process whose threads share it.
+enum SharedLine {
+    Mapped(NonNull<std::ffi::c_void>),
+    Heap(std::sync::Arc<PaddedLine>),
 }
 
 // SAFETY: the mapping is only accessed through `AtomicU64`, which is Sync.
@@ -281,34 +305,42 @@ impl SharedLine {
                 0,
             )?
         };
-        Ok(Self { ptr })
+        Ok(Self::Mapped(ptr))
     }
 
     fn atomic(&self) -> &AtomicU64 {
-        // SAFETY: the mapping is page-aligned, 4096 bytes long and lives as long as `self`;
-        // AtomicU64 has the alignment and size of u64.
-        unsafe { &*(self.ptr.as_ptr() as *const AtomicU64) }
+        match self {
+            // SAFETY: the mapping is page-aligned, 4096 bytes long and lives as long as
+            // `self`; AtomicU64 has the alignment and size of u64.
+            SharedLine::Mapped(ptr) => unsafe { &*(ptr.as_ptr() as *const AtomicU64) },
+            SharedLine::Heap(line) => &line.0,
+        }
     }
 }
 
 impl Drop for SharedLine {
     fn drop(&mut self) {
-        // SAFETY: `ptr` came from mmap of 4096 bytes and no reference outlives `self`.
-        let _ = unsafe { nix::sys::mman::munmap(self.ptr, 4096) };
+        if let SharedLine::Mapped(ptr) = self {
+            // SAFETY: `ptr` came from mmap of 4096 bytes and no reference outlives `self`.
+            let _ = unsafe { nix::sys::mman::munmap(*ptr, 4096) };
+        }
     }
 }
 
 impl IpcRole {
-    /// Takes the worker's descriptors (from [`create_channels`]) and checks them.
+    /// Takes the worker's descriptors (from [`create_channels`]), or for `shm` thread pairs
+    /// its heap line (from [`heap_lines`]), and checks them.
     pub fn new(
         kind: IpcKind,
         worker: usize,
         workers: usize,
         fds: Vec<OwnedFd>,
+        heap: Option<std::sync::Arc<PaddedLine>>,
     ) -> Result<Self, IpcError> {
         let expected = match kind {
             IpcKind::Pipe => 2,
             IpcKind::Server if worker == 0 => workers - 1,
+            IpcKind::Shm if heap.is_some() => 0,
             _ => 1,
         };
         if fds.len() != expected {
@@ -318,14 +350,14 @@ impl IpcRole {
                 got: fds.len(),
             });
         }
-        let shm = if kind == IpcKind::Shm {
-            Some(SharedLine::map(&fds[0]).map_err(|e| IpcError::Io {
+        let shm = match (kind, heap) {
+            (IpcKind::Shm, Some(line)) => Some(SharedLine::Heap(line)),
+            (IpcKind::Shm, None) => Some(SharedLine::map(&fds[0]).map_err(|e| IpcError::Io {
                 worker,
                 what: "mapping the shared line",
                 source: e.into(),
-            })?)
-        } else {
-            None
+            })?),
+            _ => None,
         };
         Ok(Self {
             kind,
@@ -605,8 +637,7 @@ impl IpcRole {
     }
 }
 
-/// Spins on `compare_exchange(from, to)` until it succeeds; yields now and then so that two
-/// ends sharing one CPU still make progress.
+/// Spins on `compare_exchange(from, to)` until it succeeds.
 #[inline]
 fn cas_spin(line: &AtomicU64, from: u64, to: u64) {
     let mut spins = 0u32;
@@ -614,11 +645,11 @@ fn cas_spin(line: &AtomicU64, from: u64, to: u64) {
         .compare_exchange(from, to, Ordering::AcqRel, Ordering::Relaxed)
         .is_err()
     {
+        // Hammer the line as core-to-core-latency does (no pause between attempts), but
+        // yield now and then so two ends sharing one CPU still make progress.
         spins += 1;
         if spins.is_multiple_of(4096) {
             std::thread::yield_now();
-        } else {
-            std::hint::spin_loop();
         }
     }
 }
@@ -636,8 +667,6 @@ fn cas_spin_or_stop(line: &AtomicU64, from: u64, to: u64) -> Option<()> {
         spins += 1;
         if spins.is_multiple_of(4096) {
             std::thread::yield_now();
-        } else {
-            std::hint::spin_loop();
         }
     }
 }
