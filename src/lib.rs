@@ -1,6 +1,26 @@
 //! pinbench: does pinning workers to CPUs help, hurt, or not matter on this machine, for this
 //! kind of work, and by how much? See DESIGN.md for the words and contracts.
 
+/// Serialises a type as its `Display` text and deserialises it with `FromStr`, so CSV cells
+/// and JSON hold the same names the command line takes.
+macro_rules! serde_as_text {
+    ($t:ty) => {
+        impl serde::Serialize for $t {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_str(self)
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $t {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                <String as serde::Deserialize>::deserialize(d)?
+                    .parse()
+                    .map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+
 pub mod affinity;
 pub mod cli;
 pub mod compare;

@@ -3,8 +3,6 @@
 use std::fmt;
 use std::str::FromStr;
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
 use crate::cpuset::{CpuSet, CpuSetError};
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -118,19 +116,7 @@ impl fmt::Display for Strategy {
     }
 }
 
-impl Serialize for Strategy {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
-    }
-}
-
-impl<'de> Deserialize<'de> for Strategy {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        String::deserialize(d)?
-            .parse()
-            .map_err(serde::de::Error::custom)
-    }
-}
+serde_as_text!(Strategy);
 
 #[cfg(test)]
 mod tests {

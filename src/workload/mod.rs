@@ -8,8 +8,6 @@ pub mod ipc;
 use std::fmt;
 use std::str::FromStr;
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
 pub use ipc::IpcKind;
 
 /// A workload as named on the command line and in every CSV.
@@ -175,19 +173,7 @@ impl fmt::Display for Workload {
     }
 }
 
-impl Serialize for Workload {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
-    }
-}
-
-impl<'de> Deserialize<'de> for Workload {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        String::deserialize(d)?
-            .parse()
-            .map_err(serde::de::Error::custom)
-    }
-}
+serde_as_text!(Workload);
 
 #[cfg(test)]
 mod tests {

@@ -49,6 +49,21 @@ fn models<'a>(rows: impl Iterator<Item = &'a SummaryRow>) -> Vec<String> {
     m
 }
 
+/// A workload's measured rows without an antagonist.
+fn workload_rows<'r>(res: &'r ProfileResults, workload: &str) -> Vec<&'r SummaryRow> {
+    res.ok()
+        .filter(|r| r.workload == workload && r.antagonist.is_empty())
+        .collect()
+}
+
+/// The worker counts of some rows, sorted, once each.
+fn worker_counts(rows: &[&&SummaryRow]) -> Vec<usize> {
+    let mut counts: Vec<usize> = rows.iter().map(|r| r.workers).collect();
+    counts.sort_unstable();
+    counts.dedup();
+    counts
+}
+
 fn legend_items(series: &[String]) -> Vec<(String, RGBColor)> {
     series.iter().map(|s| (s.clone(), color_of(s))).collect()
 }
@@ -73,11 +88,7 @@ pub struct Throughput<'a> {
 
 impl Chart for Throughput<'_> {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
-        let rows: Vec<&SummaryRow> = self
-            .res
-            .ok()
-            .filter(|r| r.workload == self.workload && r.antagonist.is_empty())
-            .collect();
+        let rows = workload_rows(self.res, &self.workload);
         let series = strategy_order(rows.iter().copied());
         let plot = frame(
             root,
@@ -92,9 +103,7 @@ impl Chart for Throughput<'_> {
         let panels = plot.split_evenly((1, ms.len().max(1)));
         for (panel, model) in panels.iter().zip(&ms) {
             let mine: Vec<&&SummaryRow> = rows.iter().filter(|r| &r.model == model).collect();
-            let mut counts: Vec<usize> = mine.iter().map(|r| r.workers).collect();
-            counts.sort_unstable();
-            counts.dedup();
+            let counts = worker_counts(&mine);
             let gi = |w: usize| counts.iter().position(|c| *c == w).unwrap_or(0);
             GroupedBars {
                 caption: model.clone(),
@@ -138,11 +147,7 @@ impl Chart for Migrations<'_> {
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
-        let rows: Vec<&SummaryRow> = self
-            .res
-            .ok()
-            .filter(|r| r.workload == self.workload && r.antagonist.is_empty())
-            .collect();
+        let rows = workload_rows(self.res, &self.workload);
         let series = strategy_order(rows.iter().copied());
         let plot = frame(
             root,
@@ -164,9 +169,7 @@ impl Chart for Migrations<'_> {
             for (ci, model) in ms.iter().enumerate() {
                 let panel = &grid[mi * ms.len() + ci];
                 let mine: Vec<&&SummaryRow> = rows.iter().filter(|r| &r.model == model).collect();
-                let mut counts: Vec<usize> = mine.iter().map(|r| r.workers).collect();
-                counts.sort_unstable();
-                counts.dedup();
+                let counts = worker_counts(&mine);
                 let vals: Vec<f64> = mine.iter().filter_map(|r| pick(r)).collect();
                 let max = vals.iter().copied().fold(0.0, f64::max);
                 let min_pos = vals
