@@ -55,6 +55,7 @@ fn benches(c: &mut Criterion) {
                 antagonist: None,
                 recycle: None,
                 seed: 1,
+                allow_mismatch: false,
             };
             group.bench_function(strategy.to_string(), |b| {
                 b.iter_custom(|iters| {

@@ -373,3 +373,47 @@ fn bad_run_inputs_get_one_clear_line() {
         assert!(start.elapsed().as_secs() < 2, "{args:?} took too long");
     }
 }
+
+#[test]
+fn a_mask_that_differs_from_the_plan_is_refused_or_flagged() {
+    if allowed().len() < 2 {
+        return; // one CPU: a widened mask is the plan's own
+    }
+    let run = |extra: &[&str]| {
+        std::process::Command::new(assert_cmd::cargo::cargo_bin("pinbench"))
+            .args([
+                "run",
+                "-W",
+                "cpu",
+                "-s",
+                "per-worker",
+                "-w",
+                "1",
+                "-m",
+                "processes",
+                "-d",
+                "50ms",
+            ])
+            .args(extra)
+            .env("PINBENCH_FAULT", "unpin:0")
+            .output()
+            .unwrap()
+    };
+    let refused = run(&[]);
+    assert!(!refused.status.success());
+    let err = String::from_utf8(refused.stderr).unwrap();
+    assert!(err.contains("refusing to measure"), "{err}");
+    let flagged = run(&["--allow-mismatch", "--json"]);
+    assert!(
+        flagged.status.success(),
+        "{}",
+        String::from_utf8_lossy(&flagged.stderr)
+    );
+    let err = String::from_utf8(flagged.stderr).unwrap();
+    assert!(err.contains("where the plan says"), "{err}");
+    let v: Value = serde_json::from_slice(&flagged.stdout).unwrap();
+    assert_ne!(
+        v["workers"][0]["cpus_readback"],
+        v["workers"][0]["cpus_planned"]
+    );
+}

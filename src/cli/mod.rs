@@ -162,6 +162,9 @@ pub struct RunArgs {
     /// When recycling, do not pin the replacement workers (the bug of pinning pids once).
     #[arg(long)]
     pub no_repin: bool,
+    /// Measure a worker whose CPU mask differs from the plan (and flag it) instead of refusing.
+    #[arg(long)]
+    pub allow_mismatch: bool,
     #[command(flatten)]
     pub machine: MachineArgs,
     /// Print JSON instead of tables.

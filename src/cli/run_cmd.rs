@@ -41,6 +41,7 @@ pub fn dispatch(a: super::RunArgs) -> Result<i32> {
             recycle: a.recycle,
             task_ms: a.task_ms,
             no_repin: a.no_repin,
+            allow_mismatch: a.allow_mismatch,
             json: a.json,
         },
         &a.machine,
@@ -61,6 +62,7 @@ pub struct RunRequest {
     pub recycle: Option<u32>,
     pub task_ms: u64,
     pub no_repin: bool,
+    pub allow_mismatch: bool,
     pub json: bool,
 }
 
@@ -142,8 +144,19 @@ pub fn run(req: RunRequest, machine: &MachineArgs) -> Result<()> {
             repin: !req.no_repin,
         }),
         seed: 1,
+        allow_mismatch: req.allow_mismatch,
     };
     let workers = run_scenario(&scenario, &placement)?;
+    for w in &workers {
+        if let Some(planned) = &w.cpus_planned
+            && planned != &w.cpus_readback
+        {
+            eprintln!(
+                "pinbench: warning: worker {} ran under CPUs {} where the plan says {planned}",
+                w.worker, w.cpus_readback
+            );
+        }
+    }
     let total = Total::of(&scenario.workload, &workers);
     if req.json {
         let out = RunJson {

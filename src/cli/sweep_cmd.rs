@@ -84,7 +84,14 @@ pub fn run(a: RunArgs) -> Result<i32> {
     if axes.worker_counts.contains(&0) {
         bail!("--workers 0: a scenario needs at least one worker");
     }
-    let (planned, skipped) = build(&axes, &profile, duration, a.counting, a.seed);
+    let (planned, skipped) = build(
+        &axes,
+        &profile,
+        duration,
+        a.counting,
+        a.seed,
+        a.allow_mismatch,
+    );
     if planned.is_empty() {
         let why = skipped
             .first()

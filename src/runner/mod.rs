@@ -111,6 +111,9 @@ pub struct Scenario {
     pub antagonist: Option<CpuSet>,
     pub recycle: Option<Recycle>,
     pub seed: u64,
+    /// Measure workers whose mask differs from the plan (flagged) instead of refusing.
+    #[serde(default)]
+    pub allow_mismatch: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -222,6 +225,6 @@ pub(crate) fn spec_for(
         planned,
         counting: scenario.counting,
         seed: scenario.seed,
-        allow_unpinned: false,
+        allow_unpinned: scenario.allow_mismatch,
     }
 }

@@ -404,7 +404,7 @@ pub fn run_pool(
                         let repin = generation == 0 || recycle.repin;
                         let mut spec = spec_for(scenario, placement, i, self_pin && repin);
                         spec.duration_ms = generation_ms;
-                        spec.allow_unpinned = !repin;
+                        spec.allow_unpinned = !repin || scenario.allow_mismatch;
                         let pin = (!self_pin && repin && placement.pins_workers())
                             .then(|| placement.workers[i].cpus.clone())
                             .flatten();
@@ -547,7 +547,8 @@ pub fn worker_main(spec_json: &str, parent: i32, fds: &str) -> i32 {
 }
 
 /// Test-only faults, chosen by `PINBENCH_FAULT=<kind>[:<worker>]`: `exit`, `panic`, `hang`,
-/// `garbage`, `abort`. Used by the fault tests; inert unless the variable is set.
+/// `garbage`, `abort`, and `unpin` (the worker's mask is widened behind the plan's back, as a
+/// stray `taskset -p` would). Used by the fault tests; inert unless the variable is set.
 fn fault_injection(spec: &WorkerSpec) {
     let Ok(v) = std::env::var("PINBENCH_FAULT") else {
         return;
@@ -566,6 +567,11 @@ fn fault_injection(spec: &WorkerSpec) {
             println!("this is not json");
         }
         "abort" => std::process::abort(),
+        "unpin" => {
+            if let Ok(all) = crate::affinity::startup_allowed() {
+                let _ = crate::affinity::pin_current_thread(&all);
+            }
+        }
         _ => {}
     }
 }

@@ -182,6 +182,7 @@ pub fn build(
     duration: Duration,
     counting: CountingMode,
     seed: u64,
+    allow_mismatch: bool,
 ) -> (Vec<Planned>, Vec<Skipped>) {
     let mut planned = Vec::new();
     let mut skipped = Vec::new();
@@ -248,6 +249,7 @@ pub fn build(
                                 antagonist: antagonist.clone(),
                                 recycle: None,
                                 seed,
+                                allow_mismatch,
                             },
                             placement,
                         });

@@ -180,6 +180,18 @@ fn run_row(
             row.user_seconds = workers.iter().map(|w| w.counts.user_seconds).sum();
             row.system_seconds = workers.iter().map(|w| w.counts.system_seconds).sum();
             row.cpus_seen = t.cpus_seen.to_string();
+            let mismatched: Vec<String> = workers
+                .iter()
+                .filter(|w| {
+                    w.cpus_planned
+                        .as_ref()
+                        .is_some_and(|p| p != &w.cpus_readback)
+                })
+                .map(|w| format!("worker {} ran under {}", w.worker, w.cpus_readback))
+                .collect();
+            if !mismatched.is_empty() {
+                row.reason = format!("mask differs from the plan: {}", mismatched.join("; "));
+            }
             row.off_plan_fraction = t.off_plan_fraction;
         }
         Err(e) => {
