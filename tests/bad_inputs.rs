@@ -389,17 +389,7 @@ fn every_bad_input_gets_one_clear_line_and_changes_nothing() {
             .output()
             .unwrap();
         let took = start.elapsed();
-        let err = String::from_utf8_lossy(&o.stderr);
-        assert!(!o.status.success(), "{:?} succeeded", c.args);
-        assert_eq!(err.trim_end().lines().count(), 1, "{:?}: {err}", c.args);
-        assert!(
-            err.contains(&c.needle),
-            "{:?}: `{}` not in: {err}",
-            c.args,
-            c.needle
-        );
-        assert!(!err.contains("panicked"), "{:?}: {err}", c.args);
-        assert!(o.stdout.is_empty(), "{:?} printed on stdout", c.args);
+        common::assert_refused(&o, &format!("{:?}", c.args), &c.needle);
         assert!(took < Duration::from_secs(2), "{:?} took {took:?}", c.args);
         assert_eq!(files_under(w), before, "{:?} left files behind", c.args);
     }

@@ -201,11 +201,6 @@ fn bad_inputs_get_one_clear_line() {
     ];
     for (args, needle) in cases {
         let out = pinbench().args(&args).output().unwrap();
-        assert!(!out.status.success(), "{args:?} should fail");
-        let err = String::from_utf8(out.stderr).unwrap();
-        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
-        assert!(err.contains(needle), "{args:?}: {err}");
-        assert!(!err.contains("panicked"), "{args:?}: {err}");
-        assert!(out.stdout.is_empty(), "{args:?}");
+        common::assert_refused(&out, &format!("{args:?}"), needle);
     }
 }

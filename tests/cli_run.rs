@@ -1,7 +1,10 @@
 //! `pinbench run` as a user runs it: pins held, counts sane, failures contained. Short
 //! durations; these tests check behaviour, never speed.
 
+mod common;
+
 use assert_cmd::Command;
+use common::workers_of;
 use pinbench::cpuset::CpuSet;
 use serde_json::Value;
 
@@ -230,23 +233,6 @@ fn antagonist_runs_beside_the_workers() {
     assert!(v["total"]["ops"].as_u64().unwrap() > 0);
 }
 
-/// Processes whose command line names `__worker` and the given parent pid.
-fn workers_of(parent: u32) -> usize {
-    let needle = format!("--parent\0{parent}\0");
-    std::fs::read_dir("/proc")
-        .unwrap()
-        .flatten()
-        .filter(|e| {
-            std::fs::read(e.path().join("cmdline"))
-                .map(|c| {
-                    let s = String::from_utf8_lossy(&c);
-                    s.contains("__worker") && s.contains(&needle)
-                })
-                .unwrap_or(false)
-        })
-        .count()
-}
-
 #[test]
 fn a_failing_worker_fails_its_scenario_with_the_reason_and_leaves_no_orphan() {
     for (fault, reason) in [
@@ -365,11 +351,7 @@ fn bad_run_inputs_get_one_clear_line() {
     for (args, needle) in cases {
         let start = std::time::Instant::now();
         let out = pinbench().arg("run").args(&args).output().unwrap();
-        assert!(!out.status.success(), "{args:?}");
-        let err = String::from_utf8(out.stderr).unwrap();
-        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
-        assert!(err.contains(needle), "{args:?}: {err}");
-        assert!(out.stdout.is_empty());
+        common::assert_refused(&out, &format!("{args:?}"), needle);
         assert!(start.elapsed().as_secs() < 2, "{args:?} took too long");
     }
 }

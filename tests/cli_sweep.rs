@@ -3,6 +3,8 @@
 
 use std::path::Path;
 
+mod common;
+
 use assert_cmd::Command;
 
 fn pinbench() -> Command {
@@ -181,10 +183,7 @@ fn bad_sweep_inputs_write_nothing() {
     ];
     for (args, needle) in cases {
         let o = pinbench().arg("run").args(&args).output().unwrap();
-        assert!(!o.status.success(), "{args:?}");
-        let err = String::from_utf8(o.stderr).unwrap();
-        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
-        assert!(err.contains(needle), "{args:?}: {err}");
+        common::assert_refused(&o, &format!("{args:?}"), needle);
         assert!(!out.exists(), "{args:?} wrote {out:?}");
     }
     assert_eq!(std::fs::read_to_string(&file).unwrap(), "x");

@@ -1,10 +1,13 @@
 //! A sweep stopped by a signal or killed outright: workers never outlive pinbench by more than
 //! a second, files are never torn, and a SIGINT/SIGTERM keeps every finished run.
 
+mod common;
+
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::workers_of;
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use pinbench::store::ResultsDir;
@@ -34,20 +37,6 @@ fn start_sweep(out: &Path) -> Child {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap()
-}
-
-/// Worker processes whose command line names this parent pid.
-fn workers_of(parent: u32) -> usize {
-    let needle = format!("--parent\0{parent}\0");
-    std::fs::read_dir("/proc")
-        .unwrap()
-        .flatten()
-        .filter(|e| {
-            std::fs::read(e.path().join("cmdline"))
-                .map(|c| String::from_utf8_lossy(&c).contains(&needle))
-                .unwrap_or(false)
-        })
-        .count()
 }
 
 /// Every result file present parses whole, and no temporary file is left.

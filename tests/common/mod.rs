@@ -125,3 +125,31 @@ pub fn xml_counts(name: &str) -> BTreeMap<String, usize> {
     }
     out
 }
+
+/// A refused input: non-zero exit, one line on stderr naming `needle`, no panic, nothing on
+/// stdout. `what` names the case in failure messages.
+pub fn assert_refused(out: &std::process::Output, what: &str, needle: &str) {
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{what} succeeded");
+    assert_eq!(err.trim_end().lines().count(), 1, "{what}: {err}");
+    assert!(err.contains(needle), "{what}: `{needle}` not in: {err}");
+    assert!(!err.contains("panicked"), "{what}: {err}");
+    assert!(out.stdout.is_empty(), "{what} printed on stdout");
+}
+
+/// Live worker processes (`__worker`) whose command line names this parent pid.
+pub fn workers_of(parent: u32) -> usize {
+    let needle = format!("--parent\0{parent}\0");
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter(|e| {
+            std::fs::read(e.path().join("cmdline"))
+                .map(|c| {
+                    let s = String::from_utf8_lossy(&c);
+                    s.contains("__worker") && s.contains(&needle)
+                })
+                .unwrap_or(false)
+        })
+        .count()
+}
