@@ -12,8 +12,7 @@ use pinbench::plan::plan;
 use pinbench::profile::{AllowedSource, read_profile};
 use pinbench::runner::{Model, PinBy, Scenario, Total, run_scenario};
 use pinbench::strategy::Strategy;
-use pinbench::sweep::default_cache_sizes;
-use pinbench::workload::{IpcKind, Workload};
+use pinbench::workload::default_workloads;
 
 fn benches(c: &mut Criterion) {
     let allowed = startup_allowed().expect("affinity readable");
@@ -23,17 +22,9 @@ fn benches(c: &mut Criterion) {
         Some(&allowed),
     )
     .expect("this machine's topology");
-    let sizes = default_cache_sizes(&profile);
-    let mut workloads = vec![Workload::Cpu];
-    // Inside L1 and beyond L3: where a migration costs least and most.
-    workloads.extend([sizes[0], sizes[sizes.len() - 1]].map(|bytes| Workload::Cache { bytes }));
-    workloads.extend(IpcKind::ALL.map(Workload::Ipc));
     let n = allowed.len();
-    for workload in workloads {
-        let workers = match workload {
-            Workload::Ipc(_) => (n + n % 2).max(2),
-            _ => n,
-        };
+    for workload in default_workloads(&profile) {
+        let workers = workload.family().fit_workers(n);
         let mut group = c.benchmark_group(workload.to_string());
         group
             .sample_size(10)

@@ -22,6 +22,7 @@ macro_rules! serde_as_text {
 }
 
 pub mod affinity;
+pub mod check;
 pub mod cli;
 pub mod compare;
 pub mod cpuset;
@@ -30,7 +31,9 @@ pub mod metrics;
 pub mod plan;
 pub mod profile;
 pub mod report;
+pub mod rng;
 pub mod runner;
+pub mod size;
 pub mod stats;
 pub mod store;
 pub mod strategy;

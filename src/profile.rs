@@ -34,7 +34,7 @@ pub struct HardwareProfile {
     pub allowed_summary: Counts,
     /// The environment checks taken when results were recorded (empty when not taken).
     #[serde(default)]
-    pub doctor: Vec<crate::doctor::Check>,
+    pub doctor: Vec<crate::check::Check>,
     pub topology: Topology,
 }
 

@@ -118,6 +118,153 @@ impl fmt::Display for Strategy {
 
 serde_as_text!(Strategy);
 
+/// Where the two ends of a pair sit relative to each other: the labels of the pair placements a
+/// sweep adds for pair workloads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PairPlace {
+    SameCpu,
+    Smt,
+    SameCache,
+    OtherCache,
+    OtherPackage,
+}
+
+impl PairPlace {
+    pub const ALL: [PairPlace; 5] = [
+        PairPlace::SameCpu,
+        PairPlace::Smt,
+        PairPlace::SameCache,
+        PairPlace::OtherCache,
+        PairPlace::OtherPackage,
+    ];
+
+    pub fn label(&self) -> &'static str {
+        match self {
+            PairPlace::SameCpu => "same-cpu",
+            PairPlace::Smt => "smt",
+            PairPlace::SameCache => "same-cache",
+            PairPlace::OtherCache => "other-cache",
+            PairPlace::OtherPackage => "other-package",
+        }
+    }
+}
+
+/// A strategy as a sweep names it: `per-worker`, or `per-worker@B` for a second label of the
+/// same strategy (an A/A check); the pair placements are `cpus:0/1@same-cache` and the like.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct LabelledStrategy {
+    pub strategy: Strategy,
+    pub label: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LabelError {
+    #[error("strategy `{0}`: a label after `@` is letters, digits, `-` or `_`")]
+    BadLabel(String),
+    #[error(transparent)]
+    Strategy(#[from] StrategyError),
+}
+
+impl LabelledStrategy {
+    pub fn plain(strategy: Strategy) -> Self {
+        Self {
+            strategy,
+            label: None,
+        }
+    }
+
+    /// The baseline every strategy is judged against: `none`, unlabelled.
+    pub fn baseline() -> Self {
+        Self::plain(Strategy::None)
+    }
+
+    pub fn is_baseline(&self) -> bool {
+        *self == Self::baseline()
+    }
+
+    /// Whether this is `none` under any label (an A/A partner of the baseline).
+    pub fn is_none(&self) -> bool {
+        self.strategy == Strategy::None
+    }
+
+    /// The pair placement this names, if it is one.
+    pub fn pair_place(&self) -> Option<PairPlace> {
+        let label = self.label.as_deref()?;
+        PairPlace::ALL.into_iter().find(|p| p.label() == label)
+    }
+
+    /// Position among the default strategies (unlabelled, as `Strategy::defaults` lists them);
+    /// charts draw these first, in this order.
+    pub fn default_rank(&self) -> Option<usize> {
+        if self.label.is_some() {
+            return None;
+        }
+        Strategy::defaults()
+            .iter()
+            .position(|s| *s == self.strategy)
+    }
+
+    /// The name used to join machines whose CPU ids differ: a pair placement by its label
+    /// (`@same-cache`), everything else by its full name.
+    pub fn join_name(&self) -> String {
+        match (&self.strategy, &self.label) {
+            (Strategy::Cpus(_), Some(l)) => format!("@{l}"),
+            _ => self.to_string(),
+        }
+    }
+}
+
+impl Default for LabelledStrategy {
+    fn default() -> Self {
+        Self::baseline()
+    }
+}
+
+impl FromStr for LabelledStrategy {
+    type Err = LabelError;
+    fn from_str(text: &str) -> Result<Self, LabelError> {
+        let (s, label) = match text.rsplit_once('@') {
+            Some((s, l))
+                if !l.is_empty()
+                    && l.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') =>
+            {
+                (s, Some(l.to_string()))
+            }
+            Some(_) => return Err(LabelError::BadLabel(text.to_string())),
+            None => (text, None),
+        };
+        Ok(Self {
+            strategy: s.parse()?,
+            label,
+        })
+    }
+}
+
+impl fmt::Display for LabelledStrategy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.label {
+            Some(l) => write!(f, "{}@{l}", self.strategy),
+            None => write!(f, "{}", self.strategy),
+        }
+    }
+}
+
+impl Ord for LabelledStrategy {
+    /// By name: a stable order for keys; charts order by [`LabelledStrategy::default_rank`].
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.to_string().cmp(&other.to_string())
+    }
+}
+
+impl PartialOrd for LabelledStrategy {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+serde_as_text!(LabelledStrategy);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -138,6 +285,20 @@ mod tests {
             let s: Strategy = name.parse().unwrap();
             assert_eq!(s.to_string(), name);
         }
+    }
+
+    #[test]
+    fn labels() {
+        let l: LabelledStrategy = "none@again".parse().unwrap();
+        assert_eq!(l.to_string(), "none@again");
+        assert_eq!(l.strategy, Strategy::None);
+        assert!(l.is_none() && !l.is_baseline());
+        assert!("none@".parse::<LabelledStrategy>().is_err());
+        assert!("bogus".parse::<LabelledStrategy>().is_err());
+        let p: LabelledStrategy = "cpus:0/1@same-cache".parse().unwrap();
+        assert_eq!(p.pair_place(), Some(PairPlace::SameCache));
+        assert_eq!(p.join_name(), "@same-cache");
+        assert_eq!(LabelledStrategy::baseline().default_rank(), Some(0));
     }
 
     #[test]

@@ -237,3 +237,62 @@ fn a_foreign_runs_csv_is_refused_and_left_untouched() {
         assert_eq!(std::fs::read(dir.join(&f)).unwrap(), bytes, "{f} changed");
     }
 }
+
+#[test]
+fn mem_streams_under_every_strategy_as_threads_and_processes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let allowed = pinbench::affinity::current_affinity().unwrap().len();
+    pinbench()
+        .args([
+            "run",
+            "-W",
+            "mem:1MiB",
+            "-m",
+            "threads,processes",
+            "--reps",
+            "1",
+            "-d",
+            "20ms",
+            "--no-warmup",
+            "--out",
+        ])
+        .arg(tmp.path())
+        .arg("-w")
+        .arg(allowed.to_string())
+        .assert()
+        .success();
+    let dir = profile_dir(tmp.path());
+    let runs = std::fs::read_to_string(dir.join("runs.csv")).unwrap();
+    let mut rdr = csv::Reader::from_reader(runs.as_bytes());
+    let headers = rdr.headers().unwrap().clone();
+    let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let mut seen = std::collections::BTreeSet::new();
+    for rec in rdr.records() {
+        let rec = rec.unwrap();
+        assert_eq!(&rec[col("workload")], "mem:1MiB");
+        assert_eq!(&rec[col("status")], "ok", "{rec:?}");
+        // Bytes per second: far above anything an op count would give, and finite.
+        let bps: f64 = rec[col("throughput_ops_s")].parse().unwrap();
+        assert!(bps > 1e8, "{bps} bytes/s");
+        assert!(
+            rec[col("ns_per_op")].is_empty(),
+            "a byte of a stream is no latency"
+        );
+        seen.insert((
+            rec[col("strategy")].to_string(),
+            rec[col("model")].to_string(),
+        ));
+    }
+    for s in [
+        "none",
+        "inherited",
+        "per-worker",
+        "round-robin",
+        "compact",
+        "scatter",
+    ] {
+        for m in ["threads", "processes"] {
+            assert!(seen.contains(&(s.to_string(), m.to_string())), "{s} {m}");
+        }
+    }
+}

@@ -3,6 +3,7 @@
 
 mod doctor_cmd;
 mod machine;
+mod options;
 mod plan_cmd;
 mod report_cmd;
 mod run_cmd;

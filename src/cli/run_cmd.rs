@@ -1,76 +1,29 @@
 //! `pinbench run` for one scenario: runs it and prints a per-worker table and the total.
 
-use std::time::Duration;
-
-use anyhow::{Result, bail};
+use anyhow::Result;
 use serde::Serialize;
 
-use super::MachineArgs;
-use super::machine::load;
-use crate::cpuset::CpuSet;
-use crate::metrics::CountingMode;
+use super::options::{RunOptions, Single};
 use crate::plan::{Placement, plan};
-use crate::runner::{Model, PinBy, Recycle, Scenario, Total, WorkerResult, run_scenario};
+use crate::profile::HardwareProfile;
+use crate::runner::{Model, PinBy, Scenario, Total, WorkerResult, run_scenario};
 use crate::strategy::Strategy;
 use crate::workload::{Workload, available_memory};
 
-/// Chooses between one scenario (one workload, strategy, worker count and model, and no
-/// sweep options: measured once, printed, nothing written) and a sweep.
+/// Builds the options once, then runs one scenario or a sweep as they say.
 pub fn dispatch(a: super::RunArgs) -> Result<i32> {
-    let single = a.workload.len() == 1
-        && a.strategy.len() == 1
-        && a.workers.len() == 1
-        && a.model.len() <= 1
-        && a.reps.is_none()
-        && !a.quick
-        && a.out.is_none();
-    if !single {
-        return super::sweep_cmd::run(a);
+    let profile = super::machine::load(&a.machine)?;
+    match RunOptions::from_args(a, &profile)? {
+        RunOptions::Single(single) => run(single, &profile).map(|_| 0),
+        RunOptions::Sweep(sweep) => super::sweep_cmd::run(sweep, profile),
     }
-    let strategy: Strategy = a.strategy[0].parse()?;
-    run(
-        RunRequest {
-            workload: a.workload[0],
-            strategy,
-            workers: a.workers[0],
-            model: a.model.first().copied().unwrap_or(Model::Threads),
-            duration: a.duration.unwrap_or(Duration::from_secs(1)),
-            pin_by: a.pin_by,
-            counting: a.counting,
-            antagonist: a.antagonist,
-            recycle: a.recycle,
-            task_ms: a.task_ms,
-            no_repin: a.no_repin,
-            allow_mismatch: a.allow_mismatch,
-            json: a.json,
-        },
-        &a.machine,
-    )?;
-    Ok(0)
-}
-
-/// What `pinbench run` was asked for, before it is checked.
-pub struct RunRequest {
-    pub workload: Workload,
-    pub strategy: Strategy,
-    pub workers: usize,
-    pub model: Model,
-    pub duration: Duration,
-    pub pin_by: PinBy,
-    pub counting: CountingMode,
-    pub antagonist: Option<CpuSet>,
-    pub recycle: Option<u32>,
-    pub task_ms: u64,
-    pub no_repin: bool,
-    pub allow_mismatch: bool,
-    pub json: bool,
 }
 
 #[derive(Serialize)]
 struct RunJson<'a> {
     profile_id: &'a str,
-    workload: String,
-    strategy: String,
+    workload: Workload,
+    strategy: &'a Strategy,
     model: Model,
     pin_by: Option<PinBy>,
     workers_count: usize,
@@ -81,7 +34,7 @@ struct RunJson<'a> {
 }
 
 /// Parses `2s`, `500ms`, `1.5s`, `1m`, or a bare number of seconds; zero or less is an error.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
+pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
     let t = text.trim();
     let split = t
         .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-' || c == '+'))
@@ -103,49 +56,24 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     if secs > 24.0 * 3600.0 {
         return Err(format!("duration `{text}` is over a day; give at most 24h"));
     }
-    Ok(Duration::from_secs_f64(secs))
+    Ok(std::time::Duration::from_secs_f64(secs))
 }
 
-pub fn run(req: RunRequest, machine: &MachineArgs) -> Result<()> {
-    if machine.sysfs_root.is_some() {
-        bail!("--sysfs-root describes a recorded machine; `run` measures this one: leave it out");
-    }
-    let profile = load(machine)?;
-    req.workload.validate(req.workers, available_memory())?;
+fn run(single: Single, profile: &HardwareProfile) -> Result<()> {
+    let Single {
+        scenario,
+        strategy,
+        json,
+    } = single;
+    scenario
+        .workload
+        .validate(scenario.workers, available_memory())?;
     let placement = plan(
-        &req.strategy,
+        &strategy,
         &profile.topology,
         &profile.allowed,
-        req.workers,
+        scenario.workers,
     )?;
-    if let Some(a) = &req.antagonist {
-        let outside = a.difference(&profile.allowed);
-        if !outside.is_empty() {
-            bail!(
-                "--antagonist {a}: CPU(s) {outside} are outside the allowed set {}",
-                profile.allowed
-            );
-        }
-    }
-    if req.recycle.is_some() && req.model != Model::Processes {
-        bail!("--recycle applies to --model processes only (threads are never recycled)");
-    }
-    let scenario = Scenario {
-        workload: req.workload,
-        model: req.model,
-        workers: req.workers,
-        duration: req.duration,
-        pin_by: req.pin_by,
-        counting: req.counting,
-        antagonist: req.antagonist.clone(),
-        recycle: req.recycle.map(|k| Recycle {
-            tasks_per_worker: k,
-            task_ms: req.task_ms,
-            repin: !req.no_repin,
-        }),
-        seed: 1,
-        allow_mismatch: req.allow_mismatch,
-    };
     let workers = run_scenario(&scenario, &placement)?;
     for w in &workers {
         if let Some(planned) = &w.cpus_planned
@@ -158,11 +86,11 @@ pub fn run(req: RunRequest, machine: &MachineArgs) -> Result<()> {
         }
     }
     let total = Total::of(&scenario.workload, &workers);
-    if req.json {
+    if json {
         let out = RunJson {
             profile_id: &profile.id,
-            workload: scenario.workload.to_string(),
-            strategy: req.strategy.to_string(),
+            workload: scenario.workload,
+            strategy: &strategy,
             model: scenario.model,
             pin_by: (scenario.model == Model::Processes && placement.pins_workers())
                 .then_some(scenario.pin_by),
@@ -175,7 +103,7 @@ pub fn run(req: RunRequest, machine: &MachineArgs) -> Result<()> {
         println!("{}", serde_json::to_string_pretty(&out)?);
         return Ok(());
     }
-    print_table(&scenario, &req.strategy, &workers, &total);
+    print_table(&scenario, &strategy, &workers, &total);
     Ok(())
 }
 
@@ -199,7 +127,13 @@ fn print_table(s: &Scenario, strategy: &Strategy, workers: &[WorkerResult], tota
     );
     println!(
         "{:>6} {:>10} {:>10} {:>14} {:>10} {:>8} {:>8}",
-        "worker", "pinned", "seen", "ops/s", "migr", "vol-cs", "invol-cs"
+        "worker",
+        "pinned",
+        "seen",
+        s.workload.unit().per_second(),
+        "migr",
+        "vol-cs",
+        "invol-cs"
     );
     for w in workers {
         println!(
@@ -218,7 +152,8 @@ fn print_table(s: &Scenario, strategy: &Strategy, workers: &[WorkerResult], tota
     }
     let latency = total
         .ns_per_op
-        .map(|ns| format!(", {ns:.1} ns/op"))
+        .zip(s.workload.unit().latency())
+        .map(|(ns, what)| format!(", {ns:.1} {what}"))
         .unwrap_or_default();
     let off = total
         .off_plan_fraction

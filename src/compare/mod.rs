@@ -11,23 +11,51 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::cpuset::CpuSet;
 use crate::report::charts::bars::{Bar, GroupedBars};
 use crate::report::charts::strategy_order;
 use crate::report::charts::style::{Chart, color_of, frame, render};
 use crate::report::{ProfileResults, ReportError};
+use crate::runner::{Model, PinBy};
+use crate::stats::Verdict;
 use crate::store::SummaryRow;
+use crate::strategy::LabelledStrategy;
+use crate::workload::Workload;
+
+/// Which profiles measured a scenario.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Presence {
+    #[default]
+    #[serde(rename = "both")]
+    Both,
+    #[serde(rename = "a only")]
+    AOnly,
+    #[serde(rename = "b only")]
+    BOnly,
+}
+
+impl Presence {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Presence::Both => "both",
+            Presence::AOnly => "a only",
+            Presence::BOnly => "b only",
+        }
+    }
+}
 
 /// One row of `compare.csv`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CompareRow {
-    pub workload: String,
+    pub workload: Workload,
+    /// The strategy's join name: its full name, or `@<placement>` for a pair placement (whose
+    /// CPU ids differ between machines).
     pub strategy: String,
-    pub model: String,
-    pub pin_by: String,
+    pub model: Model,
+    pub pin_by: Option<PinBy>,
     pub workers: usize,
-    pub antagonist: String,
-    /// `both`, `a only` or `b only`.
-    pub present: String,
+    pub antagonist: Option<CpuSet>,
+    pub present: Presence,
     pub a_median_throughput_ops_s: Option<f64>,
     pub b_median_throughput_ops_s: Option<f64>,
     /// Median throughput of B over A.
@@ -36,24 +64,26 @@ pub struct CompareRow {
     pub b_ns_per_op: Option<f64>,
     pub a_speedup_vs_none: Option<f64>,
     pub b_speedup_vs_none: Option<f64>,
-    pub a_verdict: String,
-    pub b_verdict: String,
+    pub a_verdict: Option<Verdict>,
+    pub b_verdict: Option<Verdict>,
+    /// The strategy as the profiles name it (A's where both ran it), for colours and order.
+    #[serde(skip)]
+    pub labelled: LabelledStrategy,
 }
 
+/// Scenarios join in the order of their names, so `compare.csv` reads alphabetically.
 type JoinKey = (String, String, String, String, usize, String);
 
 fn join_key(r: &SummaryRow) -> JoinKey {
-    let strategy = match r.strategy.split_once('@') {
-        Some((base, label)) if base.starts_with("cpus:") => format!("@{label}"),
-        _ => r.strategy.clone(),
-    };
+    let k = &r.key;
+    let text = |v: Option<String>| v.unwrap_or_default();
     (
-        r.workload.clone(),
-        strategy,
-        r.model.clone(),
-        r.pin_by.clone(),
-        r.workers,
-        r.antagonist.clone(),
+        k.workload.to_string(),
+        k.strategy.join_name(),
+        k.model.to_string(),
+        text(k.pin_by.map(|p| p.to_string())),
+        k.workers,
+        text(k.antagonist.as_ref().map(|a| a.to_string())),
     )
 }
 
@@ -69,22 +99,21 @@ pub fn join(a: &ProfileResults, b: &ProfileResults) -> Vec<CompareRow> {
     keys.into_iter()
         .map(|k| {
             let (ra, rb) = (ia.get(k), ib.get(k));
-            let (w, s, m, p, n, ant) = k.clone();
+            let key = &ra.or(rb).expect("a key comes from a row").key;
             let ta = ra.and_then(|r| r.median_throughput_ops_s);
             let tb = rb.and_then(|r| r.median_throughput_ops_s);
             CompareRow {
-                workload: w,
-                strategy: s,
-                model: m,
-                pin_by: p,
-                workers: n,
-                antagonist: ant,
+                workload: key.workload,
+                strategy: k.1.clone(),
+                model: key.model,
+                pin_by: key.pin_by,
+                workers: key.workers,
+                antagonist: key.antagonist.clone(),
                 present: match (ra, rb) {
-                    (Some(_), Some(_)) => "both",
-                    (Some(_), None) => "a only",
-                    _ => "b only",
-                }
-                .into(),
+                    (Some(_), Some(_)) => Presence::Both,
+                    (Some(_), None) => Presence::AOnly,
+                    _ => Presence::BOnly,
+                },
                 a_median_throughput_ops_s: ta,
                 b_median_throughput_ops_s: tb,
                 ratio_b_over_a: ta.zip(tb).filter(|(x, _)| *x > 0.0).map(|(x, y)| y / x),
@@ -92,8 +121,9 @@ pub fn join(a: &ProfileResults, b: &ProfileResults) -> Vec<CompareRow> {
                 b_ns_per_op: rb.and_then(|r| r.median_ns_per_op),
                 a_speedup_vs_none: ra.and_then(|r| r.speedup_vs_none),
                 b_speedup_vs_none: rb.and_then(|r| r.speedup_vs_none),
-                a_verdict: ra.map(|r| r.verdict.clone()).unwrap_or_default(),
-                b_verdict: rb.map(|r| r.verdict.clone()).unwrap_or_default(),
+                a_verdict: ra.and_then(|r| r.verdict),
+                b_verdict: rb.and_then(|r| r.verdict),
+                labelled: key.strategy.clone(),
             }
         })
         .collect()
@@ -101,9 +131,9 @@ pub fn join(a: &ProfileResults, b: &ProfileResults) -> Vec<CompareRow> {
 
 /// The worker count both profiles ran for a workload that is closest to the larger allowed
 /// CPU count (where a difference in CPUs shows).
-fn common_count(rows: &[CompareRow], workload: &str, target: usize) -> Option<usize> {
+fn common_count(rows: &[CompareRow], workload: Workload, target: usize) -> Option<usize> {
     rows.iter()
-        .filter(|r| r.workload == workload && r.present == "both")
+        .filter(|r| r.workload == workload && r.present == Presence::Both)
         .map(|r| r.workers)
         .min_by_key(|c| (c.abs_diff(target), usize::MAX - c))
 }
@@ -114,17 +144,20 @@ fn chart_groups(
     a: &ProfileResults,
     b: &ProfileResults,
     rows: &[CompareRow],
-) -> Vec<(String, usize)> {
+) -> Vec<(Workload, usize)> {
     let target = a.profile.allowed.len().max(b.profile.allowed.len());
-    let mut workloads: Vec<String> = Vec::new();
+    let mut workloads: Vec<Workload> = Vec::new();
     for r in rows {
-        if r.present == "both" && r.model == "threads" && !workloads.contains(&r.workload) {
-            workloads.push(r.workload.clone());
+        if r.present == Presence::Both
+            && r.model == Model::Threads
+            && !workloads.contains(&r.workload)
+        {
+            workloads.push(r.workload);
         }
     }
     workloads
         .iter()
-        .filter_map(|w| Some((w.clone(), common_count(rows, w, target)?)))
+        .filter_map(|w| Some((*w, common_count(rows, *w, target)?)))
         .collect()
 }
 
@@ -135,16 +168,16 @@ struct SpeedupSideBySide<'a> {
 }
 
 impl SpeedupSideBySide<'_> {
-    fn panel_rows(&self) -> (Vec<String>, Vec<(String, usize)>) {
+    fn panel_rows(&self) -> (Vec<LabelledStrategy>, Vec<(Workload, usize)>) {
         let groups = chart_groups(self.a, self.b, self.rows);
         let series = strategy_order(
             self.a
                 .ok()
                 .chain(self.b.ok())
-                .filter(|r| !r.strategy.contains('@')),
+                .filter(|r| r.key.strategy.label.is_none()),
         )
         .into_iter()
-        .filter(|s| s != "none")
+        .filter(|s| !s.is_baseline())
         .collect();
         (series, groups)
     }
@@ -157,8 +190,10 @@ impl Chart for SpeedupSideBySide<'_> {
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
         let (series, groups) = self.panel_rows();
-        let items: Vec<(String, RGBColor)> =
-            series.iter().map(|s| (s.clone(), color_of(s))).collect();
+        let items: Vec<(String, RGBColor)> = series
+            .iter()
+            .map(|s| (s.to_string(), color_of(s)))
+            .collect();
         let plot = frame(
             root,
             "Speedup over none per profile (threads; median, 95% CI; dashed: 1.0)",
@@ -173,12 +208,13 @@ impl Chart for SpeedupSideBySide<'_> {
                 .flat_map(|(gi, (w, n))| {
                     p.ok()
                         .filter(move |r| {
-                            &r.workload == w && r.workers == *n && r.model == "threads"
+                            let k = &r.key;
+                            k.workload == *w && k.workers == *n && k.model == Model::Threads
                         })
                         .filter_map(move |r| {
                             Some(Bar {
                                 group: gi,
-                                series: r.strategy.clone(),
+                                series: r.key.strategy.clone(),
                                 value: r.speedup_vs_none?,
                                 ci: r.speedup_ci_low.zip(r.speedup_ci_high),
                             })
@@ -214,17 +250,20 @@ impl Chart for Ratio<'_> {
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
         let groups = chart_groups(self.a, self.b, self.rows);
-        let mut series: Vec<String> = Vec::new();
-        for s in strategy_order(self.a.ok().filter(|r| !r.strategy.starts_with("cpus:"))) {
-            series.push(s);
-        }
+        let mut series: Vec<LabelledStrategy> = strategy_order(
+            self.a
+                .ok()
+                .filter(|r| r.key.strategy.pair_place().is_none()),
+        );
         for r in self.rows {
-            if r.strategy.starts_with('@') && !series.contains(&format!("cpus{}", r.strategy)) {
-                series.push(format!("cpus{}", r.strategy));
+            if r.labelled.pair_place().is_some() && !series.contains(&r.labelled) {
+                series.push(r.labelled.clone());
             }
         }
-        let items: Vec<(String, RGBColor)> =
-            series.iter().map(|s| (s.clone(), color_of(s))).collect();
+        let items: Vec<(String, RGBColor)> = series
+            .iter()
+            .map(|s| (s.to_string(), color_of(s)))
+            .collect();
         let plot = frame(
             root,
             "Throughput of B over A (threads, same scenario; log scale; dashed: 1.0)",
@@ -237,16 +276,13 @@ impl Chart for Ratio<'_> {
             .flat_map(|(gi, (w, n))| {
                 self.rows
                     .iter()
-                    .filter(move |r| &r.workload == w && r.workers == *n && r.model == "threads")
+                    .filter(move |r| {
+                        r.workload == *w && r.workers == *n && r.model == Model::Threads
+                    })
                     .filter_map(move |r| {
-                        let series = if r.strategy.starts_with('@') {
-                            format!("cpus{}", r.strategy)
-                        } else {
-                            r.strategy.clone()
-                        };
                         Some(Bar {
                             group: gi,
-                            series,
+                            series: r.labelled.clone(),
                             value: r.ratio_b_over_a?,
                             ci: None,
                         })
@@ -283,7 +319,7 @@ fn profile_table(a: &ProfileResults, b: &ProfileResults) -> String {
                 Some(format!(
                     "{} {}",
                     c.name(),
-                    crate::workload::format_size(c.size_bytes?)
+                    crate::size::format_size(c.size_bytes?)
                 ))
             })
             .collect::<Vec<_>>()
@@ -377,8 +413,8 @@ pub fn compare(dir_a: &Path, dir_b: &Path, out_root: &Path) -> Result<Compared, 
         &dir,
         "throughput-ratio",
     )?;
-    let only_a = rows.iter().filter(|r| r.present == "a only").count();
-    let only_b = rows.iter().filter(|r| r.present == "b only").count();
+    let only_a = rows.iter().filter(|r| r.present == Presence::AOnly).count();
+    let only_b = rows.iter().filter(|r| r.present == Presence::BOnly).count();
     let mut md = format!(
         "# {} vs {}\n\n## How the profiles differ\n\n",
         a.profile.id, b.profile.id
@@ -389,11 +425,15 @@ pub fn compare(dir_a: &Path, dir_b: &Path, out_root: &Path) -> Result<Compared, 
     if only_a + only_b == 0 {
         md.push_str("None: every scenario was measured on both.\n");
     }
-    for r in rows.iter().filter(|r| r.present != "both") {
+    for r in rows.iter().filter(|r| r.present != Presence::Both) {
         let _ = writeln!(
             md,
             "- {}: {} {} {} x{}",
-            r.present, r.workload, r.strategy, r.model, r.workers
+            r.present.as_str(),
+            r.workload,
+            r.strategy,
+            r.model,
+            r.workers
         );
     }
     crate::store::write_atomic(&dir.join("compare.md"), md.as_bytes())?;

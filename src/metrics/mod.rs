@@ -71,6 +71,25 @@ pub struct Counts {
     pub system_seconds: Option<f64>,
 }
 
+impl Counts {
+    /// Two stretches' counts as one (a recycled slot's generations): sums where both are
+    /// known, unknown otherwise.
+    pub fn sum(a: &Counts, b: &Counts) -> Counts {
+        let add = |x: Option<u64>, y: Option<u64>| Some(x? + y?);
+        let addf = |x: Option<f64>, y: Option<f64>| Some(x? + y?);
+        Counts {
+            migrations: add(a.migrations, b.migrations),
+            migrations_source: a.migrations_source,
+            migrations_procfs_check: add(a.migrations_procfs_check, b.migrations_procfs_check),
+            voluntary_switches: add(a.voluntary_switches, b.voluntary_switches),
+            involuntary_switches: add(a.involuntary_switches, b.involuntary_switches),
+            switches_source: a.switches_source.clone(),
+            user_seconds: addf(a.user_seconds, b.user_seconds),
+            system_seconds: addf(a.system_seconds, b.system_seconds),
+        }
+    }
+}
+
 /// Counters started on the calling thread; [`Meter::finish`] reads them on the same thread.
 pub struct Meter {
     mode: CountingMode,

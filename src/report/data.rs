@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use crate::profile::HardwareProfile;
 use crate::store::{PROFILE_FILE, ResultsDir, SUMMARY_FILE, ScenarioKey, StoreError, SummaryRow};
+use crate::workload::Workload;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
@@ -72,7 +73,7 @@ impl ProfileResults {
                 excluded.push(format!("{} line {}: {why}, left out", SUMMARY_FILE, i + 2));
                 continue;
             }
-            let k = r.key();
+            let k = r.key.clone();
             match latest.get(&k) {
                 Some((_, old)) if old.run_id > r.run_id => {}
                 _ => {
@@ -83,7 +84,7 @@ impl ProfileResults {
         let mut rows: Vec<(usize, SummaryRow)> = latest.into_values().collect();
         rows.sort_by_key(|(i, _)| *i);
         let rows: Vec<SummaryRow> = rows.into_iter().map(|(_, r)| r).collect();
-        if !rows.iter().any(|r| r.status == "ok") {
+        if !rows.iter().any(|r| r.status.is_ok()) {
             return Err(ReportError::NoRows(rd.file(SUMMARY_FILE)));
         }
         Ok(Self {
@@ -96,7 +97,7 @@ impl ProfileResults {
 
     /// Measured rows only.
     pub fn ok(&self) -> impl Iterator<Item = &SummaryRow> {
-        self.rows.iter().filter(|r| r.status == "ok")
+        self.rows.iter().filter(|r| r.status.is_ok())
     }
 
     /// `AMD EPYC, 2 CPUs, allowed 0-1` for chart titles.
@@ -110,22 +111,22 @@ impl ProfileResults {
     }
 
     /// Workloads in the order the rows first name them.
-    pub fn workloads(&self) -> Vec<String> {
-        let mut out: Vec<String> = Vec::new();
+    pub fn workloads(&self) -> Vec<Workload> {
+        let mut out: Vec<Workload> = Vec::new();
         for r in self.ok() {
-            if !out.contains(&r.workload) {
-                out.push(r.workload.clone());
+            if !out.contains(&r.key.workload) {
+                out.push(r.key.workload);
             }
         }
         out
     }
 
     /// The worker count closest to the allowed CPU count among those run for a workload.
-    pub fn main_worker_count(&self, workload: &str) -> Option<usize> {
+    pub fn main_worker_count(&self, workload: Workload) -> Option<usize> {
         let n = self.profile.allowed.len();
         self.ok()
-            .filter(|r| r.workload == workload)
-            .map(|r| r.workers)
+            .filter(|r| r.key.workload == workload)
+            .map(|r| r.key.workers)
             .min_by_key(|c| (c.abs_diff(n), *c))
     }
 }

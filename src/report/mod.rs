@@ -7,6 +7,7 @@ pub mod data;
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
+use crate::workload::LatencyChart;
 use charts::style::render;
 use charts::{CacheLatency, IpcLatency, Migrations, Overview, Throughput};
 pub use data::{ProfileResults, ReportError};
@@ -16,10 +17,6 @@ pub struct Written {
     pub charts_dir: PathBuf,
     pub files: Vec<String>,
     pub excluded: Vec<String>,
-}
-
-fn slug(workload: &str) -> String {
-    workload.replace(':', "-")
 }
 
 /// Draws every chart of the profile in `dir` into `dir/charts/` and writes `report.md`.
@@ -38,12 +35,12 @@ pub fn generate(dir: &Path) -> Result<Written, ReportError> {
         };
     draw(&|d| render(&Overview { res: &res }, d, "overview"))?;
     for w in res.workloads() {
-        let stem = slug(&w);
+        let stem = w.to_string().replace(':', "-");
         draw(&|d| {
             render(
                 &Throughput {
                     res: &res,
-                    workload: w.clone(),
+                    workload: w,
                 },
                 d,
                 &format!("throughput-{stem}"),
@@ -53,17 +50,21 @@ pub fn generate(dir: &Path) -> Result<Written, ReportError> {
             render(
                 &Migrations {
                     res: &res,
-                    workload: w.clone(),
+                    workload: w,
                 },
                 d,
                 &format!("migrations-{stem}"),
             )
         })?;
     }
-    if res.ok().any(|r| r.workload.starts_with("cache:")) {
+    let charted = |chart| {
+        res.ok()
+            .any(|r| r.key.workload.family().latency_chart() == Some(chart))
+    };
+    if charted(LatencyChart::BySize) {
         draw(&|d| render(&CacheLatency { res: &res }, d, "cache-latency"))?;
     }
-    if res.ok().any(|r| r.workload.starts_with("ipc:")) {
+    if charted(LatencyChart::ByPlacement) {
         draw(&|d| render(&IpcLatency { res: &res }, d, "ipc-latency"))?;
     }
     let md = report_md(&res, &files);
@@ -104,7 +105,7 @@ fn report_md(res: &ProfileResults, files: &[String]) -> String {
         "| workload | model | workers | strategy | speedup [95% CI] | verdict | n |"
     );
     let _ = writeln!(s, "| --- | --- | ---: | --- | --- | --- | ---: |");
-    for r in res.ok().filter(|r| !r.verdict.is_empty()) {
+    for r in res.ok().filter(|r| r.verdict.is_some()) {
         let sp = match (r.speedup_vs_none, r.speedup_ci_low, r.speedup_ci_high) {
             (Some(v), Some(lo), Some(hi)) => format!("{v:.3}x [{lo:.3}, {hi:.3}]"),
             _ => "-".into(),
@@ -112,24 +113,29 @@ fn report_md(res: &ProfileResults, files: &[String]) -> String {
         let _ = writeln!(
             s,
             "| {} | {} | {} | {} | {} | {}{} | {} |",
-            r.workload,
-            r.model,
-            r.workers,
-            r.strategy,
+            r.key.workload,
+            r.key.model,
+            r.key.workers,
+            r.key.strategy,
             sp,
-            r.verdict,
+            r.verdict.map(|v| v.as_str()).unwrap_or_default(),
             if r.noisy { " ~" } else { "" },
             r.n
         );
     }
-    let others: Vec<_> = res.rows.iter().filter(|r| r.status != "ok").collect();
+    let others: Vec<_> = res.rows.iter().filter(|r| !r.status.is_ok()).collect();
     if !others.is_empty() {
         let _ = writeln!(s, "\n## Not measured\n");
         for r in others {
             let _ = writeln!(
                 s,
                 "- {} {} {} x{}: {} ({})",
-                r.workload, r.strategy, r.model, r.workers, r.status, r.reason
+                r.key.workload,
+                r.key.strategy,
+                r.key.model,
+                r.key.workers,
+                r.status.as_str(),
+                r.reason
             );
         }
     }

@@ -2,10 +2,17 @@
 //! each worker's measurement. The runner only carries out a plan; it decides nothing.
 
 mod antagonist;
+mod child;
+mod error;
 mod exe;
+#[cfg(feature = "fault-injection")]
+mod fault;
+mod pool;
 mod processes;
+mod protocol;
 mod threads;
 pub mod worker;
+mod worker_main;
 
 use std::fmt;
 use std::str::FromStr;
@@ -19,15 +26,19 @@ use crate::plan::Placement;
 use crate::workload::Workload;
 
 pub use antagonist::Antagonist;
+pub use error::{RunError, Stage, WorkerError};
 pub use exe::{WORKER_EXE_ENV, set_cli_exe, worker_exe};
-pub use processes::worker_main;
 pub use worker::{WorkerResult, WorkerSpec};
+pub use worker_main::worker_main;
 
 /// How workers are made.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Model {
     /// A rayon pool, pinned in `start_handler`, run with `broadcast`.
+    #[default]
     Threads,
     /// Child processes of the pinbench binary (a hidden `__worker` subcommand).
     Processes,
@@ -116,16 +127,6 @@ pub struct Scenario {
     pub allow_mismatch: bool,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum RunError {
-    #[error("{0}")]
-    Setup(String),
-    #[error("worker {worker} failed: {reason}")]
-    Worker { worker: usize, reason: String },
-    #[error("{0}")]
-    Timeout(String),
-}
-
 /// Totals over a scenario's workers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Total {
@@ -191,16 +192,14 @@ pub fn run_scenario(
     placement: &Placement,
 ) -> Result<Vec<WorkerResult>, RunError> {
     let _load = match &scenario.antagonist {
-        Some(cpus) => Some(Antagonist::start(cpus).map_err(|e| RunError::Setup(e.to_string()))?),
+        Some(cpus) => Some(Antagonist::start(cpus)?),
         None => None,
     };
     match (scenario.model, scenario.recycle) {
         (Model::Threads, None) => threads::run(scenario, placement),
         (Model::Processes, None) => processes::run(scenario, placement),
-        (Model::Processes, Some(r)) => processes::run_pool(scenario, placement, r),
-        (Model::Threads, Some(_)) => Err(RunError::Setup(
-            "--recycle applies to --model processes only (threads are never recycled)".into(),
-        )),
+        (Model::Processes, Some(r)) => pool::run(scenario, placement, r),
+        (Model::Threads, Some(_)) => Err(RunError::RecycleThreads),
     }
 }
 
@@ -225,6 +224,6 @@ pub(crate) fn spec_for(
         planned,
         counting: scenario.counting,
         seed: scenario.seed,
-        allow_unpinned: scenario.allow_mismatch,
+        allow_mismatch: scenario.allow_mismatch,
     }
 }

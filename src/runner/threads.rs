@@ -4,23 +4,22 @@
 
 use std::sync::{Arc, Barrier, Mutex};
 
+use super::error::WorkerError;
 use super::worker::run_worker;
 use super::{RunError, Scenario, WorkerResult, spec_for};
-use crate::affinity::{SpawnerMask, pin_current_thread};
+use crate::affinity::{AffinityError, SpawnerMask, pin_current_thread};
 use crate::cpuset::CpuSet;
 use crate::plan::Placement;
-use crate::workload::ipc::{channels_for, heap_lines};
+use crate::workload::Channel;
 
 pub fn run(scenario: &Scenario, placement: &Placement) -> Result<Vec<WorkerResult>, RunError> {
     let n = scenario.workers;
-    // Thread pairs of `shm` share a line of the heap; every other transport uses descriptors.
-    let heap = heap_lines(&scenario.workload, n);
-    let fds = if heap.iter().any(Option::is_some) {
-        (0..n).map(|_| Vec::new()).collect()
-    } else {
-        channels_for(&scenario.workload, n).map_err(|e| RunError::Setup(e.to_string()))?
-    };
-    let fds: Vec<Mutex<Vec<_>>> = fds.into_iter().map(Mutex::new).collect();
+    let channels: Vec<Mutex<Channel>> = scenario
+        .workload
+        .channels(n, true)?
+        .into_iter()
+        .map(Mutex::new)
+        .collect();
     let pins: Vec<Option<CpuSet>> = placement
         .workers
         .iter()
@@ -33,13 +32,13 @@ pub fn run(scenario: &Scenario, placement: &Placement) -> Result<Vec<WorkerResul
         })
         .collect();
     // Filled by each thread's start handler, read by the same thread once it runs its share.
-    let pin_errors: Arc<Vec<Mutex<Option<String>>>> =
+    let pin_errors: Arc<Vec<Mutex<Option<AffinityError>>>> =
         Arc::new((0..n).map(|_| Mutex::new(None)).collect());
     let errors_in = pin_errors.clone();
 
     // Threads are created inside build(), so they inherit whatever mask is set around it.
     let spawner = match &placement.spawner_mask {
-        Some(mask) => Some(SpawnerMask::set(mask).map_err(|e| RunError::Setup(e.to_string()))?),
+        Some(mask) => Some(SpawnerMask::set(mask)?),
         None => None,
     };
     let pool = rayon::ThreadPoolBuilder::new()
@@ -49,15 +48,12 @@ pub fn run(scenario: &Scenario, placement: &Placement) -> Result<Vec<WorkerResul
             if let Some(set) = &pins[i]
                 && let Err(e) = pin_current_thread(set)
             {
-                *errors_in[i].lock().expect("not poisoned") = Some(e.to_string());
+                *errors_in[i].lock().expect("not poisoned") = Some(e);
             }
         })
-        .build()
-        .map_err(|e| RunError::Setup(format!("building the thread pool: {e}")));
+        .build();
     if let Some(guard) = spawner {
-        guard
-            .restore()
-            .map_err(|e| RunError::Setup(e.to_string()))?;
+        guard.restore()?;
     }
     let pool = pool?;
 
@@ -66,12 +62,12 @@ pub fn run(scenario: &Scenario, placement: &Placement) -> Result<Vec<WorkerResul
         let i = ctx.index();
         if let Some(e) = pin_errors[i].lock().expect("not poisoned").take() {
             barrier.wait();
-            return Err(format!("pinning: {e}"));
+            return Err(WorkerError::Pin(e));
         }
         let spec = spec_for(scenario, placement, i, false);
-        let my_fds = std::mem::take(&mut *fds[i].lock().expect("not poisoned"));
+        let channel = std::mem::take(&mut *channels[i].lock().expect("not poisoned"));
         let mut waited = false;
-        let r = run_worker(&spec, my_fds, heap[i].clone(), || {
+        let r = run_worker(&spec, channel, || {
             waited = true;
             barrier.wait();
             Ok(())
@@ -84,6 +80,6 @@ pub fn run(scenario: &Scenario, placement: &Placement) -> Result<Vec<WorkerResul
     results
         .into_iter()
         .enumerate()
-        .map(|(worker, r)| r.map_err(|reason| RunError::Worker { worker, reason }))
+        .map(|(worker, r)| r.map_err(|source| RunError::Worker { worker, source }))
         .collect()
 }

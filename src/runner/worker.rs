@@ -1,18 +1,16 @@
 //! What one worker does, the same whether it is a pool thread or a child process: pin itself
-//! if the plan says so, start its counters, prepare its workload, wait for the start signal,
-//! run for the scenario's duration while sampling the CPU it is on, and report.
+//! if the plan says so, prepare its workload, wait for the start signal, then over the measured
+//! stretch alone count, run the timed loop while sampling the CPU it is on, and report.
 
-use std::os::fd::OwnedFd;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use super::error::WorkerError;
 use crate::affinity::{current_affinity, current_tid, pin_current_thread};
 use crate::cpuset::CpuSet;
 use crate::metrics::{CountingMode, Counts, CpuSampler, Meter};
-use crate::workload::cache::Chase;
-use crate::workload::ipc::{Clock, IpcRole, PaddedLine};
-use crate::workload::{Workload, cpu};
+use crate::workload::{Channel, WorkerCtx, Workload, monotonic_ns};
 
 /// Everything a worker needs to know, sent to child processes as JSON.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -31,7 +29,7 @@ pub struct WorkerSpec {
     /// Measure even when the mask differs from `planned` (a recycled worker that was
     /// deliberately not re-pinned); otherwise such a worker refuses to run.
     #[serde(default)]
-    pub allow_unpinned: bool,
+    pub allow_mismatch: bool,
 }
 
 /// One worker's measurement.
@@ -65,93 +63,55 @@ pub struct WorkerResult {
     pub generations: Option<u32>,
 }
 
-enum Prepared {
-    Cpu([u64; 4]),
-    Cache(Chase),
-    Ipc(IpcRole),
-}
-
 /// Runs one worker on the calling thread. `wait_start` blocks until every worker is ready.
 pub fn run_worker(
     spec: &WorkerSpec,
-    fds: Vec<OwnedFd>,
-    heap_line: Option<std::sync::Arc<PaddedLine>>,
-    wait_start: impl FnOnce() -> Result<(), String>,
-) -> Result<WorkerResult, String> {
+    channel: Channel,
+    wait_start: impl FnOnce() -> Result<(), WorkerError>,
+) -> Result<WorkerResult, WorkerError> {
     if let Some(set) = &spec.self_pin {
-        pin_current_thread(set).map_err(|e| format!("worker {}: {e}", spec.worker))?;
+        pin_current_thread(set).map_err(WorkerError::Pin)?;
     }
-    let meter = Meter::start(spec.counting);
-    let mut prepared = match spec.workload {
-        Workload::Cpu => Prepared::Cpu([spec.seed, 2, 3, spec.worker as u64]),
-        Workload::Cache { bytes } => {
-            Prepared::Cache(Chase::new(bytes, spec.seed ^ spec.worker as u64))
-        }
-        Workload::Ipc(kind) => Prepared::Ipc(
-            IpcRole::new(kind, spec.worker, spec.workers, fds, heap_line)
-                .map_err(|e| e.to_string())?,
-        ),
+    let ctx = WorkerCtx {
+        worker: spec.worker,
+        workers: spec.workers,
+        seed: spec.seed,
     };
+    let mut job = spec.workload.prepare(ctx, channel)?;
     wait_start()?;
-    let readback = current_affinity().map_err(|e| format!("worker {}: {e}", spec.worker))?;
+    let readback = current_affinity().map_err(WorkerError::ReadMask)?;
     // Placement verification: the mask the worker actually runs under must be the plan's.
     if let Some(planned) = &spec.planned
         && &readback != planned
-        && !spec.allow_unpinned
+        && !spec.allow_mismatch
     {
-        return Err(format!(
-            "worker {}: runs under CPUs {readback} but the plan says {planned} (the pin did not take; refusing to measure)",
-            spec.worker
-        ));
+        return Err(WorkerError::Mismatch {
+            readback,
+            planned: planned.clone(),
+        });
     }
     let mut sampler = CpuSampler::new(spec.planned.as_ref());
+    // The measured stretch: counters, the clock and the loop, nothing else.
+    let meter = Meter::start(spec.counting);
     let start_ns = monotonic_ns();
-    let duration = Duration::from_millis(spec.duration_ms);
-    let (ops, seconds) = match &mut prepared {
-        Prepared::Cpu(state) => {
-            let clock = Clock::start(duration);
-            let mut ops = 0;
-            while !clock.done() {
-                cpu::run_ops(state, 32);
-                ops += 32;
-                sampler.sample();
-            }
-            (ops, clock.seconds())
-        }
-        Prepared::Cache(chase) => {
-            let clock = Clock::start(duration);
-            let mut ops = 0;
-            while !clock.done() {
-                chase.run(4096);
-                ops += 4096;
-                sampler.sample();
-            }
-            (ops, clock.seconds())
-        }
-        Prepared::Ipc(role) => role
-            .run(duration, &mut sampler)
-            .map_err(|e| e.to_string())?,
-    };
+    let ran = job.run(Duration::from_millis(spec.duration_ms), &mut sampler)?;
     let end_ns = monotonic_ns();
     let counts = meter.finish();
-    let primary = match spec.workload {
-        Workload::Ipc(kind) => kind.is_primary(spec.worker),
-        _ => true,
-    };
+    drop(job);
     Ok(WorkerResult {
         worker: spec.worker,
         pid: std::process::id(),
         tid: current_tid(),
-        primary,
+        primary: spec.workload.is_primary(spec.worker, spec.workers),
         cpus_planned: spec.planned.clone(),
         cpus_readback: readback,
         cpus_seen: sampler.seen(),
         cpu_samples: sampler.samples(),
         samples_outside_plan: sampler.outside(),
-        ops,
-        seconds,
-        throughput_ops_s: if seconds > 0.0 {
-            ops as f64 / seconds
+        ops: ran.ops,
+        seconds: ran.seconds,
+        throughput_ops_s: if ran.seconds > 0.0 {
+            ran.ops as f64 / ran.seconds
         } else {
             0.0
         },
@@ -160,11 +120,4 @@ pub fn run_worker(
         end_ns,
         generations: None,
     })
-}
-
-/// Nanoseconds on the system-wide monotonic clock.
-pub fn monotonic_ns() -> u64 {
-    nix::time::clock_gettime(nix::time::ClockId::CLOCK_MONOTONIC)
-        .map(|t| t.tv_sec() as u64 * 1_000_000_000 + t.tv_nsec() as u64)
-        .unwrap_or(0)
 }

@@ -13,7 +13,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::profile::HardwareProfile;
-pub use rows::{RunRow, ScenarioKey, SummaryRow, WorkerRow};
+pub use rows::{RunRow, ScenarioKey, Status, SummaryRow, WorkerRow};
 
 pub const PROFILE_FILE: &str = "profile.json";
 pub const RUNS_FILE: &str = "runs.csv";
@@ -237,16 +237,14 @@ mod tests {
             run_id: "r1".into(),
             timestamp: "2026-01-01T00:00:00Z".into(),
             profile_id: "p".into(),
-            workload: "cpu".into(),
-            strategy: "none".into(),
-            model: "threads".into(),
-            pin_by: String::new(),
-            workers: 2,
-            antagonist: String::new(),
+            key: ScenarioKey {
+                workers: 2,
+                ..Default::default()
+            },
             placement: "0/1".into(),
             spawner_mask: String::new(),
             rep,
-            status: "ok".into(),
+            status: Status::Ok,
             reason: String::new(),
             duration_s: 0.1,
             seconds: Some(0.1),

@@ -1,158 +1,271 @@
 //! The rows of the result files: one struct per CSV, one fact per column, units in the column
-//! names. Empty cells are unknown values (an unavailable counter), never zero. (The csv crate
-//! cannot flatten, so each row spells out the scenario columns; `key()` gathers them.)
+//! names, typed from the command line to the writer and back. Empty cells are unknown values
+//! (an unavailable counter), never zero. Every row carries one [`ScenarioKey`]; the csv crate
+//! cannot flatten it, so [`keyed_row!`] writes its columns after each file's leading columns.
 
 use serde::{Deserialize, Serialize};
 
+use crate::cpuset::CpuSet;
+use crate::runner::{Model, PinBy};
+use crate::stats::Verdict;
+use crate::strategy::LabelledStrategy;
+use crate::workload::Workload;
+
 /// The columns that name a scenario, shared by every file.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ScenarioKey {
-    pub workload: String,
+    pub workload: Workload,
     /// The strategy, with `@label` when the same strategy runs under several labels.
-    pub strategy: String,
-    pub model: String,
-    /// `self` or `parent` for pinned process workers, empty otherwise.
-    pub pin_by: String,
+    pub strategy: LabelledStrategy,
+    pub model: Model,
+    /// Who pins pinned process workers; empty otherwise.
+    pub pin_by: Option<PinBy>,
     pub workers: usize,
-    /// The antagonist's cpulist, empty when off.
-    pub antagonist: String,
+    /// The antagonist's CPUs; empty when off.
+    pub antagonist: Option<CpuSet>,
 }
 
-/// `runs.csv`: one row per scenario x repetition, totals over the workers.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct RunRow {
-    pub run_id: String,
-    pub timestamp: String,
-    pub profile_id: String,
-    pub workload: String,
-    /// The strategy, with `@label` when the same strategy runs under several labels.
-    pub strategy: String,
-    pub model: String,
-    /// `self` or `parent` for pinned process workers, empty otherwise.
-    pub pin_by: String,
-    pub workers: usize,
-    /// The antagonist's cpulist, empty when off.
-    pub antagonist: String,
-    /// Per-worker CPU sets as planned, `/`-separated; empty for `none`.
-    pub placement: String,
-    pub spawner_mask: String,
-    pub rep: usize,
-    /// `ok` or `failed`.
-    pub status: String,
-    pub reason: String,
-    pub duration_s: f64,
-    pub seconds: Option<f64>,
-    pub ops: Option<u64>,
-    pub throughput_ops_s: Option<f64>,
-    pub ns_per_op: Option<f64>,
-    pub migrations: Option<u64>,
-    pub migrations_source: String,
-    pub voluntary_switches: Option<u64>,
-    pub involuntary_switches: Option<u64>,
-    pub user_seconds: Option<f64>,
-    pub system_seconds: Option<f64>,
-    pub cpus_seen: String,
-    pub off_plan_fraction: Option<f64>,
-    /// Beyond Tukey's fences among this scenario's repetitions of this run.
-    pub outlier: bool,
-    /// Periods the cgroup's CPU quota throttled during the run (`cpu.stat` `nr_throttled`
-    /// after minus before); empty where the cgroup has no such counter.
-    #[serde(default)]
-    pub throttled_periods: Option<u64>,
+impl ScenarioKey {
+    /// The `none` scenario this one is judged against (same workload, model, workers and
+    /// antagonist).
+    pub fn baseline(&self) -> ScenarioKey {
+        ScenarioKey {
+            strategy: LabelledStrategy::baseline(),
+            pin_by: None,
+            ..self.clone()
+        }
+    }
 }
 
-/// `workers.csv`: one row per worker x repetition.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct WorkerRow {
-    pub run_id: String,
-    pub timestamp: String,
-    pub profile_id: String,
-    pub workload: String,
-    /// The strategy, with `@label` when the same strategy runs under several labels.
-    pub strategy: String,
-    pub model: String,
-    /// `self` or `parent` for pinned process workers, empty otherwise.
-    pub pin_by: String,
-    pub workers: usize,
-    /// The antagonist's cpulist, empty when off.
-    pub antagonist: String,
-    pub rep: usize,
-    pub worker: usize,
-    pub primary: bool,
-    pub cpus_planned: String,
-    pub cpus_readback: String,
-    pub cpus_seen: String,
-    pub ops: u64,
-    pub seconds: f64,
-    pub throughput_ops_s: f64,
-    pub migrations: Option<u64>,
-    pub migrations_source: String,
-    pub voluntary_switches: Option<u64>,
-    pub involuntary_switches: Option<u64>,
-    pub switches_source: String,
-    pub user_seconds: Option<f64>,
-    pub system_seconds: Option<f64>,
-    pub cpu_samples: u64,
-    pub samples_outside_plan: u64,
-    pub generations: Option<u32>,
+/// Whether a run or scenario was measured.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    #[default]
+    Ok,
+    /// Every repetition failed (a summary), or this one did (a run); `reason` says why.
+    Failed,
+    /// The strategy cannot apply to this combination; `reason` says why.
+    Skipped,
 }
 
-/// `summary.csv`: one row per scenario of each run.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct SummaryRow {
-    pub run_id: String,
-    pub profile_id: String,
-    pub workload: String,
-    /// The strategy, with `@label` when the same strategy runs under several labels.
-    pub strategy: String,
-    pub model: String,
-    /// `self` or `parent` for pinned process workers, empty otherwise.
-    pub pin_by: String,
-    pub workers: usize,
-    /// The antagonist's cpulist, empty when off.
-    pub antagonist: String,
-    pub placement: String,
-    /// `ok`, `failed` (every repetition failed) or `skipped` (the strategy cannot apply).
-    pub status: String,
-    pub reason: String,
-    pub n: usize,
-    pub failed_reps: usize,
-    pub median_throughput_ops_s: Option<f64>,
-    pub ci_low_throughput_ops_s: Option<f64>,
-    pub ci_high_throughput_ops_s: Option<f64>,
-    pub mean_throughput_ops_s: Option<f64>,
-    pub sd_throughput_ops_s: Option<f64>,
-    pub cv: Option<f64>,
-    pub min_throughput_ops_s: Option<f64>,
-    pub max_throughput_ops_s: Option<f64>,
-    pub median_ns_per_op: Option<f64>,
-    pub median_migrations: Option<f64>,
-    pub median_involuntary_switches: Option<f64>,
-    pub outliers: usize,
-    /// CV above 5 % or fewer than 5 samples.
-    pub noisy: bool,
-    pub speedup_vs_none: Option<f64>,
-    pub speedup_ci_low: Option<f64>,
-    pub speedup_ci_high: Option<f64>,
-    /// `faster`, `slower` or `no difference` (vs `none`); empty where there is no comparison.
-    pub verdict: String,
+impl Status {
+    pub fn is_ok(&self) -> bool {
+        *self == Status::Ok
+    }
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::Failed => "failed",
+            Status::Skipped => "skipped",
+        }
+    }
 }
 
-macro_rules! keyed {
-    ($($t:ty),*) => {$(
-        impl $t {
-            pub fn key(&self) -> ScenarioKey {
-                ScenarioKey {
-                    workload: self.workload.clone(),
-                    strategy: self.strategy.clone(),
-                    model: self.model.clone(),
-                    pin_by: self.pin_by.clone(),
-                    workers: self.workers,
-                    antagonist: self.antagonist.clone(),
+/// Writes an optional value as its text, or as an empty string when absent: CSV cells and
+/// JSON alike hold the same text (`""`, not `null`, for "no verdict", "no antagonist").
+fn blank<T: std::fmt::Display, S: serde::Serializer>(
+    v: &&Option<T>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(x) => s.collect_str(x),
+        None => s.serialize_str(""),
+    }
+}
+
+/// Declares a CSV row: its leading columns, then the scenario key's columns, then its own,
+/// then its optional text columns (written empty when absent).
+macro_rules! keyed_row {
+    (
+        $(#[$m:meta])*
+        pub struct $name:ident {
+            head { $($(#[$hm:meta])* pub $h:ident: $ht:ty,)* }
+            $($(#[$fm:meta])* pub $f:ident: $ft:ty,)*
+            text { $($(#[$tm:meta])* pub $t:ident: Option<$tt:ty>,)* }
+        }
+    ) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Default, PartialEq)]
+        pub struct $name {
+            $($(#[$hm])* pub $h: $ht,)*
+            pub key: ScenarioKey,
+            $($(#[$fm])* pub $f: $ft,)*
+            $($(#[$tm])* pub $t: Option<$tt>,)*
+        }
+
+        const _: () = {
+            #[derive(Serialize)]
+            struct Out<'a> {
+                $($h: &'a $ht,)*
+                workload: &'a Workload,
+                strategy: &'a LabelledStrategy,
+                model: &'a Model,
+                #[serde(serialize_with = "blank")]
+                pin_by: &'a Option<PinBy>,
+                workers: usize,
+                #[serde(serialize_with = "blank")]
+                antagonist: &'a Option<CpuSet>,
+                $($f: &'a $ft,)*
+                $(#[serde(serialize_with = "blank")] $t: &'a Option<$tt>,)*
+            }
+
+            #[derive(Deserialize)]
+            struct In {
+                $($(#[$hm])* $h: $ht,)*
+                workload: Workload,
+                strategy: LabelledStrategy,
+                model: Model,
+                pin_by: Option<PinBy>,
+                workers: usize,
+                antagonist: Option<CpuSet>,
+                $($(#[$fm])* $f: $ft,)*
+                $($(#[$tm])* $t: Option<$tt>,)*
+            }
+
+            impl Serialize for $name {
+                fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                    let k = &self.key;
+                    Out {
+                        $($h: &self.$h,)*
+                        workload: &k.workload,
+                        strategy: &k.strategy,
+                        model: &k.model,
+                        pin_by: &k.pin_by,
+                        workers: k.workers,
+                        antagonist: &k.antagonist,
+                        $($f: &self.$f,)*
+                        $($t: &self.$t,)*
+                    }
+                    .serialize(s)
                 }
             }
-        }
-    )*};
+
+            impl<'de> Deserialize<'de> for $name {
+                fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                    let r = In::deserialize(d)?;
+                    Ok($name {
+                        $($h: r.$h,)*
+                        key: ScenarioKey {
+                            workload: r.workload,
+                            strategy: r.strategy,
+                            model: r.model,
+                            pin_by: r.pin_by,
+                            workers: r.workers,
+                            antagonist: r.antagonist,
+                        },
+                        $($f: r.$f,)*
+                        $($t: r.$t,)*
+                    })
+                }
+            }
+        };
+    };
 }
 
-keyed!(RunRow, WorkerRow, SummaryRow);
+keyed_row! {
+    /// `runs.csv`: one row per scenario x repetition, totals over the workers.
+    pub struct RunRow {
+        head {
+            pub run_id: String,
+            pub timestamp: String,
+            pub profile_id: String,
+        }
+        /// Per-worker CPU sets as planned, `/`-separated; empty for `none`.
+        pub placement: String,
+        pub spawner_mask: String,
+        pub rep: usize,
+        pub status: Status,
+        pub reason: String,
+        pub duration_s: f64,
+        pub seconds: Option<f64>,
+        pub ops: Option<u64>,
+        pub throughput_ops_s: Option<f64>,
+        pub ns_per_op: Option<f64>,
+        pub migrations: Option<u64>,
+        pub migrations_source: String,
+        pub voluntary_switches: Option<u64>,
+        pub involuntary_switches: Option<u64>,
+        pub user_seconds: Option<f64>,
+        pub system_seconds: Option<f64>,
+        pub cpus_seen: String,
+        pub off_plan_fraction: Option<f64>,
+        /// Beyond Tukey's fences among this scenario's repetitions of this run.
+        pub outlier: bool,
+        /// Periods the cgroup's CPU quota throttled during the run (`cpu.stat` `nr_throttled`
+        /// after minus before); empty where the cgroup has no such counter (or the file
+        /// predates the column).
+        pub throttled_periods: Option<u64>,
+        text {}
+    }
+}
+
+keyed_row! {
+    /// `workers.csv`: one row per worker x repetition.
+    pub struct WorkerRow {
+        head {
+            pub run_id: String,
+            pub timestamp: String,
+            pub profile_id: String,
+        }
+        pub rep: usize,
+        pub worker: usize,
+        pub primary: bool,
+        pub cpus_planned: String,
+        pub cpus_readback: String,
+        pub cpus_seen: String,
+        pub ops: u64,
+        pub seconds: f64,
+        pub throughput_ops_s: f64,
+        pub migrations: Option<u64>,
+        pub migrations_source: String,
+        pub voluntary_switches: Option<u64>,
+        pub involuntary_switches: Option<u64>,
+        pub switches_source: String,
+        pub user_seconds: Option<f64>,
+        pub system_seconds: Option<f64>,
+        pub cpu_samples: u64,
+        pub samples_outside_plan: u64,
+        pub generations: Option<u32>,
+        text {}
+    }
+}
+
+keyed_row! {
+    /// `summary.csv`: one row per scenario of each run.
+    pub struct SummaryRow {
+        head {
+            pub run_id: String,
+            pub profile_id: String,
+        }
+        pub placement: String,
+        /// `ok`, `failed` (every repetition failed) or `skipped` (the strategy cannot apply).
+        pub status: Status,
+        pub reason: String,
+        pub n: usize,
+        pub failed_reps: usize,
+        pub median_throughput_ops_s: Option<f64>,
+        pub ci_low_throughput_ops_s: Option<f64>,
+        pub ci_high_throughput_ops_s: Option<f64>,
+        pub mean_throughput_ops_s: Option<f64>,
+        pub sd_throughput_ops_s: Option<f64>,
+        pub cv: Option<f64>,
+        pub min_throughput_ops_s: Option<f64>,
+        pub max_throughput_ops_s: Option<f64>,
+        pub median_ns_per_op: Option<f64>,
+        pub median_migrations: Option<f64>,
+        pub median_involuntary_switches: Option<f64>,
+        pub outliers: usize,
+        /// CV above 5 % or fewer than 5 samples.
+        pub noisy: bool,
+        pub speedup_vs_none: Option<f64>,
+        pub speedup_ci_low: Option<f64>,
+        pub speedup_ci_high: Option<f64>,
+        text {
+            /// `faster`, `slower` or `no difference` (vs `none`); empty where there is no
+            /// comparison.
+            pub verdict: Option<Verdict>,
+        }
+    }
+}

@@ -11,12 +11,9 @@ use std::time::{Duration, Instant};
 
 use crate::profile::HardwareProfile;
 use crate::runner::{RunError, Total, WorkerResult, run_scenario};
-use crate::store::{ResultsDir, RunRow, StoreError, Stored, SummaryRow, WorkerRow};
-pub use matrix::{
-    Axes, LabelledStrategy, Planned, Skipped, build, default_cache_sizes, default_worker_counts,
-    default_workloads,
-};
-pub use summary::{baseline_of, summarise};
+use crate::store::{ResultsDir, RunRow, Status, StoreError, Stored, SummaryRow, WorkerRow};
+pub use matrix::{Axes, Planned, Skipped, build, default_worker_counts};
+pub use summary::summarise;
 pub use time::{run_id_now, utc_timestamp};
 
 /// How a sweep repeats and judges.
@@ -136,17 +133,11 @@ fn run_row(
     rep: usize,
     result: &Result<Vec<WorkerResult>, RunError>,
 ) -> RunRow {
-    let k = &p.key;
     let mut row = RunRow {
         run_id: run_id.into(),
         timestamp: utc_timestamp(),
         profile_id: profile_id.into(),
-        workload: k.workload.clone(),
-        strategy: k.strategy.clone(),
-        model: k.model.clone(),
-        pin_by: k.pin_by.clone(),
-        workers: k.workers,
-        antagonist: k.antagonist.clone(),
+        key: p.key.clone(),
         placement: p
             .placement
             .workers
@@ -164,7 +155,7 @@ fn run_row(
     match result {
         Ok(workers) => {
             let t = Total::of(&p.scenario.workload, workers);
-            row.status = "ok".into();
+            row.status = Status::Ok;
             row.seconds = Some(t.seconds);
             row.ops = Some(t.ops);
             row.throughput_ops_s = Some(t.throughput_ops_s);
@@ -195,7 +186,7 @@ fn run_row(
             row.off_plan_fraction = t.off_plan_fraction;
         }
         Err(e) => {
-            row.status = "failed".into();
+            row.status = Status::Failed;
             row.reason = e.to_string();
         }
     }
@@ -209,12 +200,7 @@ fn worker_rows(p: &Planned, base: &RunRow, workers: &[WorkerResult]) -> Vec<Work
             run_id: base.run_id.clone(),
             timestamp: base.timestamp.clone(),
             profile_id: base.profile_id.clone(),
-            workload: p.key.workload.clone(),
-            strategy: p.key.strategy.clone(),
-            model: p.key.model.clone(),
-            pin_by: p.key.pin_by.clone(),
-            workers: p.key.workers,
-            antagonist: p.key.antagonist.clone(),
+            key: p.key.clone(),
             rep: base.rep,
             worker: w.worker,
             primary: w.primary,
@@ -273,13 +259,8 @@ pub fn execute(
         .map(|s| SummaryRow {
             run_id: run_id.clone(),
             profile_id: profile.id.clone(),
-            workload: s.key.workload.clone(),
-            strategy: s.key.strategy.clone(),
-            model: s.key.model.clone(),
-            pin_by: s.key.pin_by.clone(),
-            workers: s.key.workers,
-            antagonist: s.key.antagonist.clone(),
-            status: "skipped".into(),
+            key: s.key.clone(),
+            status: Status::Skipped,
             reason: s.reason.clone(),
             ..Default::default()
         })

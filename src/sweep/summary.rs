@@ -4,16 +4,7 @@
 use std::collections::BTreeMap;
 
 use crate::stats::{Summary, speedup};
-use crate::store::{RunRow, ScenarioKey, SummaryRow};
-
-/// The `none` scenario a key is compared with.
-pub fn baseline_of(key: &ScenarioKey) -> ScenarioKey {
-    ScenarioKey {
-        strategy: "none".into(),
-        pin_by: String::new(),
-        ..key.clone()
-    }
-}
+use crate::store::{RunRow, ScenarioKey, Status, SummaryRow};
 
 fn median_of(values: impl Iterator<Item = f64>) -> Option<f64> {
     let v: Vec<f64> = values.collect();
@@ -26,7 +17,7 @@ pub fn summarise(runs: &mut [RunRow], threshold: f64, seed: u64) -> Vec<SummaryR
     let mut order: Vec<ScenarioKey> = Vec::new();
     let mut groups: BTreeMap<ScenarioKey, Vec<usize>> = BTreeMap::new();
     for (i, r) in runs.iter().enumerate() {
-        let k = r.key();
+        let k = r.key.clone();
         if !groups.contains_key(&k) {
             order.push(k.clone());
         }
@@ -34,7 +25,7 @@ pub fn summarise(runs: &mut [RunRow], threshold: f64, seed: u64) -> Vec<SummaryR
     }
     let ok_values = |idx: &[usize], runs: &[RunRow]| -> Vec<f64> {
         idx.iter()
-            .filter(|&&i| runs[i].status == "ok")
+            .filter(|&&i| runs[i].status.is_ok())
             .filter_map(|&i| runs[i].throughput_ops_s)
             .collect()
     };
@@ -43,21 +34,16 @@ pub fn summarise(runs: &mut [RunRow], threshold: f64, seed: u64) -> Vec<SummaryR
         let idx = &groups[&key];
         let first = &runs[idx[0]];
         let values = ok_values(idx, runs);
-        let failed = idx.iter().filter(|&&i| runs[i].status != "ok").count();
+        let failed = idx.iter().filter(|&&i| !runs[i].status.is_ok()).count();
         let mut row = SummaryRow {
             run_id: first.run_id.clone(),
             profile_id: first.profile_id.clone(),
-            workload: key.workload.clone(),
-            strategy: key.strategy.clone(),
-            model: key.model.clone(),
-            pin_by: key.pin_by.clone(),
-            workers: key.workers,
-            antagonist: key.antagonist.clone(),
+            key: key.clone(),
             placement: first.placement.clone(),
             status: if values.is_empty() {
-                "failed".into()
+                Status::Failed
             } else {
-                "ok".into()
+                Status::Ok
             },
             reason: idx
                 .iter()
@@ -73,7 +59,7 @@ pub fn summarise(runs: &mut [RunRow], threshold: f64, seed: u64) -> Vec<SummaryR
             let ok_rows: Vec<usize> = idx
                 .iter()
                 .copied()
-                .filter(|&i| runs[i].status == "ok" && runs[i].throughput_ops_s.is_some())
+                .filter(|&i| runs[i].status.is_ok() && runs[i].throughput_ops_s.is_some())
                 .collect();
             for (i, flag) in ok_rows.into_iter().zip(&s.outliers) {
                 runs[i].outlier = *flag;
@@ -88,15 +74,15 @@ pub fn summarise(runs: &mut [RunRow], threshold: f64, seed: u64) -> Vec<SummaryR
             row.max_throughput_ops_s = Some(s.max);
             row.outliers = s.outlier_count();
             row.noisy = s.noisy();
-            let ok = || idx.iter().filter(|&&i| runs[i].status == "ok");
+            let ok = || idx.iter().filter(|&&i| runs[i].status.is_ok());
             row.median_ns_per_op = median_of(ok().filter_map(|&i| runs[i].ns_per_op));
             row.median_migrations =
                 median_of(ok().filter_map(|&i| runs[i].migrations.map(|m| m as f64)));
             row.median_involuntary_switches =
                 median_of(ok().filter_map(|&i| runs[i].involuntary_switches.map(|m| m as f64)));
         }
-        let base = baseline_of(&key);
-        if key.strategy != "none"
+        let base = key.baseline();
+        if !key.strategy.is_baseline()
             && let Some(bidx) = groups.get(&base)
         {
             let b = ok_values(bidx, runs);
@@ -104,7 +90,7 @@ pub fn summarise(runs: &mut [RunRow], threshold: f64, seed: u64) -> Vec<SummaryR
                 row.speedup_vs_none = Some(sp.ratio);
                 row.speedup_ci_low = Some(sp.ci_low);
                 row.speedup_ci_high = Some(sp.ci_high);
-                row.verdict = sp.verdict.as_str().into();
+                row.verdict = Some(sp.verdict);
             }
         }
         out.push(row);

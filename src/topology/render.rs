@@ -12,21 +12,6 @@ struct Node {
     cpus: CpuSet,
 }
 
-fn human_bytes(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if value.fract() == 0.0 {
-        format!("{value:.0}{}", UNITS[unit])
-    } else {
-        format!("{value:.1}{}", UNITS[unit])
-    }
-}
-
 /// Renders the topology; CPUs outside `allowed` are marked so a restricted run is visible.
 pub fn render_tree(topo: &Topology, allowed: &CpuSet) -> String {
     let mut nodes: Vec<Node> = Vec::new();
@@ -40,7 +25,7 @@ pub fn render_tree(topo: &Topology, allowed: &CpuSet) -> String {
     for n in topo.numa_nodes.iter().filter(|n| !n.cpus.is_empty()) {
         let mem = n
             .memory_bytes
-            .map(|b| format!(" ({})", human_bytes(b)))
+            .map(|b| format!(" ({})", crate::size::human_size(b)))
             .unwrap_or_default();
         nodes.push(Node {
             depth: 2,
@@ -51,7 +36,7 @@ pub fn render_tree(topo: &Topology, allowed: &CpuSet) -> String {
     for c in topo.caches.iter().filter(|c| c.holds_data()) {
         let size = c
             .size_bytes
-            .map(|b| format!(" ({})", human_bytes(b)))
+            .map(|b| format!(" ({})", crate::size::human_size(b)))
             .unwrap_or_default();
         nodes.push(Node {
             depth: 10 - c.level.min(7),

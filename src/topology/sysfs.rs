@@ -56,18 +56,6 @@ fn read_num<T: std::str::FromStr>(path: &Path) -> Option<T> {
     read_trimmed(path)?.parse().ok()
 }
 
-/// Parses sysfs cache sizes such as `32K`, `4096K`, `24M`.
-fn parse_size(text: &str) -> Option<u64> {
-    let t = text.trim();
-    let (digits, mult) = match t.chars().last()? {
-        'K' | 'k' => (&t[..t.len() - 1], 1024),
-        'M' | 'm' => (&t[..t.len() - 1], 1024 * 1024),
-        'G' | 'g' => (&t[..t.len() - 1], 1024 * 1024 * 1024),
-        _ => (t, 1),
-    };
-    digits.trim().parse::<u64>().ok().map(|n| n * mult)
-}
-
 /// Numbered entries `PREFIXN` of a folder, in numeric order.
 fn numbered_entries(dir: &Path, prefix: &str) -> Vec<(usize, PathBuf)> {
     let mut out: Vec<(usize, PathBuf)> = fs::read_dir(dir)
@@ -160,7 +148,8 @@ pub fn read_topology(root: &Path) -> Result<Topology, TopologyError> {
             caches.push(Cache {
                 level,
                 kind,
-                size_bytes: read_trimmed(&index.join("size")).and_then(|s| parse_size(&s)),
+                size_bytes: read_trimmed(&index.join("size"))
+                    .and_then(|s| crate::size::parse_size(&s)),
                 cpus: shared,
             });
         }
@@ -341,17 +330,4 @@ fn read_cpu_model(root: &Path) -> Option<String> {
         .or_else(|| field("Hardware"))
         .or_else(|| field("cpu model"))
         .or_else(|| field("cpu"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cache_sizes() {
-        assert_eq!(parse_size("32K"), Some(32 * 1024));
-        assert_eq!(parse_size("24M"), Some(24 << 20));
-        assert_eq!(parse_size("512"), Some(512));
-        assert_eq!(parse_size("K"), None);
-    }
 }

@@ -1,8 +1,20 @@
-//! Pointer chasing through a random cyclic permutation (Sattolo's algorithm) of cache-line
-//! sized nodes: every step is a load whose address depends on the previous one, so neither the
-//! prefetcher nor out-of-order execution can hide the latency of the level the set lives in.
+//! `cache:<size>`: pointer chasing through a random cyclic permutation (Sattolo's algorithm) of
+//! cache-line sized nodes. Every step is a load whose address depends on the previous one, so
+//! neither the prefetcher nor out-of-order execution can hide the latency of the level the set
+//! lives in; a migration leaves the set behind in the old core's caches.
 
 use std::hint::black_box;
+use std::time::Duration;
+
+use super::{
+    Channel, Family, Job, LatencyChart, Ran, Unit, WorkerCtx, Workload, WorkloadError, timed,
+};
+use crate::metrics::CpuSampler;
+use crate::profile::HardwareProfile;
+use crate::rng::Rng;
+
+/// Accesses between two looks at the clock.
+const BATCH: u64 = 4096;
 
 /// One node per cache line.
 #[repr(C, align(64))]
@@ -17,15 +29,6 @@ pub struct Chase {
     at: usize,
 }
 
-/// splitmix64: a small, good, seedable generator.
-fn next_random(state: &mut u64) -> u64 {
-    *state = state.wrapping_add(0x9e3779b97f4a7c15);
-    let mut z = *state;
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58476d1ce4e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d049bb133111eb);
-    z ^ (z >> 31)
-}
-
 impl Chase {
     /// A single cycle through `bytes / 64` nodes, shuffled with `seed`.
     ///
@@ -36,9 +39,9 @@ impl Chase {
     pub fn new(bytes: u64, seed: u64) -> Self {
         let n = ((bytes / 64) as usize).clamp(2, u32::MAX as usize);
         let mut a: Vec<u32> = (0..n as u32).collect();
-        let mut rng = seed ^ 0x5851f42d4c957f2d;
+        let mut rng = Rng::new(seed ^ 0x5851f42d4c957f2d);
         for i in (1..n).rev() {
-            let j = (next_random(&mut rng) % i as u64) as usize;
+            let j = (rng.next_u64() % i as u64) as usize;
             a.swap(i, j);
         }
         let nodes = a
@@ -71,6 +74,98 @@ impl Chase {
     }
 }
 
+impl Job for Chase {
+    fn run(&mut self, duration: Duration, sampler: &mut CpuSampler) -> Result<Ran, WorkloadError> {
+        Ok(timed(duration, sampler, || {
+            Chase::run(self, BATCH);
+            BATCH
+        }))
+    }
+}
+
+/// Rounds down to a power of two number of KiB, so sizes read well (`24KiB` stays `24KiB`).
+fn tidy(bytes: u64) -> u64 {
+    let kib = (bytes / 1024).max(1);
+    if bytes.is_multiple_of(1024) && kib.is_power_of_two()
+        || kib.is_multiple_of(3) && (kib / 3).is_power_of_two()
+    {
+        return kib * 1024;
+    }
+    (1u64 << (63 - kib.leading_zeros())) * 1024
+}
+
+/// The cache working sets for this machine: half of L1d, half of L2, half of a CPU's share of
+/// L3, and four times L3 (from memory). Unknown caches fall back to typical sizes.
+pub fn default_sizes(profile: &HardwareProfile) -> Vec<u64> {
+    let t = &profile.topology;
+    let cpu = profile.allowed.first().unwrap_or(0);
+    let l1 = t
+        .cache_of(cpu, 1)
+        .and_then(|c| c.size_bytes)
+        .unwrap_or(32 << 10);
+    let l2 = t
+        .cache_of(cpu, 2)
+        .and_then(|c| c.size_bytes)
+        .unwrap_or(512 << 10);
+    let (l3, sharing) = t
+        .cache_of(cpu, 3)
+        .map(|c| (c.size_bytes.unwrap_or(8 << 20), c.cpus.len().max(1) as u64))
+        .unwrap_or((8 << 20, 1));
+    let mut sizes = vec![
+        tidy(l1 / 2),
+        tidy(l2 / 2),
+        tidy(l3 / sharing / 2),
+        tidy(l3 * 4),
+    ];
+    sizes.dedup();
+    sizes
+}
+
+pub struct Cache;
+
+impl Family for Cache {
+    fn name(&self) -> &'static str {
+        "cache"
+    }
+
+    fn min_size(&self) -> Option<u64> {
+        Some(128)
+    }
+
+    fn example(&self) -> String {
+        "cache:24KiB".into()
+    }
+
+    fn unit(&self) -> Unit {
+        Unit::Accesses
+    }
+
+    fn latency_chart(&self) -> Option<LatencyChart> {
+        Some(LatencyChart::BySize)
+    }
+
+    fn footprint(&self, size: Option<u64>) -> u64 {
+        size.unwrap_or(0)
+    }
+
+    fn defaults(&self, profile: &HardwareProfile) -> Vec<Workload> {
+        default_sizes(profile)
+            .into_iter()
+            .map(|b| Workload::sized(&Cache, b))
+            .collect()
+    }
+
+    fn prepare(
+        &self,
+        w: &Workload,
+        ctx: WorkerCtx,
+        _channel: Channel,
+    ) -> Result<Box<dyn Job>, WorkloadError> {
+        let bytes = w.size().unwrap_or(128);
+        Ok(Box::new(Chase::new(bytes, ctx.seed ^ ctx.worker as u64)))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -83,9 +178,17 @@ mod tests {
         for _ in 0..c.len() {
             assert!(!seen[c.at]);
             seen[c.at] = true;
-            c.run(1);
+            Chase::run(&mut c, 1);
         }
         assert!(seen.iter().all(|s| *s));
         assert_eq!(c.at, start);
+    }
+
+    #[test]
+    fn tidy_sizes() {
+        assert_eq!(tidy(24 << 10), 24 << 10);
+        assert_eq!(tidy(512 << 10), 512 << 10);
+        assert_eq!(tidy(640 << 10), 512 << 10);
+        assert_eq!(tidy(48 << 20), 48 << 20);
     }
 }

@@ -1,10 +1,17 @@
-//! The compute-bound kernel: four independent lanes of 64-bit mixing (splitmix-style
-//! multiply/xor-shift), so the core's ALUs stay busy and memory is never touched.
+//! `cpu`: compute-bound work. Four independent lanes of 64-bit mixing (splitmix-style
+//! multiply/xor-shift) keep the core's ALUs busy and never touch memory; throughput scales with
+//! cores and a migration costs next to nothing.
 
 use std::hint::black_box;
+use std::time::Duration;
+
+use super::{Family, Job, Ran, Unit, WorkerCtx, Workload, WorkloadError, timed};
+use crate::metrics::CpuSampler;
 
 /// Rounds of mixing per operation: one op is about a microsecond on current cores.
 pub const ROUNDS_PER_OP: u32 = 256;
+/// Operations between two looks at the clock.
+const BATCH: u64 = 32;
 
 /// Runs `ops` operations on a state that the caller keeps alive. Never inlined: the kernel is
 /// compiled once, on its own, so its speed does not change with the code around its callers.
@@ -23,6 +30,38 @@ pub fn run_ops(state: &mut [u64; 4], ops: u64) {
         s = black_box(s);
     }
     *state = s;
+}
+
+pub struct Cpu;
+
+struct CpuJob([u64; 4]);
+
+impl Job for CpuJob {
+    fn run(&mut self, duration: Duration, sampler: &mut CpuSampler) -> Result<Ran, WorkloadError> {
+        Ok(timed(duration, sampler, || {
+            run_ops(&mut self.0, BATCH);
+            BATCH
+        }))
+    }
+}
+
+impl Family for Cpu {
+    fn name(&self) -> &'static str {
+        "cpu"
+    }
+
+    fn unit(&self) -> Unit {
+        Unit::Ops
+    }
+
+    fn prepare(
+        &self,
+        _w: &Workload,
+        ctx: WorkerCtx,
+        _channel: super::Channel,
+    ) -> Result<Box<dyn Job>, WorkloadError> {
+        Ok(Box::new(CpuJob([ctx.seed, 2, 3, ctx.worker as u64])))
+    }
 }
 
 #[cfg(test)]

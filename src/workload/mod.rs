@@ -1,42 +1,66 @@
-//! Workload generators. Each worker runs its share for a given duration and reports the
-//! operations it completed; `cpu` and `cache` run alone, `ipc:*` workers talk to each other.
+//! Workload generators. Each family lives in its own file behind [`Family`]; a [`Workload`] is a
+//! family with its size, named as on the command line and in every CSV (`cpu`, `cache:24KiB`,
+//! `mem:256MiB`, `ipc:pipe`). Adding a workload is a new file and one line in [`FAMILIES`].
 
 pub mod cache;
+pub mod clock;
 pub mod cpu;
+mod family;
 pub mod ipc;
+pub mod mem;
 
+use std::cmp::Ordering;
 use std::fmt;
+use std::hash::{Hash, Hasher};
 use std::str::FromStr;
 
-pub use ipc::IpcKind;
+pub use clock::{Clock, Ran, monotonic_ns, timed};
+pub use family::{Channel, Family, Job, LatencyChart, Unit, WorkerCtx};
 
-/// A workload as named on the command line and in every CSV.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Workload {
-    /// Compute-bound: integer mixing with no memory traffic to speak of.
-    Cpu,
-    /// Pointer chasing through a private random cycle of this many bytes.
-    Cache { bytes: u64 },
-    /// Workers talking through a transport.
-    Ipc(IpcKind),
+use crate::profile::HardwareProfile;
+use crate::size::{format_size, parse_size};
+
+/// Every workload family, in the order sweeps, charts and benches list them.
+pub static FAMILIES: &[&dyn Family] = &[
+    &cpu::Cpu,
+    &cache::Cache,
+    &mem::Mem,
+    &ipc::pipe::PIPE,
+    &ipc::socket::SOCKET,
+    &ipc::shm::SHM,
+    &ipc::queue::Queue,
+    &ipc::server::Server,
+];
+
+/// The registered family of this name.
+pub fn family_named(name: &str) -> Option<&'static dyn Family> {
+    FAMILIES.iter().copied().find(|f| f.name() == name)
 }
 
-pub const WORKLOAD_NAMES: &str = "cpu, cache:<size> (e.g. cache:24KiB, cache:64MiB), ipc:pipe, ipc:socket, ipc:shm, ipc:queue, ipc:server";
+/// A workload: a family and, for families that take one, a size.
+#[derive(Clone, Copy)]
+pub struct Workload {
+    family: &'static dyn Family,
+    size: Option<u64>,
+}
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
 pub enum WorkloadError {
-    #[error("unknown workload `{0}`: expected one of {WORKLOAD_NAMES}")]
+    #[error("unknown workload `{0}`: expected one of {names}", names = workload_names())]
     Unknown(String),
+    #[error("unknown {prefix} variant `{text}`: expected {names}")]
+    UnknownVariant {
+        text: String,
+        prefix: String,
+        names: String,
+    },
     #[error(
-        "unknown ipc variant `{0}`: expected ipc:pipe, ipc:socket, ipc:shm, ipc:queue or ipc:server"
+        "workload `{text}`: bad size; give a number with a unit, such as {example}",
+        example = examples_of(text)
     )]
-    UnknownIpc(String),
-    #[error(
-        "workload `{0}`: bad size; give a number with a unit, such as cache:24KiB or cache:64MiB"
-    )]
-    BadSize(String),
-    #[error("workload `{0}`: a working set must hold at least 128 bytes (two cache lines)")]
-    TooSmall(String),
+    BadSize { text: String },
+    #[error("workload `{text}`: the size must be at least {min} bytes")]
+    TooSmall { text: String, min: u64 },
     #[error(
         "workload `{text}` needs {need_mib} MiB for {workers} workers but the machine has {have_mib} MiB available: use a smaller size or fewer workers"
     )]
@@ -58,35 +82,71 @@ pub enum WorkloadError {
         role: &'static str,
         workers: usize,
     },
+    #[error(transparent)]
+    Ipc(#[from] ipc::IpcError),
+    #[error("worker {worker}: allocating {bytes} bytes failed")]
+    Alloc { worker: usize, bytes: u64 },
 }
 
-/// Parses `24KiB`, `64MiB`, `1GiB`, `32K`, `512` (bytes).
-pub fn parse_size(text: &str) -> Option<u64> {
-    let t = text.trim();
-    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let n: u64 = num.parse().ok()?;
-    let mult: u64 = match unit.trim() {
-        "" | "B" => 1,
-        "K" | "KiB" | "k" | "KB" => 1 << 10,
-        "M" | "MiB" | "MB" => 1 << 20,
-        "G" | "GiB" | "GB" => 1 << 30,
-        _ => return None,
-    };
-    n.checked_mul(mult)
+/// Every workload name, for help and errors.
+pub fn workload_names() -> String {
+    FAMILIES
+        .iter()
+        .map(|f| match f.min_size() {
+            Some(_) => format!("{}:<size> (e.g. {})", f.name(), f.example()),
+            None => f.name().to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
-/// Writes a size in the largest binary unit that divides it exactly.
-pub fn format_size(bytes: u64) -> String {
-    for (unit, shift) in [("GiB", 30), ("MiB", 20), ("KiB", 10)] {
-        if bytes >= 1 << shift && bytes.is_multiple_of(1 << shift) {
-            return format!("{}{unit}", bytes >> shift);
-        }
-    }
-    format!("{bytes}B")
+fn examples_of(text: &str) -> String {
+    let name = text.split(':').next().unwrap_or(text);
+    FAMILIES
+        .iter()
+        .find(|f| f.name() == name)
+        .map_or_else(|| "cache:24KiB".into(), |f| f.example())
 }
 
 impl Workload {
+    /// An unsized workload of `family` (cpu, ipc:*).
+    pub fn of(family: &'static dyn Family) -> Self {
+        Self { family, size: None }
+    }
+
+    /// A sized workload (`cache:<bytes>`, `mem:<bytes>`).
+    pub fn sized(family: &'static dyn Family, bytes: u64) -> Self {
+        Self {
+            family,
+            size: Some(bytes),
+        }
+    }
+
+    pub fn family(&self) -> &'static dyn Family {
+        self.family
+    }
+
+    /// The working-set or array size, for families that take one.
+    pub fn size(&self) -> Option<u64> {
+        self.size
+    }
+
+    pub fn unit(&self) -> Unit {
+        self.family.unit()
+    }
+
+    /// Whether the time per operation is a latency (`ns_per_op` is meaningful).
+    pub fn reports_latency(&self) -> bool {
+        self.unit().latency().is_some()
+    }
+
+    fn index(&self) -> usize {
+        FAMILIES
+            .iter()
+            .position(|f| f.name() == self.family.name())
+            .unwrap_or(usize::MAX)
+    }
+
     /// Checks that `workers` workers can run this workload on a machine with `available_bytes`
     /// of memory.
     pub fn validate(
@@ -94,34 +154,55 @@ impl Workload {
         workers: usize,
         available_bytes: Option<u64>,
     ) -> Result<(), WorkloadError> {
-        match self {
-            Workload::Cpu => Ok(()),
-            Workload::Cache { bytes } => {
-                if *bytes < 128 {
-                    return Err(WorkloadError::TooSmall(self.to_string()));
-                }
-                if let Some(have) = available_bytes {
-                    let need = bytes.saturating_mul(workers as u64);
-                    // Leave a quarter of what is free to everything else.
-                    if need > have / 4 * 3 {
-                        return Err(WorkloadError::TooLarge {
-                            text: self.to_string(),
-                            workers,
-                            need_mib: need >> 20,
-                            have_mib: have >> 20,
-                        });
-                    }
-                }
-                Ok(())
-            }
-            Workload::Ipc(kind) => kind.validate(workers, &self.to_string()),
+        if let (Some(min), Some(size)) = (self.family.min_size(), self.size)
+            && size < min
+        {
+            return Err(WorkloadError::TooSmall {
+                text: self.to_string(),
+                min,
+            });
         }
+        self.family.check_workers(self, workers)?;
+        let need = self
+            .family
+            .footprint(self.size)
+            .saturating_mul(workers as u64);
+        // Leave a quarter of what is free to everything else.
+        if let Some(have) = available_bytes
+            && need > have / 4 * 3
+        {
+            return Err(WorkloadError::TooLarge {
+                text: self.to_string(),
+                workers,
+                need_mib: need >> 20,
+                have_mib: have >> 20,
+            });
+        }
+        Ok(())
     }
 
-    /// Whether results are latencies of round trips or accesses (`ns_per_op` is meaningful).
-    pub fn reports_latency(&self) -> bool {
-        !matches!(self, Workload::Cpu)
+    /// Each worker's channel (see [`Family::channels`]).
+    pub fn channels(
+        &self,
+        workers: usize,
+        within_process: bool,
+    ) -> Result<Vec<Channel>, WorkloadError> {
+        self.family.channels(workers, within_process)
     }
+
+    /// Prepares one worker's job.
+    pub fn prepare(&self, ctx: WorkerCtx, channel: Channel) -> Result<Box<dyn Job>, WorkloadError> {
+        self.family.prepare(self, ctx, channel)
+    }
+
+    pub fn is_primary(&self, worker: usize, workers: usize) -> bool {
+        self.family.is_primary(worker, workers)
+    }
+}
+
+/// Every workload of the default sweep on this machine, family by family.
+pub fn default_workloads(profile: &HardwareProfile) -> Vec<Workload> {
+    FAMILIES.iter().flat_map(|f| f.defaults(profile)).collect()
 }
 
 /// Available memory from `/proc/meminfo`.
@@ -137,39 +218,97 @@ impl FromStr for Workload {
     type Err = WorkloadError;
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         let t = text.trim();
-        if t == "cpu" {
-            return Ok(Workload::Cpu);
-        }
-        if let Some(size) = t.strip_prefix("cache:") {
-            let bytes = parse_size(size).ok_or_else(|| WorkloadError::BadSize(t.to_string()))?;
-            if bytes < 128 {
-                return Err(WorkloadError::TooSmall(t.to_string()));
+        for f in FAMILIES {
+            match f.min_size() {
+                None if t == f.name() => return Ok(Workload::of(*f)),
+                Some(min) => {
+                    if t == f.name() {
+                        return Err(WorkloadError::BadSize { text: t.into() });
+                    }
+                    if let Some(size) = t.strip_prefix(f.name()).and_then(|r| r.strip_prefix(':')) {
+                        let bytes =
+                            parse_size(size).ok_or(WorkloadError::BadSize { text: t.into() })?;
+                        if bytes < min {
+                            return Err(WorkloadError::TooSmall {
+                                text: t.into(),
+                                min,
+                            });
+                        }
+                        return Ok(Workload::sized(*f, bytes));
+                    }
+                }
+                None => {}
             }
-            return Ok(Workload::Cache { bytes });
         }
-        if t == "cache" {
-            return Err(WorkloadError::BadSize(t.to_string()));
+        // `ipc:carrier-pigeon` or `ipc`: name the variants of that prefix.
+        let prefix = t.split(':').next().unwrap_or(t);
+        let variants: Vec<&str> = FAMILIES
+            .iter()
+            .map(|f| f.name())
+            .filter(|n| n.split_once(':').is_some_and(|(p, _)| p == prefix))
+            .collect();
+        if !variants.is_empty() {
+            return Err(WorkloadError::UnknownVariant {
+                text: t.into(),
+                prefix: prefix.into(),
+                names: variants.join(", "),
+            });
         }
-        if let Some(kind) = t.strip_prefix("ipc:") {
-            return kind
-                .parse()
-                .map(Workload::Ipc)
-                .map_err(|_| WorkloadError::UnknownIpc(t.to_string()));
-        }
-        if t == "ipc" {
-            return Err(WorkloadError::UnknownIpc(t.to_string()));
-        }
-        Err(WorkloadError::Unknown(t.to_string()))
+        Err(WorkloadError::Unknown(t.into()))
     }
 }
 
 impl fmt::Display for Workload {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Workload::Cpu => f.write_str("cpu"),
-            Workload::Cache { bytes } => write!(f, "cache:{}", format_size(*bytes)),
-            Workload::Ipc(kind) => write!(f, "ipc:{kind}"),
+        match self.size {
+            Some(bytes) => write!(f, "{}:{}", self.family.name(), format_size(bytes)),
+            None => f.write_str(self.family.name()),
         }
+    }
+}
+
+impl fmt::Debug for Workload {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl Default for Workload {
+    /// The first registered family (for empty rows, such as a CSV header's template).
+    fn default() -> Self {
+        Workload::of(FAMILIES[0])
+    }
+}
+
+impl PartialEq for Workload {
+    fn eq(&self, other: &Self) -> bool {
+        self.family.name() == other.family.name() && self.size == other.size
+    }
+}
+
+impl Eq for Workload {}
+
+impl Hash for Workload {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.family.name().hash(state);
+        self.size.hash(state);
+    }
+}
+
+impl Ord for Workload {
+    /// Registry order, then size.
+    fn cmp(&self, other: &Self) -> Ordering {
+        (self.index(), self.family.name(), self.size).cmp(&(
+            other.index(),
+            other.family.name(),
+            other.size,
+        ))
+    }
+}
+
+impl PartialOrd for Workload {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
     }
 }
 
@@ -186,6 +325,7 @@ mod tests {
             "cache:24KiB",
             "cache:64MiB",
             "cache:1536KiB",
+            "mem:256MiB",
             "ipc:pipe",
             "ipc:socket",
             "ipc:shm",
@@ -208,27 +348,46 @@ mod tests {
         ));
         assert!(matches!(
             "ipc:carrier-pigeon".parse::<Workload>(),
-            Err(WorkloadError::UnknownIpc(_))
+            Err(WorkloadError::UnknownVariant { .. })
         ));
         assert!(matches!(
             "cache:0".parse::<Workload>(),
-            Err(WorkloadError::TooSmall(_))
+            Err(WorkloadError::TooSmall { .. })
         ));
         assert!(matches!(
             "cache:12XB".parse::<Workload>(),
-            Err(WorkloadError::BadSize(_))
+            Err(WorkloadError::BadSize { .. })
         ));
         assert!(matches!(
             "cache:99999999999999999999G".parse::<Workload>(),
-            Err(WorkloadError::BadSize(_))
+            Err(WorkloadError::BadSize { .. })
         ));
-        let big = Workload::Cache { bytes: 1 << 40 };
+        let big: Workload = "cache:1024GiB".parse().unwrap();
         assert!(matches!(
             big.validate(2, Some(8 << 30)),
             Err(WorkloadError::TooLarge { .. })
         ));
-        assert!(Workload::Ipc(IpcKind::Pipe).validate(3, None).is_err());
-        assert!(Workload::Ipc(IpcKind::Queue).validate(1, None).is_err());
-        assert!(Workload::Ipc(IpcKind::Queue).validate(3, None).is_ok());
+        let w = |s: &str| s.parse::<Workload>().unwrap();
+        assert!(w("ipc:pipe").validate(3, None).is_err());
+        assert!(w("ipc:queue").validate(1, None).is_err());
+        assert!(w("ipc:queue").validate(3, None).is_ok());
+    }
+
+    #[test]
+    fn typed_order_and_equality() {
+        let w = |s: &str| s.parse::<Workload>().unwrap();
+        assert!(w("cpu") < w("cache:24KiB"));
+        assert!(w("cache:24KiB") < w("cache:1MiB"));
+        assert!(w("cache:1MiB") < w("ipc:pipe"));
+        assert_eq!(w("cache:32K"), w("cache:32KiB"));
+        assert_ne!(w("ipc:pipe"), w("ipc:socket"));
+    }
+
+    #[test]
+    fn every_family_registered_once() {
+        let mut names: Vec<&str> = FAMILIES.iter().map(|f| f.name()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), FAMILIES.len());
     }
 }

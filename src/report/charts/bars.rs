@@ -5,11 +5,12 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::style::color_of;
+use crate::strategy::LabelledStrategy;
 
 pub struct Bar {
     pub group: usize,
     /// The strategy: picks the bar's colour and slot.
-    pub series: String,
+    pub series: LabelledStrategy,
     pub value: f64,
     pub ci: Option<(f64, f64)>,
 }
@@ -18,7 +19,7 @@ pub struct GroupedBars {
     pub caption: String,
     pub groups: Vec<String>,
     /// Slot order within a group.
-    pub series: Vec<String>,
+    pub series: Vec<LabelledStrategy>,
     pub bars: Vec<Bar>,
     pub y_label: String,
     pub log: bool,

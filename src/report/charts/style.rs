@@ -7,6 +7,8 @@ use std::path::Path;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
+use crate::strategy::{LabelledStrategy, PairPlace, Strategy};
+
 use crate::report::data::ReportError;
 
 static FONT: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSans.ttf");
@@ -19,33 +21,28 @@ pub fn register_font() {
     });
 }
 
-/// The colour of a strategy, the same in every chart: by placement label for the ipc
-/// placements, else by strategy family.
-pub fn color_of(strategy: &str) -> RGBColor {
-    let (base, label) = match strategy.split_once('@') {
-        Some((b, l)) => (b, Some(l)),
-        None => (strategy, None),
-    };
-    match label {
-        Some("same-cpu") => return RGBColor(30, 30, 30),
-        Some("smt") => return RGBColor(227, 119, 194),
-        Some("same-cache") => return RGBColor(188, 189, 34),
-        Some("other-cache") => return RGBColor(23, 190, 207),
-        Some("other-package") => return RGBColor(140, 86, 75),
-        _ => {}
+/// The colour of a strategy, the same in every chart: by pair placement for the ipc
+/// placements, else by strategy; a second label of a strategy is a darker shade of its colour.
+pub fn color_of(s: &LabelledStrategy) -> RGBColor {
+    if let Some(place) = s.pair_place() {
+        return match place {
+            PairPlace::SameCpu => RGBColor(30, 30, 30),
+            PairPlace::Smt => RGBColor(227, 119, 194),
+            PairPlace::SameCache => RGBColor(188, 189, 34),
+            PairPlace::OtherCache => RGBColor(23, 190, 207),
+            PairPlace::OtherPackage => RGBColor(140, 86, 75),
+        };
     }
-    let family = base.split(':').next().unwrap_or(base);
-    let c = match family {
-        "none" => RGBColor(127, 127, 127),
-        "inherited" => RGBColor(255, 152, 0),
-        "per-worker" => RGBColor(31, 119, 180),
-        "round-robin" => RGBColor(44, 160, 44),
-        "compact" => RGBColor(148, 103, 189),
-        "scatter" => RGBColor(214, 39, 40),
-        _ => RGBColor(100, 100, 160),
+    let c = match s.strategy {
+        Strategy::None => RGBColor(127, 127, 127),
+        Strategy::Inherited(_) => RGBColor(255, 152, 0),
+        Strategy::PerWorker => RGBColor(31, 119, 180),
+        Strategy::RoundRobin => RGBColor(44, 160, 44),
+        Strategy::Compact => RGBColor(148, 103, 189),
+        Strategy::Scatter => RGBColor(214, 39, 40),
+        Strategy::Cpus(_) => RGBColor(100, 100, 160),
     };
-    if label.is_some() {
-        // A second label of the same strategy: a darker shade of its colour.
+    if s.label.is_some() {
         RGBColor(c.0 / 2, c.1 / 2, c.2 / 2)
     } else {
         c

@@ -1,0 +1,61 @@
+//! Time for the workers' loops: a deadline clock that is cheap to ask, the one system-wide
+//! monotonic clock every thread and process shares, and the timed loop every solo workload runs.
+
+use std::time::{Duration, Instant};
+
+use crate::metrics::CpuSampler;
+
+/// Keeps time for a loop without calling the clock on every iteration.
+pub struct Clock {
+    start: Instant,
+    duration: Duration,
+}
+
+impl Clock {
+    pub fn start(duration: Duration) -> Self {
+        Self {
+            start: Instant::now(),
+            duration,
+        }
+    }
+
+    #[inline]
+    pub fn done(&self) -> bool {
+        self.start.elapsed() >= self.duration
+    }
+
+    pub fn seconds(&self) -> f64 {
+        self.start.elapsed().as_secs_f64()
+    }
+}
+
+/// Nanoseconds on the system-wide monotonic clock: one clock for every thread and process, so
+/// a scenario's total can cover the union of its workers' stretches.
+pub fn monotonic_ns() -> u64 {
+    nix::time::clock_gettime(nix::time::ClockId::CLOCK_MONOTONIC)
+        .map(|t| t.tv_sec() as u64 * 1_000_000_000 + t.tv_nsec() as u64)
+        .unwrap_or(0)
+}
+
+/// What a worker's timed loop did: operations (in the workload's unit) and the seconds it ran.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Ran {
+    pub ops: u64,
+    pub seconds: f64,
+}
+
+/// The loop of every solo workload: `step` runs one batch and returns the operations it did;
+/// between batches the CPU is sampled and the clock asked. A batch should take a few
+/// microseconds, so the clock costs nothing and the loop ends within a batch of the deadline.
+pub fn timed(duration: Duration, sampler: &mut CpuSampler, mut step: impl FnMut() -> u64) -> Ran {
+    let clock = Clock::start(duration);
+    let mut ops = 0;
+    while !clock.done() {
+        ops += step();
+        sampler.sample();
+    }
+    Ran {
+        ops,
+        seconds: clock.seconds(),
+    }
+}

@@ -1,0 +1,155 @@
+//! `ipc:queue`: producers (workers 1..n) send 64-byte messages down one pipe to one consumer
+//! (worker 0), as `multiprocessing.Queue` does. Writes of at most `PIPE_BUF` bytes are atomic,
+//! so messages never interleave. The consumer's count is the result.
+
+use std::io::{Read, Write};
+use std::time::Duration;
+
+use super::{Ends, IpcError, STOP, check_hub, open_pipe, twin};
+use crate::metrics::CpuSampler;
+use crate::workload::{
+    Channel, Clock, Family, Job, LatencyChart, Ran, Unit, WorkerCtx, Workload, WorkloadError,
+};
+
+/// Bytes per message.
+const MSG: usize = 64;
+/// Messages between two looks at the clock.
+const BATCH: u64 = 16;
+
+struct Producer {
+    ends: Ends,
+}
+
+struct Consumer {
+    ends: Ends,
+    producers: usize,
+}
+
+impl Job for Producer {
+    fn run(&mut self, duration: Duration, sampler: &mut CpuSampler) -> Result<Ran, WorkloadError> {
+        let clock = Clock::start(duration);
+        let mut ops = 0u64;
+        let mut msg = [0u8; MSG];
+        msg[1..9].copy_from_slice(&(self.ends.worker as u64).to_le_bytes());
+        let mut out = &self.ends.files[0];
+        loop {
+            if ops.is_multiple_of(BATCH) {
+                sampler.sample();
+                if clock.done() {
+                    break;
+                }
+            }
+            out.write_all(&msg).map_err(self.ends.io("sending"))?;
+            ops += 1;
+        }
+        let seconds = clock.seconds();
+        msg[0] = STOP;
+        out.write_all(&msg).map_err(self.ends.io("sending"))?;
+        Ok(Ran { ops, seconds })
+    }
+}
+
+impl Job for Consumer {
+    fn run(&mut self, _: Duration, sampler: &mut CpuSampler) -> Result<Ran, WorkloadError> {
+        let clock = Clock::start(Duration::ZERO);
+        let mut ops = 0u64;
+        let mut stops = 0usize;
+        let mut buf = vec![0u8; MSG * 256];
+        let mut pending = 0usize; // bytes of a partial message at the start of buf
+        while stops < self.producers {
+            let n = (&self.ends.files[0])
+                .read(&mut buf[pending..])
+                .map_err(self.ends.io("receiving"))?;
+            if n == 0 {
+                return Err(IpcError::PeerGone {
+                    worker: self.ends.worker,
+                }
+                .into());
+            }
+            let total = pending + n;
+            let whole = total / MSG;
+            for m in 0..whole {
+                if buf[m * MSG] == STOP {
+                    stops += 1;
+                } else {
+                    ops += 1;
+                }
+            }
+            pending = total % MSG;
+            buf.copy_within(whole * MSG..total, 0);
+            sampler.sample();
+        }
+        Ok(Ran {
+            ops,
+            seconds: clock.seconds(),
+        })
+    }
+}
+
+pub struct Queue;
+
+impl Family for Queue {
+    fn name(&self) -> &'static str {
+        "ipc:queue"
+    }
+
+    fn label(&self) -> &'static str {
+        "queue"
+    }
+
+    fn unit(&self) -> Unit {
+        Unit::Messages
+    }
+
+    fn latency_chart(&self) -> Option<LatencyChart> {
+        Some(LatencyChart::ByPlacement)
+    }
+
+    fn talks(&self) -> bool {
+        true
+    }
+
+    fn check_workers(&self, w: &Workload, workers: usize) -> Result<(), WorkloadError> {
+        check_hub(w, workers, "consumer")
+    }
+
+    fn fit_workers(&self, n: usize) -> usize {
+        n.max(2)
+    }
+
+    fn is_primary(&self, worker: usize, _workers: usize) -> bool {
+        worker == 0
+    }
+
+    fn channels(&self, workers: usize, _within: bool) -> Result<Vec<Channel>, WorkloadError> {
+        let (r, w) = open_pipe()?;
+        let mut out = vec![Channel {
+            fds: vec![r],
+            shared: None,
+        }];
+        for _ in 1..workers {
+            out.push(Channel {
+                fds: vec![twin(&w, "a queue writer")?],
+                shared: None,
+            });
+        }
+        Ok(out)
+    }
+
+    fn prepare(
+        &self,
+        _w: &Workload,
+        ctx: WorkerCtx,
+        channel: Channel,
+    ) -> Result<Box<dyn Job>, WorkloadError> {
+        let ends = Ends::take(ctx.worker, channel.fds, 1)?;
+        Ok(if ctx.worker == 0 {
+            Box::new(Consumer {
+                ends,
+                producers: ctx.workers.saturating_sub(1),
+            })
+        } else {
+            Box::new(Producer { ends })
+        })
+    }
+}
