@@ -7,7 +7,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::cpuset::CpuSet;
-use crate::topology::{CgroupLimits, Counts, Topology, TopologyError, read_topology};
+use crate::topology::{CgroupLimits, ObjectCounts, Topology, TopologyError, read_topology};
 
 /// Version of the `profile.json` layout.
 pub const PROFILE_FORMAT: u32 = 1;
@@ -29,9 +29,9 @@ pub struct HardwareProfile {
     pub allowed: CpuSet,
     pub cgroup: CgroupLimits,
     pub perf_event_paranoid: Option<i32>,
-    pub summary: Counts,
+    pub summary: ObjectCounts,
     /// Counts within the allowed set, what a run here can actually use.
-    pub allowed_summary: Counts,
+    pub allowed_summary: ObjectCounts,
     /// The environment checks taken when results were recorded (empty when not taken).
     #[serde(default)]
     pub doctor: Vec<crate::check::Check>,

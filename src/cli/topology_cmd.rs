@@ -6,12 +6,12 @@ use serde::Serialize;
 use super::MachineArgs;
 use super::machine::load;
 use crate::cpuset::CpuSet;
-use crate::topology::{Counts, Topology, render_tree};
+use crate::topology::{ObjectCounts, Topology, render_tree};
 
 #[derive(Serialize)]
 struct Summary<'a> {
     #[serde(flatten)]
-    counts: &'a Counts,
+    counts: &'a ObjectCounts,
     allowed: &'a CpuSet,
 }
 
@@ -19,7 +19,7 @@ struct Summary<'a> {
 struct TopologyJson<'a> {
     profile_id: &'a str,
     summary: Summary<'a>,
-    allowed_summary: &'a Counts,
+    allowed_summary: &'a ObjectCounts,
     topology: &'a Topology,
 }
 

@@ -102,7 +102,7 @@ pub struct Topology {
 
 /// Counts of the objects that hold at least one CPU of a set, the numbers `lstopo` prints.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Counts {
+pub struct ObjectCounts {
     pub packages: usize,
     pub numa_nodes: usize,
     pub cores: usize,
@@ -115,7 +115,7 @@ pub struct Counts {
 
 impl Topology {
     /// Counts over every online CPU.
-    pub fn counts(&self) -> Counts {
+    pub fn counts(&self) -> ObjectCounts {
         let mut c = self.counts_within(&self.online);
         // Memory-only NUMA nodes count for the machine as a whole, as hwloc reports them.
         c.numa_nodes = self.numa_nodes.len();
@@ -124,14 +124,14 @@ impl Topology {
 
     /// Counts of the objects that hold at least one CPU of `cpus` (hwloc's view of a machine
     /// restricted to an allowed set).
-    pub fn counts_within(&self, cpus: &CpuSet) -> Counts {
+    pub fn counts_within(&self, cpus: &CpuSet) -> ObjectCounts {
         let caches = |level| {
             self.caches
                 .iter()
                 .filter(|c| c.level == level && c.holds_data() && c.cpus.intersects(cpus))
                 .count()
         };
-        Counts {
+        ObjectCounts {
             packages: self
                 .packages
                 .iter()
