@@ -355,6 +355,7 @@ fn every_bad_input_gets_one_clear_line_and_changes_nothing() {
             ],
             "not writable",
         ),
+        // Recycling runs in sweeps (processes only); a sweep with threads is refused.
         case(
             &[
                 "run",
@@ -364,11 +365,25 @@ fn every_bad_input_gets_one_clear_line_and_changes_nothing() {
                 "--recycle",
                 "2",
                 "-m",
-                "processes",
+                "threads,processes",
                 "--out",
                 o,
             ],
-            "--recycle runs one scenario",
+            "--model processes only",
+        ),
+        case(
+            &[
+                "run",
+                "-W",
+                "cpu",
+                "-s",
+                "per-worker",
+                "-w",
+                "1",
+                "--pin-by",
+                "parent",
+            ],
+            "--pin-by parent",
         ),
         // report / compare / doctor
         case(&["report", "/nonexistent/results"], "does not exist"),

@@ -399,3 +399,117 @@ fn a_mask_that_differs_from_the_plan_is_refused_or_flagged() {
         v["workers"][0]["cpus_planned"]
     );
 }
+
+#[test]
+fn counters_cover_the_measured_stretch_only() {
+    // Preparing a 64 MiB chase takes a noticeable share of a 100 ms run; none of it may be
+    // counted. CPU time <= 1.05 x seconds x workers, plus a few ms of timer granularity.
+    for (workload, model) in [
+        ("cache:64MiB", "threads"),
+        ("cache:64MiB", "processes"),
+        ("cpu", "threads"),
+        ("mem:64MiB", "processes"),
+    ] {
+        let v = run_json(&[
+            "-W",
+            workload,
+            "-s",
+            "per-worker",
+            "-w",
+            "1",
+            "-m",
+            model,
+            "-d",
+            "100ms",
+        ]);
+        for w in v["workers"].as_array().unwrap() {
+            let cpu = w["user_seconds"].as_f64().unwrap() + w["system_seconds"].as_f64().unwrap();
+            let secs = w["seconds"].as_f64().unwrap();
+            assert!(
+                cpu <= 1.05 * secs + 0.012,
+                "{workload} {model}: {cpu} s of CPU in {secs} s measured"
+            );
+            assert_eq!(
+                w["migrations"], 0,
+                "{workload} {model}: a pinned worker migrated"
+            );
+        }
+    }
+}
+
+#[test]
+fn pin_by_parent_pins_after_the_start_and_records_the_delay() {
+    let v = run_json(&[
+        "-W",
+        "cpu",
+        "-s",
+        "per-worker",
+        "-w",
+        "1",
+        "-m",
+        "processes",
+        "--pin-by",
+        "parent",
+        "-d",
+        "100ms",
+    ]);
+    let w = &v["workers"][0];
+    let (start, end) = (
+        w["start_ns"].as_u64().unwrap(),
+        w["end_ns"].as_u64().unwrap(),
+    );
+    let pinned = w["pinned_at_ns"]
+        .as_u64()
+        .expect("the parent's pin time is recorded");
+    // The child was already working when the parent pinned it, and the pin held.
+    assert!(pinned >= start && pinned <= end, "{start} {pinned} {end}");
+    assert_eq!(cpus(&w["cpus_readback"]), cpus(&w["cpus_planned"]));
+}
+
+#[test]
+fn recycling_runs_in_sweeps_and_reaches_the_csv() {
+    let tmp = tempfile::tempdir().unwrap();
+    pinbench()
+        .args([
+            "run",
+            "-W",
+            "cpu",
+            "-s",
+            "per-worker",
+            "-w",
+            "1",
+            "-m",
+            "processes",
+            "--recycle",
+            "2",
+            "--task-ms",
+            "10",
+            "--no-repin",
+            "--reps",
+            "2",
+            "-d",
+            "60ms",
+            "--out",
+        ])
+        .arg(tmp.path())
+        .assert()
+        .success();
+    let dir = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .flatten()
+        .next()
+        .unwrap()
+        .path();
+    let runs = std::fs::read_to_string(dir.join("runs.csv")).unwrap();
+    let mut rdr = csv::Reader::from_reader(runs.as_bytes());
+    let h = rdr.headers().unwrap().clone();
+    let col = |n: &str| h.iter().position(|x| x == n).unwrap();
+    let recs: Vec<csv::StringRecord> = rdr.records().map(Result::unwrap).collect();
+    assert_eq!(recs.len(), 2);
+    for r in &recs {
+        assert_eq!(&r[col("recycle_tasks")], "2");
+        assert_eq!(&r[col("repin")], "false");
+        assert!(r[col("generations")].parse::<u32>().unwrap() >= 2, "{r:?}");
+        assert!(!r[col("off_plan_fraction")].is_empty());
+    }
+}

@@ -69,7 +69,7 @@ pub enum Command {
         json: bool,
     },
     /// Run one scenario and print what each worker did.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Draw charts and report.md from stored results (no measuring): DIR is one profile's
     /// folder or a results root holding several.
     Report {
@@ -123,13 +123,26 @@ pub struct RunArgs {
     #[arg(long, short, value_delimiter = ',')]
     pub model: Vec<Model>,
     /// How long each worker runs per repetition: 2s, 500ms, 1.5s. Default: 1s for a single
-    /// scenario, 100ms in a sweep, 10ms with --quick.
+    /// scenario, 100ms in a sweep, 50ms with --quick.
     #[arg(long, short, allow_hyphen_values = true, value_parser = run_cmd::parse_duration)]
     pub duration: Option<std::time::Duration>,
-    /// Repetitions per scenario after the warm-up. Default: 5, or 3 with --quick.
+    /// Repetitions of every scenario after the warm-up: exactly this many, unless --max-reps is
+    /// given too. Default: 6 (the fewest that give the median a 95 % interval), then more for
+    /// scenarios short of --precision.
     #[arg(long, allow_negative_numbers = true, value_parser = parse_count)]
     pub reps: Option<usize>,
-    /// The whole default matrix in about a minute (short runs, 3 repetitions).
+    /// Repeat a scenario (interleaved with the others) until its median's 95 % interval is
+    /// within this fraction of the median, or --max-reps or --budget is reached.
+    #[arg(long, default_value_t = 0.02, value_parser = parse_threshold)]
+    pub precision: f64,
+    /// Most repetitions of one scenario. Default: 30, or 20 with --quick.
+    #[arg(long, value_parser = parse_count)]
+    pub max_reps: Option<usize>,
+    /// Time for repetitions beyond --reps, e.g. 5m. Default: 10m, or 30s with --quick.
+    #[arg(long, value_parser = run_cmd::parse_duration)]
+    pub budget: Option<std::time::Duration>,
+    /// Fewer scenarios, not fewer samples: cpu, one cache size and pipe ping-pong at the
+    /// allowed CPU count, under a minute on 2 CPUs.
     #[arg(long)]
     pub quick: bool,
     /// Results folder; files go to OUT/<profile-id>/. Default: results
@@ -243,7 +256,7 @@ pub fn main() -> i32 {
             machine,
             json,
         } => plan_cmd::run(&strategy, workers, &machine, json).map(|_| 0),
-        Command::Run(a) => run_cmd::dispatch(a),
+        Command::Run(a) => run_cmd::dispatch(*a),
         Command::Doctor { json } => doctor_cmd::run(json),
         Command::Report { dir } => report_cmd::report(&dir).map(|_| 0),
         Command::Compare { dirs, out } => report_cmd::compare(&dirs, &out).map(|_| 0),

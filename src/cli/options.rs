@@ -12,6 +12,7 @@ use crate::cpuset::CpuSet;
 use crate::metrics::CountingMode;
 use crate::profile::HardwareProfile;
 use crate::runner::{Model, PinBy, Recycle, Scenario};
+use crate::stats::MIN_SAMPLES;
 use crate::strategy::{LabelledStrategy, Strategy};
 use crate::sweep::{Axes, SweepConfig, default_worker_counts};
 use crate::workload::{Workload, default_workloads};
@@ -47,6 +48,7 @@ impl Template {
             recycle: self.recycle,
             seed: self.seed,
             allow_mismatch: self.allow_mismatch,
+            ops: None,
         }
     }
 }
@@ -70,6 +72,25 @@ pub struct Sweep {
 pub enum RunOptions {
     Single(Single),
     Sweep(Sweep),
+}
+
+/// `--quick`'s workloads: fewer scenarios, not fewer samples. One of each kind that answers
+/// the question fast: cpu, a cache working set half of L2 (where a migration costs a cold
+/// cache), and pipe ping-pong (where the pair's placement dominates).
+fn quick_workloads(profile: &HardwareProfile) -> Vec<Workload> {
+    let all = default_workloads(profile);
+    let cache_l2 = crate::workload::cache::default_sizes(profile)
+        .get(1)
+        .map(|&b| Workload::sized(&crate::workload::cache::Cache, b));
+    let solo = all
+        .iter()
+        .find(|w| !w.family().talks() && w.size().is_none());
+    let pair = all.iter().find(|w| w.family().pairs());
+    solo.into_iter()
+        .copied()
+        .chain(cache_l2)
+        .chain(pair.copied())
+        .collect()
 }
 
 /// Whether the arguments ask for one scenario: one workload, strategy, worker count and at
@@ -106,15 +127,10 @@ impl RunOptions {
             bail!("--workers 0: a scenario needs at least one worker");
         }
         let single = is_single(&a);
-        if a.recycle.is_some() {
-            if !single {
-                bail!(
-                    "--recycle runs one scenario: give one workload, strategy, worker count and model, without --reps, --quick or --out"
-                );
-            }
-            if a.model.first() != Some(&Model::Processes) {
-                bail!("--recycle applies to --model processes only (threads are never recycled)");
-            }
+        if a.recycle.is_some() && (a.model.is_empty() || a.model.contains(&Model::Threads)) {
+            bail!(
+                "--recycle applies to --model processes only (threads are never recycled): add -m processes"
+            );
         }
         let strategies = a
             .strategy
@@ -125,7 +141,7 @@ impl RunOptions {
             duration: a.duration.unwrap_or(if single {
                 Duration::from_secs(1)
             } else if a.quick {
-                Duration::from_millis(10)
+                Duration::from_millis(50)
             } else {
                 Duration::from_millis(100)
             }),
@@ -141,6 +157,11 @@ impl RunOptions {
         };
         if single {
             let model = a.model.first().copied().unwrap_or(Model::Threads);
+            if a.pin_by == PinBy::Parent && model == Model::Threads {
+                bail!(
+                    "--pin-by parent pins process workers by pid after they start: add --model processes"
+                );
+            }
             let scenario = template.scenario(a.workload[0], model, a.workers[0], a.antagonist);
             return Ok(RunOptions::Single(Single {
                 scenario,
@@ -148,15 +169,31 @@ impl RunOptions {
                 json: a.json,
             }));
         }
-        let reps = a.reps.unwrap_or(if a.quick { 3 } else { 5 });
+        let reps = a.reps.unwrap_or(MIN_SAMPLES);
         if reps == 0 {
-            bail!("--reps 0: give at least 1 repetition (5 or more to judge differences)");
+            bail!(
+                "--reps 0: give at least 1 repetition ({MIN_SAMPLES} or more to judge differences)"
+            );
+        }
+        // `--reps R` alone runs exactly R (as hyperfine's --runs); otherwise repetitions adapt
+        // to the precision target between the minimum and --max-reps.
+        let max_reps = match (a.reps, a.max_reps) {
+            (_, Some(m)) => m,
+            (Some(r), None) => r,
+            (None, None) if a.quick => 20,
+            (None, None) => 30,
+        }
+        .max(reps);
+        if a.pin_by == PinBy::Parent && a.model.iter().all(|m| *m != Model::Processes) {
+            bail!(
+                "--pin-by parent pins process workers by pid after they start: add --model processes"
+            );
         }
         let axes = Axes {
-            workloads: if a.workload.is_empty() {
-                default_workloads(profile)
-            } else {
-                a.workload.clone()
+            workloads: match (a.workload.is_empty(), a.quick) {
+                (false, _) => a.workload.clone(),
+                (true, false) => default_workloads(profile),
+                (true, true) => quick_workloads(profile),
             },
             strategies: if strategies.is_empty() {
                 Strategy::defaults()
@@ -171,10 +208,11 @@ impl RunOptions {
             } else {
                 a.model.clone()
             },
-            worker_counts: if a.workers.is_empty() {
-                default_worker_counts(profile)
-            } else {
-                a.workers.clone()
+            worker_counts: match (a.workers.is_empty(), a.quick) {
+                (false, _) => a.workers.clone(),
+                (true, false) => default_worker_counts(profile),
+                // The allowed CPU count (at least a pair, for the pair workloads).
+                (true, true) => vec![profile.allowed.len().max(2)],
             },
             antagonists: match &a.antagonist {
                 Some(c) => vec![None, Some(c.clone())],
@@ -188,9 +226,15 @@ impl RunOptions {
             axes,
             config: SweepConfig {
                 reps,
+                max_reps,
+                precision: a.precision,
+                budget: a.budget.unwrap_or(if a.quick {
+                    Duration::from_secs(30)
+                } else {
+                    Duration::from_secs(600)
+                }),
                 warmup: !a.no_warmup,
                 threshold: a.threshold,
-                seed: a.seed,
             },
             out: a.out.unwrap_or_else(|| PathBuf::from("results")),
             json: a.json,

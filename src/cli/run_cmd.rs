@@ -128,7 +128,7 @@ fn print_table(s: &Scenario, strategy: &Strategy, workers: &[WorkerResult], tota
     println!(
         "{:>6} {:>10} {:>10} {:>14} {:>10} {:>8} {:>8}",
         "worker",
-        "pinned",
+        "mask",
         "seen",
         s.workload.unit().per_second(),
         "migr",
@@ -139,9 +139,7 @@ fn print_table(s: &Scenario, strategy: &Strategy, workers: &[WorkerResult], tota
         println!(
             "{:>6} {:>10} {:>10} {:>14.0} {:>10} {:>8} {:>8}{}",
             w.worker,
-            w.cpus_planned
-                .as_ref()
-                .map_or("-".into(), |c| c.to_string()),
+            w.cpus_readback.to_string(),
             w.cpus_seen.to_string(),
             w.throughput_ops_s,
             opt(w.counts.migrations),

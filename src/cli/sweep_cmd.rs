@@ -7,11 +7,9 @@ use anyhow::{Result, bail};
 
 use super::options::Sweep;
 use crate::profile::HardwareProfile;
-use crate::runner::Model;
 use crate::store::ResultsDir;
 use crate::store::SummaryRow;
 use crate::sweep::{build, execute};
-use crate::workload::Workload;
 
 pub fn run(sweep: Sweep, mut profile: HardwareProfile) -> Result<i32> {
     let Sweep {
@@ -74,7 +72,7 @@ pub fn run(sweep: Sweep, mut profile: HardwareProfile) -> Result<i32> {
     if json {
         println!("{}", serde_json::to_string_pretty(&outcome.summary)?);
     } else {
-        print_verdicts(&outcome.summary, profile.allowed.len());
+        print_verdicts(&outcome.summary, profile.allowed.len(), cfg.precision);
         println!("results: {} (run {})", dir.path.display(), outcome.run_id);
     }
     if outcome.throttled_runs > 0 {
@@ -93,70 +91,23 @@ pub fn run(sweep: Sweep, mut profile: HardwareProfile) -> Result<i32> {
     Ok(0)
 }
 
-fn fmt_ci(r: &SummaryRow) -> String {
-    match (r.speedup_vs_none, r.speedup_ci_low, r.speedup_ci_high) {
-        (Some(s), Some(lo), Some(hi)) => format!("{s:.3}x [{lo:.3}, {hi:.3}]"),
-        _ => "-".into(),
-    }
-}
-
-/// Per workload and model, at the allowed CPU count (or the closest count run), the best
-/// strategy by median throughput and its speedup over `none`.
-fn print_verdicts(summary: &[SummaryRow], allowed: usize) {
-    let ok: Vec<&SummaryRow> = summary.iter().filter(|r| r.status.is_ok()).collect();
-    let mut groups: Vec<(Workload, Model)> =
-        ok.iter().map(|r| (r.key.workload, r.key.model)).collect();
-    groups.dedup();
-    groups.sort();
-    groups.dedup();
+/// Conclusions first, then one line on the precision reached and the noise.
+fn print_verdicts(summary: &[SummaryRow], allowed: usize, precision: f64) {
+    let c = crate::report::conclusions::conclude(summary, allowed);
+    print!("{}", crate::report::conclusions::render(&c, false));
+    let measured: Vec<&SummaryRow> = summary.iter().filter(|r| r.status.is_ok()).collect();
+    let precise = measured
+        .iter()
+        .filter(|r| r.precision.is_some_and(|p| p <= precision))
+        .count();
+    let noisy = measured.iter().filter(|r| r.noisy).count();
+    let bimodal = measured
+        .iter()
+        .filter(|r| r.multimodal == Some(true))
+        .count();
     println!(
-        "{:<16} {:<10} {:>3} {:<16} {:>14} {:<28} {:<14}",
-        "workload",
-        "model",
-        "n",
-        "best strategy",
-        "median ops/s",
-        "speedup vs none [95% CI]",
-        "verdict"
+        "{precise} of {} scenarios reached the precision target ({:.0} %); {noisy} noisy, {bimodal} bimodal (summary.csv has every figure)",
+        measured.len(),
+        precision * 100.0
     );
-    for (w, m) in groups {
-        let rows: Vec<&&SummaryRow> = ok
-            .iter()
-            .filter(|r| r.key.workload == w && r.key.model == m)
-            .collect();
-        let Some(n) = rows
-            .iter()
-            .map(|r| r.key.workers)
-            .min_by_key(|c| c.abs_diff(allowed))
-        else {
-            continue;
-        };
-        let best = rows
-            .iter()
-            .filter(|r| r.key.workers == n && r.key.antagonist.is_none())
-            .max_by(|a, b| {
-                a.median_throughput_ops_s
-                    .unwrap_or(0.0)
-                    .total_cmp(&b.median_throughput_ops_s.unwrap_or(0.0))
-            });
-        if let Some(b) = best {
-            println!(
-                "{:<16} {:<10} {:>3} {:<16} {:>14.0} {:<28} {:<14}{}",
-                w.to_string(),
-                m.to_string(),
-                n,
-                b.key.strategy.to_string(),
-                b.median_throughput_ops_s.unwrap_or(0.0),
-                fmt_ci(b),
-                b.verdict.map_or("reference", |v| v.as_str()),
-                if b.noisy { "  (noisy)" } else { "" }
-            );
-        }
-    }
-    let noisy = summary.iter().filter(|r| r.noisy).count();
-    if noisy > 0 {
-        println!(
-            "{noisy} scenario(s) are noisy (CV > 5 % or fewer than 5 samples): see summary.csv"
-        );
-    }
 }

@@ -101,6 +101,7 @@ impl Chart for SpeedupSideBySide<'_> {
                                 series: r.key.strategy.clone(),
                                 value: r.speedup_vs_none?,
                                 ci: r.speedup_ci_low.zip(r.speedup_ci_high),
+                                points: Vec::new(),
                             })
                         })
                 })
@@ -169,6 +170,7 @@ impl Chart for Ratio<'_> {
                             series: r.labelled.clone(),
                             value: r.ratio_b_over_a?,
                             ci: None,
+                            points: Vec::new(),
                         })
                     })
             })

@@ -31,6 +31,8 @@ pub struct ProfileResults {
     pub rows: Vec<SummaryRow>,
     /// Why rows were left out: file, line and reason.
     pub excluded: Vec<String>,
+    /// Every measured repetition's throughput, by run and scenario (from `runs.csv`).
+    pub samples: BTreeMap<(String, ScenarioKey), Vec<f64>>,
 }
 
 fn bad_number(r: &SummaryRow) -> Option<&'static str> {
@@ -87,12 +89,28 @@ impl ProfileResults {
         if !rows.iter().any(|r| r.status.is_ok()) {
             return Err(ReportError::NoRows(rd.file(SUMMARY_FILE)));
         }
+        let mut samples: BTreeMap<(String, ScenarioKey), Vec<f64>> = BTreeMap::new();
+        for r in rd.read_runs()? {
+            if let (true, Some(t)) = (r.status.is_ok(), r.throughput_ops_s)
+                && t.is_finite()
+            {
+                samples.entry((r.run_id, r.key)).or_default().push(t);
+            }
+        }
         Ok(Self {
             dir: dir.to_path_buf(),
             profile,
             rows,
             excluded,
+            samples,
         })
+    }
+
+    /// The repetitions behind a summary row (empty where runs.csv has none).
+    pub fn samples_of(&self, r: &SummaryRow) -> &[f64] {
+        self.samples
+            .get(&(r.run_id.clone(), r.key.clone()))
+            .map_or(&[], Vec::as_slice)
     }
 
     /// Measured rows only.

@@ -2,6 +2,7 @@
 //! alone (no measuring). Output is deterministic: the same files give the same bytes.
 
 pub mod charts;
+pub mod conclusions;
 pub mod data;
 
 use std::fmt::Write;
@@ -94,11 +95,20 @@ fn report_md(res: &ProfileResults, files: &[String]) -> String {
         p.virtualization.as_deref().unwrap_or("none detected"),
         p.governor.as_deref().unwrap_or("unknown"),
     );
+    let _ = writeln!(s, "## Conclusions\n");
+    let _ = writeln!(
+        s,
+        "{}",
+        conclusions::render(
+            &conclusions::conclude(&res.rows, res.profile.allowed.len()),
+            true
+        )
+    );
     let _ = writeln!(s, "![speedup over none](overview.png)\n");
     let _ = writeln!(s, "## Verdicts against `none`\n");
     let _ = writeln!(
         s,
-        "A verdict calls a difference only when the 95 % bootstrap interval of the speedup clears 1 by the noise threshold; `~` marks noisy scenarios (CV over 5 % or fewer than 5 samples).\n"
+        "A verdict calls a difference only when the 95 % interval of the speedup (Hodges-Lehmann, distribution-free) clears 1 by the larger of the threshold and the noise floor (how far apart identical placements came out); below 6 samples there is no verdict. `~` marks noisy scenarios (CV over 5 %, fewer than 6 samples, or bimodal). Where a folder holds several runs, each scenario shows its latest run.\n"
     );
     let _ = writeln!(
         s,

@@ -16,6 +16,7 @@ use super::protocol::Message;
 use super::{WorkerResult, WorkerSpec, worker_exe};
 use crate::affinity::{SpawnerMask, set_affinity};
 use crate::cpuset::CpuSet;
+use crate::workload::monotonic_ns;
 
 pub enum Event {
     Line(String),
@@ -169,12 +170,11 @@ impl Drop for Brood {
 }
 
 impl Brood {
-    /// Spawns one child per spec (with its descriptors), applying `by=parent` pins and an
-    /// `inherited` spawner mask as given.
+    /// Spawns one child per spec (with its descriptors) under an `inherited` spawner mask if
+    /// one is given.
     pub fn spawn(
         specs: &[WorkerSpec],
         fds: &[Vec<OwnedFd>],
-        parent_pins: &[Option<CpuSet>],
         spawner_mask: Option<&CpuSet>,
         events: &Sender<(usize, Event)>,
     ) -> Result<Brood, RunError> {
@@ -185,19 +185,31 @@ impl Brood {
         };
         let mut brood = Brood(Vec::new());
         for (i, spec) in specs.iter().enumerate() {
-            let child = ChildWorker::spawn(&exe, spec, &fds[i], events.clone())?;
-            let pid = child.pid();
-            brood.0.push(child);
-            if let Some(set) = &parent_pins[i] {
-                set_affinity(pid, set).map_err(|source| {
-                    RunError::worker(spec.worker, WorkerError::ParentPin { pid, source })
-                })?;
-            }
+            brood
+                .0
+                .push(ChildWorker::spawn(&exe, spec, &fds[i], events.clone())?);
         }
         if let Some(g) = guard {
             g.restore()?;
         }
         Ok(brood)
+    }
+
+    /// The `taskset -p` recipe: the parent pins each running child by pid, in order, as soon as
+    /// it gets to it; returns when each pin took effect (CLOCK_MONOTONIC ns).
+    pub fn pin(&self, pins: &[Option<CpuSet>]) -> Result<Vec<Option<u64>>, RunError> {
+        self.0
+            .iter()
+            .zip(pins)
+            .map(|(c, pin)| {
+                let Some(set) = pin else { return Ok(None) };
+                let pid = c.pid();
+                set_affinity(pid, set).map_err(|source| {
+                    RunError::worker(c.index, WorkerError::ParentPin { pid, source })
+                })?;
+                Ok(Some(monotonic_ns()))
+            })
+            .collect()
     }
 
     /// Waits until every listed worker has sent the message of `stage` (ready, or its result).

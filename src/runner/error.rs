@@ -97,6 +97,10 @@ pub enum RunError {
     RecycleTalking,
     #[error("--recycle needs at least one task of at least 1 ms")]
     RecycleEmpty,
+    #[error(
+        "--pin-by parent pins process workers by pid after they start (the taskset -p recipe): use --model processes"
+    )]
+    ParentPinThreads,
 }
 
 impl RunError {

@@ -125,6 +125,10 @@ pub struct Scenario {
     /// Measure workers whose mask differs from the plan (flagged) instead of refusing.
     #[serde(default)]
     pub allow_mismatch: bool,
+    /// Each primary worker stops after this many operations if that comes before `duration`
+    /// (a fixed amount of work, for timing it).
+    #[serde(default)]
+    pub ops: Option<u64>,
 }
 
 /// Totals over a scenario's workers.
@@ -136,6 +140,9 @@ pub struct Total {
     /// Nanoseconds per operation of one primary worker (per access for cache, per round trip
     /// or message for ipc); absent for cpu.
     pub ns_per_op: Option<f64>,
+    /// CPU time (user + system) per operation of the primary workers: the latency while
+    /// running, also when workers outnumber CPUs.
+    pub cpu_ns_per_op: Option<f64>,
     pub migrations: Option<u64>,
     pub voluntary_switches: Option<u64>,
     pub involuntary_switches: Option<u64>,
@@ -172,6 +179,16 @@ impl Total {
             throughput_ops_s: throughput,
             ns_per_op: (workload.reports_latency() && throughput > 0.0)
                 .then(|| primaries.len() as f64 * 1e9 / throughput),
+            cpu_ns_per_op: workload
+                .reports_latency()
+                .then(|| {
+                    let cpu: f64 = primaries
+                        .iter()
+                        .map(|w| Some(w.counts.user_seconds? + w.counts.system_seconds?))
+                        .sum::<Option<f64>>()?;
+                    (ops > 0).then(|| cpu * 1e9 / ops as f64)
+                })
+                .flatten(),
             migrations: sum_opt(&|w| w.counts.migrations),
             voluntary_switches: sum_opt(&|w| w.counts.voluntary_switches),
             involuntary_switches: sum_opt(&|w| w.counts.involuntary_switches),
@@ -195,6 +212,9 @@ pub fn run_scenario(
         Some(cpus) => Some(Antagonist::start(cpus)?),
         None => None,
     };
+    if scenario.model == Model::Threads && scenario.pin_by == PinBy::Parent {
+        return Err(RunError::ParentPinThreads);
+    }
     match (scenario.model, scenario.recycle) {
         (Model::Threads, None) => threads::run(scenario, placement),
         (Model::Processes, None) => processes::run(scenario, placement),
@@ -216,11 +236,16 @@ pub(crate) fn spec_for(
         workers: scenario.workers,
         workload: scenario.workload,
         duration_ms: scenario.duration.as_millis() as u64,
+        ops: scenario.ops,
         self_pin: if self_pin && placement.pins_workers() {
             planned.clone()
         } else {
             None
         },
+        pinned_by_parent: !self_pin
+            && scenario.model == Model::Processes
+            && scenario.pin_by == PinBy::Parent
+            && placement.pins_workers(),
         planned,
         counting: scenario.counting,
         seed: scenario.seed,

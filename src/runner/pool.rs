@@ -60,14 +60,16 @@ fn slot(
             .then(|| placement.workers[i].cpus.clone())
             .flatten();
         let (tx, rx) = channel();
-        let mut brood = Brood::spawn(&[spec], &[Vec::new()], &[pin], None, &tx)?;
+        let mut brood = Brood::spawn(&[spec], &[Vec::new()], None, &tx)?;
         drop(tx);
         brood.collect(&rx, &[i], Instant::now() + READY_TIMEOUT, Stage::Ready)?;
         brood.go()?;
+        let pinned_at = brood.pin(&[pin])?[0];
         let deadline = Instant::now() + Duration::from_millis(generation_ms) + result_grace();
         let mut r = brood.collect(&rx, &[i], deadline, Stage::Report)?;
         brood.reap()?;
-        let r = r.pop().and_then(|(_, r)| r).expect("one result");
+        let mut r = r.pop().and_then(|(_, r)| r).expect("one result");
+        r.pinned_at_ns = pinned_at;
         total = Some(match total {
             None => r,
             Some(t) => merge(t, r),

@@ -36,22 +36,26 @@ pub fn run(scenario: &Scenario, placement: &Placement) -> Result<Vec<WorkerResul
         })
         .collect();
     let (tx, rx) = channel();
-    let mut brood = Brood::spawn(
-        &specs,
-        &fds,
-        &parent_pins,
-        placement.spawner_mask.as_ref(),
-        &tx,
-    )?;
+    let mut brood = Brood::spawn(&specs, &fds, placement.spawner_mask.as_ref(), &tx)?;
     // The children hold their ends now; the parent's copies would keep pipes from closing.
     drop(fds);
     drop(tx);
     let all: Vec<usize> = (0..n).collect();
     brood.collect(&rx, &all, Instant::now() + READY_TIMEOUT, Stage::Ready)?;
     brood.go()?;
+    // `--pin-by parent`: the children are already working; pin them as the recipe does.
+    let pinned_at = brood.pin(&parent_pins)?;
     let deadline = Instant::now() + scenario.duration + result_grace();
     let mut results = brood.collect(&rx, &all, deadline, Stage::Report)?;
     brood.reap()?;
     results.sort_by_key(|(i, _)| *i);
-    Ok(results.into_iter().filter_map(|(_, r)| r).collect())
+    Ok(results
+        .into_iter()
+        .filter_map(|(i, r)| {
+            r.map(|mut r| {
+                r.pinned_at_ns = pinned_at[i];
+                r
+            })
+        })
+        .collect())
 }

@@ -10,7 +10,7 @@ use super::error::WorkerError;
 use crate::affinity::{current_affinity, current_tid, pin_current_thread};
 use crate::cpuset::CpuSet;
 use crate::metrics::{CountingMode, Counts, CpuSampler, Meter};
-use crate::workload::{Channel, WorkerCtx, Workload, monotonic_ns};
+use crate::workload::{Channel, Stop, WorkerCtx, Workload, monotonic_ns};
 
 /// Everything a worker needs to know, sent to child processes as JSON.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -19,6 +19,9 @@ pub struct WorkerSpec {
     pub workers: usize,
     pub workload: Workload,
     pub duration_ms: u64,
+    /// Stop after this many operations if that comes before the duration.
+    #[serde(default)]
+    pub ops: Option<u64>,
     /// Pin this mask first thing (`by=self`).
     pub self_pin: Option<CpuSet>,
     /// The mask the worker should end up under (to count samples outside it).
@@ -30,6 +33,10 @@ pub struct WorkerSpec {
     /// deliberately not re-pinned); otherwise such a worker refuses to run.
     #[serde(default)]
     pub allow_mismatch: bool,
+    /// The parent pins this worker after the start signal (`--pin-by parent`, the
+    /// `taskset -p` recipe): it starts unpinned, so its mask is checked at the end instead.
+    #[serde(default)]
+    pub pinned_by_parent: bool,
 }
 
 /// One worker's measurement.
@@ -61,6 +68,25 @@ pub struct WorkerResult {
     /// Worker processes that served this slot (recycling pools only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub generations: Option<u32>,
+    /// CLOCK_MONOTONIC nanoseconds when the parent's pin took effect (`--pin-by parent`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pinned_at_ns: Option<u64>,
+}
+
+impl WorkerResult {
+    /// Seconds from the start of the measured stretch until the parent's pin took effect.
+    pub fn pin_delay_s(&self) -> Option<f64> {
+        self.pinned_at_ns
+            .map(|p| p.saturating_sub(self.start_ns) as f64 * 1e-9)
+    }
+
+    /// The share of the measured stretch that ran before the parent's pin took effect.
+    pub fn unpinned_fraction(&self) -> Option<f64> {
+        let stretch = self.end_ns.saturating_sub(self.start_ns) as f64 * 1e-9;
+        self.pin_delay_s()
+            .filter(|_| stretch > 0.0)
+            .map(|d| (d / stretch).min(1.0))
+    }
 }
 
 /// Runs one worker on the calling thread. `wait_start` blocks until every worker is ready.
@@ -79,25 +105,36 @@ pub fn run_worker(
     };
     let mut job = spec.workload.prepare(ctx, channel)?;
     wait_start()?;
-    let readback = current_affinity().map_err(WorkerError::ReadMask)?;
-    // Placement verification: the mask the worker actually runs under must be the plan's.
-    if let Some(planned) = &spec.planned
-        && &readback != planned
-        && !spec.allow_mismatch
-    {
-        return Err(WorkerError::Mismatch {
-            readback,
-            planned: planned.clone(),
-        });
+    // Placement verification: the mask the worker runs under must be the plan's; one the
+    // parent pins after the start is checked once the loop is done.
+    let verify = |readback: CpuSet| match &spec.planned {
+        Some(planned) if &readback != planned && !spec.allow_mismatch => {
+            Err(WorkerError::Mismatch {
+                readback,
+                planned: planned.clone(),
+            })
+        }
+        _ => Ok(readback),
+    };
+    let mut readback = current_affinity().map_err(WorkerError::ReadMask)?;
+    if !spec.pinned_by_parent {
+        readback = verify(readback)?;
     }
     let mut sampler = CpuSampler::new(spec.planned.as_ref());
     // The measured stretch: counters, the clock and the loop, nothing else.
     let meter = Meter::start(spec.counting);
     let start_ns = monotonic_ns();
-    let ran = job.run(Duration::from_millis(spec.duration_ms), &mut sampler)?;
+    let stop = Stop {
+        duration: Duration::from_millis(spec.duration_ms),
+        ops: spec.ops,
+    };
+    let ran = job.run(stop, &mut sampler)?;
     let end_ns = monotonic_ns();
     let counts = meter.finish();
     drop(job);
+    if spec.pinned_by_parent {
+        readback = verify(current_affinity().map_err(WorkerError::ReadMask)?)?;
+    }
     Ok(WorkerResult {
         worker: spec.worker,
         pid: std::process::id(),
@@ -119,5 +156,6 @@ pub fn run_worker(
         start_ns,
         end_ns,
         generations: None,
+        pinned_at_ns: None,
     })
 }

@@ -1,12 +1,17 @@
-//! Statistics over repeated measurements, in the manner of criterion and pyperf: robust centre
-//! (median) with a seeded bootstrap confidence interval, spread (SD, CV), Tukey outliers that are
-//! flagged and never dropped, and speedups between two samples with their own interval and a
-//! verdict that only calls a difference the interval supports.
+//! Statistics over repeated measurements, in the manner of criterion and pyperf: a robust
+//! centre (median) with a distribution-free interval that is honest at small n, spread (SD, CV),
+//! Tukey outliers that are flagged and never dropped, separated clusters flagged with both
+//! modes, and speedups between two samples with their own interval and a verdict that only
+//! calls a difference the interval supports and the sweep's noise floor does not explain.
+//! Below [`MIN_SAMPLES`] there is no interval and no verdict, only "insufficient samples".
+
+mod interval;
+mod modes;
 
 use serde::{Deserialize, Serialize};
 
-/// Resamples drawn for each bootstrap interval.
-pub const BOOTSTRAP_RESAMPLES: usize = 2000;
+pub use interval::{CONFIDENCE, MIN_SAMPLES, median_ci, ratio_ci};
+pub use modes::{Modes, modes};
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum StatsError {
@@ -60,34 +65,13 @@ fn quantile_sorted(v: &[f64], q: f64) -> f64 {
 
 pub use crate::rng::Rng;
 
-fn resample_median(xs: &[f64], rng: &mut Rng, buf: &mut Vec<f64>) -> f64 {
-    buf.clear();
-    buf.extend((0..xs.len()).map(|_| xs[rng.below(xs.len())]));
-    buf.sort_by(|a, b| a.total_cmp(b));
-    median_sorted(buf)
-}
-
-/// Percentile bootstrap 95 % interval of the median. The samples are sorted first, so the
-/// interval does not depend on the order they were taken in.
-pub fn bootstrap_median_ci(xs: &[f64], seed: u64) -> Result<(f64, f64), StatsError> {
-    check(xs)?;
-    let xs = &sorted(xs);
-    let mut rng = Rng::new(seed);
-    let mut buf = Vec::with_capacity(xs.len());
-    let mut meds: Vec<f64> = (0..BOOTSTRAP_RESAMPLES)
-        .map(|_| resample_median(xs, &mut rng, &mut buf))
-        .collect();
-    meds.sort_by(|a, b| a.total_cmp(b));
-    Ok((quantile_sorted(&meds, 0.025), quantile_sorted(&meds, 0.975)))
-}
-
 /// Summary of one scenario's samples.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Summary {
     pub n: usize,
     pub median: f64,
-    pub ci_low: f64,
-    pub ci_high: f64,
+    /// The median's 95 % interval; `None` below [`MIN_SAMPLES`].
+    pub ci: Option<(f64, f64)>,
     pub mean: f64,
     pub sd: f64,
     /// Coefficient of variation, SD / mean.
@@ -96,14 +80,15 @@ pub struct Summary {
     pub max: f64,
     /// Samples beyond Tukey's fences (1.5 IQR), one flag per input sample.
     pub outliers: Vec<bool>,
+    /// Two separated clusters, when the samples fall into them.
+    pub modes: Option<Modes>,
 }
 
-/// CV above which, or sample count below which, a scenario is flagged noisy.
+/// CV above which a scenario is flagged noisy.
 pub const NOISY_CV: f64 = 0.05;
-pub const NOISY_MIN_SAMPLES: usize = 5;
 
 impl Summary {
-    pub fn of(xs: &[f64], seed: u64) -> Result<Self, StatsError> {
+    pub fn of(xs: &[f64]) -> Result<Self, StatsError> {
         check(xs)?;
         let v = sorted(xs);
         let n = xs.len();
@@ -113,21 +98,20 @@ impl Summary {
         } else {
             0.0
         };
-        let (ci_low, ci_high) = bootstrap_median_ci(xs, seed)?;
         let (q1, q3) = (quantile_sorted(&v, 0.25), quantile_sorted(&v, 0.75));
         let iqr = q3 - q1;
         let (lo, hi) = (q1 - 1.5 * iqr, q3 + 1.5 * iqr);
         Ok(Self {
             n,
             median: median_sorted(&v),
-            ci_low,
-            ci_high,
+            ci: median_ci(&v),
             mean,
             sd,
             cv: if mean != 0.0 { sd / mean.abs() } else { 0.0 },
             min: v[0],
             max: v[n - 1],
             outliers: xs.iter().map(|x| *x < lo || *x > hi).collect(),
+            modes: modes(&v),
         })
     }
 
@@ -135,17 +119,31 @@ impl Summary {
         self.outliers.iter().filter(|o| **o).count()
     }
 
+    /// Half the median interval's width relative to the median: the precision reached.
+    pub fn precision(&self) -> Option<f64> {
+        let (lo, hi) = self.ci?;
+        (self.median > 0.0).then(|| (hi - lo) / 2.0 / self.median)
+    }
+
+    /// Too few samples, a CV over 5 %, or two modes.
     pub fn noisy(&self) -> bool {
-        self.cv > NOISY_CV || self.n < NOISY_MIN_SAMPLES
+        self.cv > NOISY_CV || self.n < MIN_SAMPLES || self.modes.is_some()
     }
 }
 
-/// Whether B differs from A, judged on the speedup interval.
+/// What a comparison of a scenario with `none` concludes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Verdict {
+    /// The speedup's interval lies above 1 by more than the threshold and the noise floor.
     Faster,
+    /// ... below 1 by as much.
     Slower,
+    /// The interval reaches into the band that threshold and noise floor leave undecided.
     NoDifference,
+    /// Fewer than [`MIN_SAMPLES`] on either side: no interval, no verdict.
+    Insufficient,
+    /// The placement is `none`'s own: never judged against it (an A/A pair).
+    SamePlacement,
 }
 
 impl Verdict {
@@ -154,10 +152,23 @@ impl Verdict {
             Verdict::Faster => "faster",
             Verdict::Slower => "slower",
             Verdict::NoDifference => "no difference",
+            Verdict::Insufficient => "insufficient samples",
+            Verdict::SamePlacement => "same placement",
         }
     }
 
-    pub const ALL: [Verdict; 3] = [Verdict::Faster, Verdict::Slower, Verdict::NoDifference];
+    pub const ALL: [Verdict; 5] = [
+        Verdict::Faster,
+        Verdict::Slower,
+        Verdict::NoDifference,
+        Verdict::Insufficient,
+        Verdict::SamePlacement,
+    ];
+
+    /// Whether this calls a difference (faster or slower).
+    pub fn is_difference(&self) -> bool {
+        matches!(self, Verdict::Faster | Verdict::Slower)
+    }
 }
 
 impl std::fmt::Display for Verdict {
@@ -178,52 +189,36 @@ impl std::str::FromStr for Verdict {
 
 serde_as_text!(Verdict);
 
-/// Speedup of B over A (median B / median A, for higher-is-better figures) with a bootstrap
-/// 95 % interval from resampling both independently.
+/// Speedup of B over A (median B / median A, for higher-is-better figures) with the 95 %
+/// interval of the ratio, and what it concludes.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Speedup {
     pub ratio: f64,
-    pub ci_low: f64,
-    pub ci_high: f64,
+    pub ci: Option<(f64, f64)>,
     pub verdict: Verdict,
 }
 
 /// Default half-width of the "same" band around 1: differences under 2 % are not called.
 pub const NOISE_THRESHOLD: f64 = 0.02;
 
-pub fn speedup(a: &[f64], b: &[f64], threshold: f64, seed: u64) -> Result<Speedup, StatsError> {
+/// Compares B with A. A difference is called only when both have [`MIN_SAMPLES`], and the
+/// ratio's interval clears 1 by the larger of `threshold` and `floor` (the sweep's noise floor:
+/// how far apart identical placements came out).
+pub fn speedup(a: &[f64], b: &[f64], threshold: f64, floor: f64) -> Result<Speedup, StatsError> {
     check(a)?;
     check(b)?;
-    let (a, b) = (&sorted(a), &sorted(b));
-    let ma = median(a)?;
-    let mb = median(b)?;
-    let mut rng = Rng::new(seed);
-    let (mut ba, mut bb) = (Vec::new(), Vec::new());
-    let mut ratios: Vec<f64> = (0..BOOTSTRAP_RESAMPLES)
-        .map(|_| {
-            let ra = resample_median(a, &mut rng, &mut ba);
-            let rb = resample_median(b, &mut rng, &mut bb);
-            if ra != 0.0 { rb / ra } else { f64::INFINITY }
-        })
-        .collect();
-    ratios.sort_by(|x, y| x.total_cmp(y));
-    let (lo, hi) = (
-        quantile_sorted(&ratios, 0.025),
-        quantile_sorted(&ratios, 0.975),
-    );
-    let verdict = if lo > 1.0 + threshold {
-        Verdict::Faster
-    } else if hi < 1.0 - threshold {
-        Verdict::Slower
-    } else {
-        Verdict::NoDifference
+    let (ma, mb) = (median(a)?, median(b)?);
+    let ratio = if ma != 0.0 { mb / ma } else { f64::INFINITY };
+    let ci = ratio_ci(a, b);
+    let band = threshold.max(floor);
+    let verdict = match ci {
+        _ if a.len() < MIN_SAMPLES || b.len() < MIN_SAMPLES => Verdict::Insufficient,
+        None => Verdict::Insufficient,
+        Some((lo, _)) if lo > 1.0 + band => Verdict::Faster,
+        Some((_, hi)) if hi < 1.0 - band => Verdict::Slower,
+        Some(_) => Verdict::NoDifference,
     };
-    Ok(Speedup {
-        ratio: if ma != 0.0 { mb / ma } else { f64::INFINITY },
-        ci_low: lo,
-        ci_high: hi,
-        verdict,
-    })
+    Ok(Speedup { ratio, ci, verdict })
 }
 
 #[cfg(test)]
@@ -234,7 +229,7 @@ mod tests {
     fn known_medians_and_spread() {
         assert_eq!(median(&[3.0, 1.0, 2.0]).unwrap(), 2.0);
         assert_eq!(median(&[4.0, 1.0, 2.0, 3.0]).unwrap(), 2.5);
-        let s = Summary::of(&[2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0], 1).unwrap();
+        let s = Summary::of(&[2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0]).unwrap();
         assert_eq!(s.mean, 5.0);
         assert!((s.sd - 2.138089935).abs() < 1e-6);
         assert_eq!((s.min, s.max, s.median), (2.0, 9.0, 4.5));
@@ -251,62 +246,101 @@ mod tests {
         };
         let small = noise(8);
         let large = noise(200);
-        let s = Summary::of(&small, 7).unwrap();
-        let l = Summary::of(&large, 7).unwrap();
-        assert!(s.ci_low <= s.median && s.median <= s.ci_high);
-        assert!(l.ci_low <= l.median && l.median <= l.ci_high);
-        assert!(l.ci_high - l.ci_low < s.ci_high - s.ci_low);
+        let s = Summary::of(&small).unwrap();
+        let l = Summary::of(&large).unwrap();
+        let (slo, shi) = s.ci.unwrap();
+        let (llo, lhi) = l.ci.unwrap();
+        assert!(slo <= s.median && s.median <= shi);
+        assert!(llo <= l.median && l.median <= lhi);
+        assert!(lhi - llo < shi - slo);
+        assert!(l.precision().unwrap() < s.precision().unwrap());
     }
 
     #[test]
-    fn permutation_invariant_and_seeded() {
+    fn too_few_samples_have_no_interval_and_no_verdict() {
+        // One sample used to give a point interval and a verdict; now neither.
+        let one = Summary::of(&[1.0]).unwrap();
+        assert_eq!(one.ci, None);
+        assert!(one.noisy());
+        let five = [100.0, 101.0, 99.0, 100.5, 99.5];
+        assert_eq!(Summary::of(&five).unwrap().ci, None);
+        let b: Vec<f64> = five.iter().map(|x| x * 1.5).collect();
+        assert_eq!(
+            speedup(&five, &b, 0.02, 0.0).unwrap().verdict,
+            Verdict::Insufficient
+        );
+        assert_eq!(
+            speedup(&[1.0], &[1.092], 0.02, 0.0).unwrap().verdict,
+            Verdict::Insufficient
+        );
+    }
+
+    #[test]
+    fn permutation_invariant() {
         let xs = [5.0, 1.0, 9.0, 3.0, 7.0, 2.0];
         let mut ys = xs;
         ys.reverse();
-        let a = Summary::of(&xs, 3).unwrap();
-        let b = Summary::of(&ys, 3).unwrap();
+        let a = Summary::of(&xs).unwrap();
+        let b = Summary::of(&ys).unwrap();
         assert_eq!(
-            (a.median, a.mean, a.sd, a.min, a.max, a.ci_low, a.ci_high),
-            (b.median, b.mean, b.sd, b.min, b.max, b.ci_low, b.ci_high)
+            (a.median, a.mean, a.sd, a.min, a.max, a.ci),
+            (b.median, b.mean, b.sd, b.min, b.max, b.ci)
         );
-        assert_eq!(Summary::of(&xs, 3).unwrap(), a, "same seed, same answer");
-        assert_eq!(speedup(&xs, &ys, 0.02, 5), speedup(&ys, &xs, 0.02, 5));
+        assert_eq!(speedup(&xs, &ys, 0.02, 0.0), speedup(&ys, &xs, 0.02, 0.0));
     }
 
     #[test]
     fn nan_and_empty_are_refused() {
         assert_eq!(median(&[]), Err(StatsError::Empty));
         assert!(matches!(
-            Summary::of(&[1.0, f64::NAN], 1),
+            Summary::of(&[1.0, f64::NAN]),
             Err(StatsError::NotFinite { index: 1, .. })
         ));
-        assert!(speedup(&[1.0], &[f64::INFINITY], 0.02, 1).is_err());
+        assert!(speedup(&[1.0], &[f64::INFINITY], 0.02, 0.0).is_err());
     }
 
     #[test]
     fn outliers_flagged_not_dropped() {
-        let s = Summary::of(&[10.0, 10.1, 9.9, 10.0, 10.2, 50.0], 1).unwrap();
+        let s = Summary::of(&[10.0, 10.1, 9.9, 10.0, 10.2, 50.0]).unwrap();
         assert_eq!(s.outliers, vec![false, false, false, false, false, true]);
         assert_eq!(s.n, 6);
         assert_eq!(s.max, 50.0);
     }
 
     #[test]
-    fn verdicts_need_the_interval() {
+    fn verdicts_need_the_interval_and_clear_the_noise_floor() {
         let a = [100.0, 101.0, 99.0, 100.5, 99.5, 100.2];
         let b: Vec<f64> = a.iter().map(|x| x * 1.5).collect();
         let c: Vec<f64> = a.iter().map(|x| x * 0.5).collect();
-        assert_eq!(speedup(&a, &b, 0.02, 1).unwrap().verdict, Verdict::Faster);
-        assert_eq!(speedup(&a, &c, 0.02, 1).unwrap().verdict, Verdict::Slower);
-        let same = speedup(&a, &[100.1, 99.8, 100.3, 99.9, 100.0, 100.4], 0.02, 1).unwrap();
+        assert_eq!(speedup(&a, &b, 0.02, 0.0).unwrap().verdict, Verdict::Faster);
+        assert_eq!(speedup(&a, &c, 0.02, 0.0).unwrap().verdict, Verdict::Slower);
+        let same = speedup(&a, &[100.1, 99.8, 100.3, 99.9, 100.0, 100.4], 0.02, 0.0).unwrap();
         assert_eq!(same.verdict, Verdict::NoDifference);
         // A 1 % difference sits inside the noise band even when the samples are tight.
         let tight: Vec<f64> = a.iter().map(|x| x * 1.01).collect();
         assert_eq!(
-            speedup(&a, &tight, 0.02, 1).unwrap().verdict,
+            speedup(&a, &tight, 0.02, 0.0).unwrap().verdict,
             Verdict::NoDifference
         );
-        let s = speedup(&a, &b, 0.02, 1).unwrap();
-        assert!(s.ci_low <= s.ratio && s.ratio <= s.ci_high);
+        // 10 % faster is a verdict, unless identical placements already differed by 20 %.
+        let ten: Vec<f64> = a.iter().map(|x| x * 1.1).collect();
+        assert_eq!(
+            speedup(&a, &ten, 0.02, 0.0).unwrap().verdict,
+            Verdict::Faster
+        );
+        assert_eq!(
+            speedup(&a, &ten, 0.02, 0.2).unwrap().verdict,
+            Verdict::NoDifference
+        );
+        let s = speedup(&a, &b, 0.02, 0.0).unwrap();
+        let (lo, hi) = s.ci.unwrap();
+        assert!(lo <= s.ratio && s.ratio <= hi);
+    }
+
+    #[test]
+    fn verdict_text_round_trips() {
+        for v in Verdict::ALL {
+            assert_eq!(v.as_str().parse::<Verdict>().unwrap(), v);
+        }
     }
 }

@@ -261,6 +261,11 @@ mod tests {
             off_plan_fraction: None,
             outlier: false,
             throttled_periods: None,
+            cpu_ns_per_op: None,
+            recycle_tasks: None,
+            repin: None,
+            generations: None,
+            unpinned_fraction: None,
         }
     }
 

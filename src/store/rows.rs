@@ -197,6 +197,18 @@ keyed_row! {
         /// after minus before); empty where the cgroup has no such counter (or the file
         /// predates the column).
         pub throttled_periods: Option<u64>,
+        /// CPU time (user + system) per operation of the primary workers, in ns: the latency
+        /// while running, also when workers outnumber CPUs (where `ns_per_op`, wall time per
+        /// operation of one worker, includes the time spent waiting for a CPU).
+        pub cpu_ns_per_op: Option<f64>,
+        /// Recycling pools: tasks per worker process before it is replaced, whether the
+        /// replacement is pinned again, and how many processes served all slots together.
+        pub recycle_tasks: Option<u32>,
+        pub repin: Option<bool>,
+        pub generations: Option<u32>,
+        /// `--pin-by parent`: the largest share of a worker's measured stretch that ran before
+        /// the parent's pin took effect.
+        pub unpinned_fraction: Option<f64>,
         text {}
     }
 }
@@ -228,6 +240,12 @@ keyed_row! {
         pub cpu_samples: u64,
         pub samples_outside_plan: u64,
         pub generations: Option<u32>,
+        /// With `--counting perf`, the scheduler's own procfs count over the same stretch.
+        pub migrations_procfs_check: Option<u64>,
+        /// `--pin-by parent`: seconds from the start signal until the parent's pin took
+        /// effect, and that time as a share of the worker's measured stretch.
+        pub pin_delay_s: Option<f64>,
+        pub unpinned_fraction: Option<f64>,
         text {}
     }
 }
@@ -257,14 +275,32 @@ keyed_row! {
         pub median_migrations: Option<f64>,
         pub median_involuntary_switches: Option<f64>,
         pub outliers: usize,
-        /// CV above 5 % or fewer than 5 samples.
+        /// CV above 5 %, fewer than 6 samples, or two modes.
         pub noisy: bool,
         pub speedup_vs_none: Option<f64>,
         pub speedup_ci_low: Option<f64>,
         pub speedup_ci_high: Option<f64>,
+        /// Half the median interval's width relative to the median (the precision reached);
+        /// empty below 6 samples, where the median has no 95 % interval.
+        pub precision: Option<f64>,
+        /// Whether the samples fell into two separated clusters, and each cluster's median and
+        /// size (lower first).
+        pub multimodal: Option<bool>,
+        pub mode_low_ops_s: Option<f64>,
+        pub mode_low_n: Option<usize>,
+        pub mode_high_ops_s: Option<f64>,
+        pub mode_high_n: Option<usize>,
+        pub median_cpu_ns_per_op: Option<f64>,
+        /// This workload's noise floor in the run: the largest relative difference between
+        /// the medians of identical placements. Differences below it are no verdict.
+        pub noise_floor: Option<f64>,
         text {
-            /// `faster`, `slower` or `no difference` (vs `none`); empty where there is no
-            /// comparison.
+            /// The first scenario (by strategy order, `none` first) whose plan is identical to
+            /// this one's: the same placement under another name.
+            pub same_placement_as: Option<LabelledStrategy>,
+            /// Against `none`: `faster`, `slower`, `no difference`, `insufficient samples` (fewer
+            /// than 6 on either side) or `same placement` (none's own plan, not judged); empty
+            /// for `none` itself.
             pub verdict: Option<Verdict>,
         }
     }

@@ -6,7 +6,8 @@ pub mod matrix;
 mod summary;
 mod time;
 
-use std::io::IsTerminal;
+mod progress;
+
 use std::time::{Duration, Instant};
 
 use crate::profile::HardwareProfile;
@@ -16,13 +17,24 @@ pub use matrix::{Axes, Planned, Skipped, build, default_worker_counts};
 pub use summary::summarise;
 pub use time::{run_id_now, utc_timestamp};
 
+use crate::stats::MIN_SAMPLES;
+use progress::{Progress, interrupted, interruption};
+
 /// How a sweep repeats and judges.
 #[derive(Debug, Clone)]
 pub struct SweepConfig {
+    /// Repetitions every scenario gets.
     pub reps: usize,
+    /// Repetitions no scenario goes beyond.
+    pub max_reps: usize,
+    /// Target half-width of the median's interval, relative to the median: scenarios short of
+    /// it (or of the minimum samples for an interval) are repeated, interleaved, until they
+    /// reach it, reach `max_reps`, or `budget` is spent.
+    pub precision: f64,
+    /// Time for the measured passes beyond the first `reps`.
+    pub budget: Duration,
     pub warmup: bool,
     pub threshold: f64,
-    pub seed: u64,
 }
 
 /// What a finished sweep produced.
@@ -34,83 +46,6 @@ pub struct Outcome {
     pub throttled_runs: usize,
     /// The exit status owed to a SIGINT (130) or SIGTERM (143) that stopped the sweep early.
     pub interrupted: Option<i32>,
-}
-
-/// Set by SIGINT/SIGTERM to the exit status they call for; the sweep stops between runs.
-fn interruption() -> &'static std::sync::Arc<std::sync::atomic::AtomicUsize> {
-    static FLAG: std::sync::OnceLock<std::sync::Arc<std::sync::atomic::AtomicUsize>> =
-        std::sync::OnceLock::new();
-    FLAG.get_or_init(|| {
-        let flag = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let _ = signal_hook::flag::register_usize(signal_hook::consts::SIGINT, flag.clone(), 130);
-        let _ = signal_hook::flag::register_usize(signal_hook::consts::SIGTERM, flag.clone(), 143);
-        flag
-    })
-}
-
-fn interrupted() -> Option<i32> {
-    match interruption().load(std::sync::atomic::Ordering::SeqCst) {
-        0 => None,
-        code => Some(code as i32),
-    }
-}
-
-/// Reports progress: a bar on a terminal, a plain line every few seconds otherwise.
-struct Progress {
-    bar: Option<indicatif::ProgressBar>,
-    total: u64,
-    done: u64,
-    start: Instant,
-    last_line: Instant,
-}
-
-impl Progress {
-    fn new(total: u64) -> Self {
-        let bar = std::io::stderr().is_terminal().then(|| {
-            let b = indicatif::ProgressBar::new(total);
-            b.set_style(
-                indicatif::ProgressStyle::with_template(
-                    "{bar:30} {pos}/{len} runs  {elapsed} elapsed, ETA {eta}  {msg}",
-                )
-                .expect("valid template"),
-            );
-            b
-        });
-        Self {
-            bar,
-            total,
-            done: 0,
-            start: Instant::now(),
-            last_line: Instant::now(),
-        }
-    }
-
-    fn tick(&mut self, what: &str) {
-        self.done += 1;
-        match &self.bar {
-            Some(b) => {
-                b.set_message(what.to_string());
-                b.inc(1);
-            }
-            None => {
-                if self.last_line.elapsed() >= Duration::from_secs(5) || self.done == self.total {
-                    let el = self.start.elapsed().as_secs_f64();
-                    let eta = el / self.done as f64 * (self.total - self.done) as f64;
-                    eprintln!(
-                        "progress: {}/{} runs, {el:.0}s elapsed, ETA {eta:.0}s ({what})",
-                        self.done, self.total
-                    );
-                    self.last_line = Instant::now();
-                }
-            }
-        }
-    }
-
-    fn finish(&self) {
-        if let Some(b) = &self.bar {
-            b.finish_and_clear();
-        }
-    }
 }
 
 /// The cgroup's `nr_throttled` counter, where it has one.
@@ -150,6 +85,8 @@ fn run_row(
         spawner_mask: opt_str(&p.placement.spawner_mask),
         rep,
         duration_s: p.scenario.duration.as_secs_f64(),
+        recycle_tasks: p.scenario.recycle.map(|r| r.tasks_per_worker),
+        repin: p.scenario.recycle.map(|r| r.repin),
         ..Default::default()
     };
     match result {
@@ -160,6 +97,12 @@ fn run_row(
             row.ops = Some(t.ops);
             row.throughput_ops_s = Some(t.throughput_ops_s);
             row.ns_per_op = t.ns_per_op;
+            row.cpu_ns_per_op = t.cpu_ns_per_op;
+            row.generations = workers.iter().map(|w| w.generations).sum();
+            row.unpinned_fraction = workers
+                .iter()
+                .filter_map(|w| w.unpinned_fraction())
+                .reduce(f64::max);
             row.migrations = t.migrations;
             row.migrations_source = workers
                 .iter()
@@ -224,6 +167,9 @@ fn worker_rows(p: &Planned, base: &RunRow, workers: &[WorkerResult]) -> Vec<Work
             cpu_samples: w.cpu_samples,
             samples_outside_plan: w.samples_outside_plan,
             generations: w.generations,
+            migrations_procfs_check: w.counts.migrations_procfs_check,
+            pin_delay_s: w.pin_delay_s(),
+            unpinned_fraction: w.unpinned_fraction(),
         })
         .collect()
 }
@@ -247,8 +193,7 @@ pub fn execute(
     let run_id = run_id_now();
     let first_new_run = runs.len();
     let keep_summaries = summaries.len();
-    let passes = cfg.reps + usize::from(cfg.warmup);
-    let mut progress = Progress::new((passes * planned.len()) as u64);
+    let mut progress = Progress::new(((cfg.reps + usize::from(cfg.warmup)) * planned.len()) as u64);
     let mut last_write = Instant::now();
     let mut failed_runs = 0;
     let mut throttled_runs = 0;
@@ -267,21 +212,47 @@ pub fn execute(
         .collect();
 
     let flush = |runs: &mut Vec<RunRow>, workers: &[WorkerRow], summaries: &mut Vec<SummaryRow>| {
-        let fresh = summarise(&mut runs[first_new_run..], cfg.threshold, cfg.seed);
+        let fresh = summarise(&mut runs[first_new_run..], cfg.threshold, &profile.allowed);
         summaries.truncate(keep_summaries);
         summaries.extend(fresh);
         summaries.extend(skipped_rows.iter().cloned());
         dir.write_all(runs, workers, summaries)
     };
 
-    'passes: for pass in 0..passes {
+    // Each scenario's measured throughputs so far, to decide whether it needs more.
+    let mut values: Vec<Vec<f64>> = vec![Vec::new(); planned.len()];
+    let mut reps_done: Vec<usize> = vec![0; planned.len()];
+    let needs_more = |v: &[f64]| match crate::stats::Summary::of(v) {
+        Ok(s) => v.len() < MIN_SAMPLES || s.precision().is_none_or(|p| p > cfg.precision),
+        Err(_) => false, // every repetition failed: more will not help
+    };
+    let mut measuring_since: Option<Instant> = None;
+    let mut pass = 0usize;
+    'passes: loop {
         let warmup = cfg.warmup && pass == 0;
-        let rep = if cfg.warmup {
-            pass.wrapping_sub(1)
+        let rep = pass.saturating_sub(usize::from(cfg.warmup));
+        let due: Vec<usize> = if warmup || rep < cfg.reps {
+            (0..planned.len()).collect()
         } else {
-            pass
+            let over = measuring_since.is_some_and(|t| t.elapsed() >= cfg.budget);
+            if over {
+                break;
+            }
+            (0..planned.len())
+                .filter(|&i| reps_done[i] < cfg.max_reps && needs_more(&values[i]))
+                .collect()
         };
-        for p in planned {
+        if due.is_empty() {
+            break;
+        }
+        if !warmup && rep >= cfg.reps {
+            progress.grow(due.len() as u64);
+        }
+        if !warmup && rep >= cfg.reps && measuring_since.is_none() {
+            measuring_since = Some(Instant::now());
+        }
+        for i in due {
+            let p = &planned[i];
             if interrupted().is_some() {
                 break 'passes;
             }
@@ -302,7 +273,8 @@ pub fn execute(
             if warmup {
                 continue;
             }
-            let mut row = run_row(p, &run_id, &profile.id, rep, &result);
+            let mut row = run_row(p, &run_id, &profile.id, reps_done[i], &result);
+            reps_done[i] += 1;
             row.throttled_periods = throttled_during;
             if throttled_during.is_some_and(|t| t > 0) {
                 throttled_runs += 1;
@@ -312,12 +284,16 @@ pub fn execute(
             } else {
                 failed_runs += 1;
             }
+            if let Some(t) = row.throughput_ops_s.filter(|_| row.status.is_ok()) {
+                values[i].push(t);
+            }
             runs.push(row);
             if last_write.elapsed() >= Duration::from_secs(2) {
                 flush(&mut runs, &workers, &mut summaries)?;
                 last_write = Instant::now();
             }
         }
+        pass += 1;
     }
     flush(&mut runs, &workers, &mut summaries)?;
     progress.finish();

@@ -1,99 +1,292 @@
-//! Turns a run's rows into `summary.csv` rows: statistics per scenario and the speedup of each
-//! strategy over `none` for the same workload, model, worker count and antagonist.
+//! Turns a run's rows into `summary.csv` rows: statistics per scenario, identical placements
+//! recognised by their plans (not their names) and never judged against each other, the
+//! sweep's noise floor from how far apart those identical placements came out, and the
+//! speedup of each strategy over `none` for the same workload, model, worker count and
+//! antagonist.
 
 use std::collections::BTreeMap;
 
-use crate::stats::{Summary, speedup};
+use crate::cpuset::CpuSet;
+use crate::runner::Model;
+use crate::stats::{Summary, Verdict, speedup};
 use crate::store::{RunRow, ScenarioKey, Status, SummaryRow};
+use crate::workload::Workload;
 
 fn median_of(values: impl Iterator<Item = f64>) -> Option<f64> {
     let v: Vec<f64> = values.collect();
     crate::stats::median(&v).ok()
 }
 
+/// The mask each worker runs under: its planned CPUs, or (unpinned) the allowed set. Two
+/// scenarios with equal effective placements are the same placement whatever their names.
+fn effective(row: &RunRow, allowed: &CpuSet) -> Vec<CpuSet> {
+    let planned: Vec<CpuSet> = row
+        .placement
+        .split('/')
+        .filter(|p| !p.is_empty())
+        .filter_map(|p| CpuSet::parse(p).ok())
+        .collect();
+    if planned.len() == row.key.workers {
+        planned
+    } else {
+        vec![allowed.clone(); row.key.workers]
+    }
+}
+
+/// What makes two scenarios comparable as placements: everything in the key but the
+/// strategy (and who pins), plus the effective masks.
+type PlacementKey = (Workload, String, usize, Option<CpuSet>, Vec<CpuSet>);
+
+fn placement_key(row: &RunRow, allowed: &CpuSet) -> PlacementKey {
+    let k = &row.key;
+    (
+        k.workload,
+        k.model.to_string(),
+        k.workers,
+        k.antagonist.clone(),
+        effective(row, allowed),
+    )
+}
+
+/// Scenario order for naming a placement group: `none` first, then the default strategies,
+/// then others as they appear.
+fn rank(key: &ScenarioKey, appearance: usize) -> (usize, usize) {
+    match (key.strategy.is_baseline(), key.strategy.default_rank()) {
+        (true, _) => (0, 0),
+        (false, Some(r)) => (1, r),
+        (false, None) => (2, appearance),
+    }
+}
+
+/// One scenario's rows and statistics.
+struct Scenario {
+    key: ScenarioKey,
+    rows: Vec<usize>,
+    values: Vec<f64>,
+    summary: Option<Summary>,
+    placement: PlacementKey,
+}
+
 /// Summaries of one run's rows (`runs` all share one run_id), in the rows' scenario order;
-/// also marks each row's `outlier` flag.
-pub fn summarise(runs: &mut [RunRow], threshold: f64, seed: u64) -> Vec<SummaryRow> {
+/// also marks each row's `outlier` flag. `allowed` is the profile's allowed set.
+pub fn summarise(runs: &mut [RunRow], threshold: f64, allowed: &CpuSet) -> Vec<SummaryRow> {
     let mut order: Vec<ScenarioKey> = Vec::new();
     let mut groups: BTreeMap<ScenarioKey, Vec<usize>> = BTreeMap::new();
     for (i, r) in runs.iter().enumerate() {
-        let k = r.key.clone();
-        if !groups.contains_key(&k) {
-            order.push(k.clone());
+        if !groups.contains_key(&r.key) {
+            order.push(r.key.clone());
         }
-        groups.entry(k).or_default().push(i);
+        groups.entry(r.key.clone()).or_default().push(i);
     }
-    let ok_values = |idx: &[usize], runs: &[RunRow]| -> Vec<f64> {
-        idx.iter()
-            .filter(|&&i| runs[i].status.is_ok())
-            .filter_map(|&i| runs[i].throughput_ops_s)
-            .collect()
-    };
-    let mut out = Vec::new();
-    for key in order {
-        let idx = &groups[&key];
-        let first = &runs[idx[0]];
-        let values = ok_values(idx, runs);
-        let failed = idx.iter().filter(|&&i| !runs[i].status.is_ok()).count();
-        let mut row = SummaryRow {
-            run_id: first.run_id.clone(),
-            profile_id: first.profile_id.clone(),
-            key: key.clone(),
-            placement: first.placement.clone(),
-            status: if values.is_empty() {
-                Status::Failed
-            } else {
-                Status::Ok
-            },
-            reason: idx
-                .iter()
-                .map(|&i| &runs[i].reason)
-                .find(|r| !r.is_empty())
-                .cloned()
-                .unwrap_or_default(),
-            n: values.len(),
-            failed_reps: failed,
-            ..Default::default()
-        };
-        if let Ok(s) = Summary::of(&values, seed) {
-            let ok_rows: Vec<usize> = idx
+    let scenarios: Vec<Scenario> = order
+        .iter()
+        .map(|key| {
+            let rows = groups[key].clone();
+            let ok_rows: Vec<usize> = rows
                 .iter()
                 .copied()
                 .filter(|&i| runs[i].status.is_ok() && runs[i].throughput_ops_s.is_some())
                 .collect();
-            for (i, flag) in ok_rows.into_iter().zip(&s.outliers) {
-                runs[i].outlier = *flag;
+            let values: Vec<f64> = ok_rows
+                .iter()
+                .filter_map(|&i| runs[i].throughput_ops_s)
+                .collect();
+            let summary = Summary::of(&values).ok();
+            if let Some(s) = &summary {
+                for (&i, flag) in ok_rows.iter().zip(&s.outliers) {
+                    runs[i].outlier = *flag;
+                }
             }
-            row.median_throughput_ops_s = Some(s.median);
-            row.ci_low_throughput_ops_s = Some(s.ci_low);
-            row.ci_high_throughput_ops_s = Some(s.ci_high);
-            row.mean_throughput_ops_s = Some(s.mean);
-            row.sd_throughput_ops_s = Some(s.sd);
-            row.cv = Some(s.cv);
-            row.min_throughput_ops_s = Some(s.min);
-            row.max_throughput_ops_s = Some(s.max);
-            row.outliers = s.outlier_count();
-            row.noisy = s.noisy();
-            let ok = || idx.iter().filter(|&&i| runs[i].status.is_ok());
-            row.median_ns_per_op = median_of(ok().filter_map(|&i| runs[i].ns_per_op));
-            row.median_migrations =
-                median_of(ok().filter_map(|&i| runs[i].migrations.map(|m| m as f64)));
-            row.median_involuntary_switches =
-                median_of(ok().filter_map(|&i| runs[i].involuntary_switches.map(|m| m as f64)));
-        }
-        let base = key.baseline();
-        if !key.strategy.is_baseline()
-            && let Some(bidx) = groups.get(&base)
-        {
-            let b = ok_values(bidx, runs);
-            if let Ok(sp) = speedup(&b, &values, threshold, seed) {
-                row.speedup_vs_none = Some(sp.ratio);
-                row.speedup_ci_low = Some(sp.ci_low);
-                row.speedup_ci_high = Some(sp.ci_high);
-                row.verdict = Some(sp.verdict);
+            Scenario {
+                key: key.clone(),
+                placement: placement_key(&runs[rows[0]], allowed),
+                rows,
+                values,
+                summary,
             }
+        })
+        .collect();
+
+    // Identical placements: each scenario's group reference is the first by rank.
+    let mut reference: Vec<Option<usize>> = vec![None; scenarios.len()];
+    let mut by_placement: BTreeMap<&PlacementKey, Vec<usize>> = BTreeMap::new();
+    for (i, s) in scenarios.iter().enumerate() {
+        if s.summary.is_some() {
+            by_placement.entry(&s.placement).or_default().push(i);
         }
-        out.push(row);
     }
-    out
+    for members in by_placement.values() {
+        let head = *members
+            .iter()
+            .min_by_key(|&&i| rank(&scenarios[i].key, i))
+            .expect("a group has members");
+        for &m in members.iter().filter(|&&m| m != head) {
+            reference[m] = Some(head);
+        }
+    }
+    // The noise floor per workload and model: the largest relative difference between the
+    // medians of identical placements (A/A pairs the sweep ran, named or not).
+    let floor_key = |k: &ScenarioKey| (k.workload, k.model);
+    let mut floor: BTreeMap<(Workload, Model), f64> = BTreeMap::new();
+    for (i, r) in reference.iter().enumerate() {
+        if let Some(h) = r {
+            let (Some(a), Some(b)) = (&scenarios[*h].summary, &scenarios[i].summary) else {
+                continue;
+            };
+            if a.median > 0.0 && b.median > 0.0 {
+                let d = (b.median / a.median).ln().abs().exp() - 1.0;
+                let f = floor.entry(floor_key(&scenarios[i].key)).or_insert(0.0);
+                *f = f.max(d);
+            }
+        }
+    }
+    let index: BTreeMap<&ScenarioKey, usize> = scenarios
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (&s.key, i))
+        .collect();
+
+    scenarios
+        .iter()
+        .enumerate()
+        .map(|(i, sc)| {
+            let first = &runs[sc.rows[0]];
+            let mut row = SummaryRow {
+                run_id: first.run_id.clone(),
+                profile_id: first.profile_id.clone(),
+                key: sc.key.clone(),
+                placement: first.placement.clone(),
+                status: if sc.values.is_empty() {
+                    Status::Failed
+                } else {
+                    Status::Ok
+                },
+                reason: sc
+                    .rows
+                    .iter()
+                    .map(|&i| &runs[i].reason)
+                    .find(|r| !r.is_empty())
+                    .cloned()
+                    .unwrap_or_default(),
+                n: sc.values.len(),
+                failed_reps: sc.rows.iter().filter(|&&i| !runs[i].status.is_ok()).count(),
+                same_placement_as: reference[i].map(|h| scenarios[h].key.strategy.clone()),
+                noise_floor: floor.get(&floor_key(&sc.key)).copied(),
+                ..Default::default()
+            };
+            if let Some(s) = &sc.summary {
+                row.median_throughput_ops_s = Some(s.median);
+                row.ci_low_throughput_ops_s = s.ci.map(|c| c.0);
+                row.ci_high_throughput_ops_s = s.ci.map(|c| c.1);
+                row.precision = s.precision();
+                row.mean_throughput_ops_s = Some(s.mean);
+                row.sd_throughput_ops_s = Some(s.sd);
+                row.cv = Some(s.cv);
+                row.min_throughput_ops_s = Some(s.min);
+                row.max_throughput_ops_s = Some(s.max);
+                row.outliers = s.outlier_count();
+                row.noisy = s.noisy();
+                row.multimodal = Some(s.modes.is_some());
+                row.mode_low_ops_s = s.modes.map(|m| m.low);
+                row.mode_low_n = s.modes.map(|m| m.low_n);
+                row.mode_high_ops_s = s.modes.map(|m| m.high);
+                row.mode_high_n = s.modes.map(|m| m.high_n);
+                let ok = || sc.rows.iter().filter(|&&i| runs[i].status.is_ok());
+                row.median_ns_per_op = median_of(ok().filter_map(|&i| runs[i].ns_per_op));
+                row.median_cpu_ns_per_op = median_of(ok().filter_map(|&i| runs[i].cpu_ns_per_op));
+                row.median_migrations =
+                    median_of(ok().filter_map(|&i| runs[i].migrations.map(|m| m as f64)));
+                row.median_involuntary_switches =
+                    median_of(ok().filter_map(|&i| runs[i].involuntary_switches.map(|m| m as f64)));
+            }
+            let base = sc.key.baseline();
+            if !sc.key.strategy.is_baseline()
+                && !sc.values.is_empty()
+                && let Some(&b) = index.get(&base)
+                && !scenarios[b].values.is_empty()
+            {
+                let floor = floor.get(&floor_key(&sc.key)).copied().unwrap_or(0.0);
+                if let Ok(sp) = speedup(&scenarios[b].values, &sc.values, threshold, floor) {
+                    row.speedup_vs_none = Some(sp.ratio);
+                    row.speedup_ci_low = sp.ci.map(|c| c.0);
+                    row.speedup_ci_high = sp.ci.map(|c| c.1);
+                    row.verdict = Some(if reference[i] == Some(b) {
+                        // `none`'s own placement under another name: an A/A pair, not judged.
+                        Verdict::SamePlacement
+                    } else {
+                        sp.verdict
+                    });
+                }
+            }
+            row
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::strategy::LabelledStrategy;
+
+    fn rows(strategy: &str, placement: &str, values: &[f64]) -> Vec<RunRow> {
+        values
+            .iter()
+            .enumerate()
+            .map(|(rep, v)| RunRow {
+                run_id: "r".into(),
+                key: ScenarioKey {
+                    strategy: strategy.parse::<LabelledStrategy>().unwrap(),
+                    workers: 2,
+                    ..Default::default()
+                },
+                placement: placement.into(),
+                rep,
+                throughput_ops_s: Some(*v),
+                ..Default::default()
+            })
+            .collect()
+    }
+
+    fn find<'a>(s: &'a [SummaryRow], name: &str) -> &'a SummaryRow {
+        s.iter()
+            .find(|r| r.key.strategy.to_string() == name)
+            .unwrap()
+    }
+
+    #[test]
+    fn identical_placements_are_marked_and_never_judged() {
+        let allowed = CpuSet::parse("0-1").unwrap();
+        let base = [100.0, 101.0, 99.0, 100.5, 99.5, 100.2];
+        let fast: Vec<f64> = base.iter().map(|x| x * 2.0).collect();
+        let mut runs = rows("none", "", &base);
+        runs.extend(rows("inherited", "0-1/0-1", &base.map(|x| x * 1.3)));
+        runs.extend(rows("per-worker", "0/1", &fast));
+        runs.extend(rows("round-robin", "0/1", &fast));
+        let s = summarise(&mut runs, 0.02, &allowed);
+        let inh = find(&s, "inherited");
+        assert_eq!(inh.same_placement_as, Some(LabelledStrategy::baseline()));
+        assert_eq!(inh.verdict, Some(Verdict::SamePlacement));
+        let rr = find(&s, "round-robin");
+        assert_eq!(
+            rr.same_placement_as.as_ref().unwrap().to_string(),
+            "per-worker"
+        );
+        // The identical placements differed by 30 %: that is this workload's noise floor, and
+        // per-worker's 2x still clears it.
+        assert!((inh.noise_floor.unwrap() - 0.3).abs() < 1e-9);
+        assert_eq!(find(&s, "per-worker").verdict, Some(Verdict::Faster));
+    }
+
+    #[test]
+    fn one_repetition_gives_no_verdict() {
+        let allowed = CpuSet::parse("0-1").unwrap();
+        let mut runs = rows("none", "", &[100.0]);
+        runs.extend(rows("per-worker", "0/1", &[109.2]));
+        let s = summarise(&mut runs, 0.02, &allowed);
+        let pw = find(&s, "per-worker");
+        assert_eq!(pw.verdict, Some(Verdict::Insufficient));
+        assert_eq!(pw.speedup_ci_low, None);
+        assert_eq!(pw.ci_low_throughput_ops_s, None);
+        assert!(pw.noisy);
+    }
 }

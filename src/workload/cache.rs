@@ -4,10 +4,9 @@
 //! lives in; a migration leaves the set behind in the old core's caches.
 
 use std::hint::black_box;
-use std::time::Duration;
 
 use super::{
-    Channel, Family, Job, LatencyChart, Ran, Unit, WorkerCtx, Workload, WorkloadError, timed,
+    Channel, Family, Job, LatencyChart, Ran, Stop, Unit, WorkerCtx, Workload, WorkloadError, timed,
 };
 use crate::metrics::CpuSampler;
 use crate::profile::HardwareProfile;
@@ -75,8 +74,8 @@ impl Chase {
 }
 
 impl Job for Chase {
-    fn run(&mut self, duration: Duration, sampler: &mut CpuSampler) -> Result<Ran, WorkloadError> {
-        Ok(timed(duration, sampler, || {
+    fn run(&mut self, stop: Stop, sampler: &mut CpuSampler) -> Result<Ran, WorkloadError> {
+        Ok(timed(stop, sampler, || {
             Chase::run(self, BATCH);
             BATCH
         }))

@@ -3,9 +3,8 @@
 //! cores and a migration costs next to nothing.
 
 use std::hint::black_box;
-use std::time::Duration;
 
-use super::{Family, Job, Ran, Unit, WorkerCtx, Workload, WorkloadError, timed};
+use super::{Family, Job, Ran, Stop, Unit, WorkerCtx, Workload, WorkloadError, timed};
 use crate::metrics::CpuSampler;
 
 /// Rounds of mixing per operation: one op is about a microsecond on current cores.
@@ -37,8 +36,8 @@ pub struct Cpu;
 struct CpuJob([u64; 4]);
 
 impl Job for CpuJob {
-    fn run(&mut self, duration: Duration, sampler: &mut CpuSampler) -> Result<Ran, WorkloadError> {
-        Ok(timed(duration, sampler, || {
+    fn run(&mut self, stop: Stop, sampler: &mut CpuSampler) -> Result<Ran, WorkloadError> {
+        Ok(timed(stop, sampler, || {
             run_ops(&mut self.0, BATCH);
             BATCH
         }))

@@ -5,10 +5,9 @@
 use std::any::Any;
 use std::os::fd::OwnedFd;
 use std::sync::Arc;
-use std::time::Duration;
 
 use super::clock::Ran;
-use super::{Workload, WorkloadError};
+use super::{Stop, Workload, WorkloadError};
 use crate::metrics::CpuSampler;
 use crate::profile::HardwareProfile;
 
@@ -82,7 +81,7 @@ pub struct WorkerCtx {
 pub trait Job: Send {
     /// The timed loop: runs for `duration` (a workload whose helpers answer others runs until
     /// its peers stop) and reports the operations done, sampling the CPU as it goes.
-    fn run(&mut self, duration: Duration, sampler: &mut CpuSampler) -> Result<Ran, WorkloadError>;
+    fn run(&mut self, stop: Stop, sampler: &mut CpuSampler) -> Result<Ran, WorkloadError>;
 }
 
 /// A family of workloads (`cpu`, `cache:<size>`, `ipc:pipe`...), implemented once per file and

@@ -4,9 +4,7 @@
 //! two reads and one write). Bandwidth is shared per package and NUMA node, so this is where
 //! spreading workers (`scatter`) beats packing them (`compact`) on multi-socket machines.
 
-use std::time::Duration;
-
-use super::{Channel, Family, Job, Ran, Unit, WorkerCtx, Workload, WorkloadError, timed};
+use super::{Channel, Family, Job, Ran, Stop, Unit, WorkerCtx, Workload, WorkloadError, timed};
 use crate::metrics::CpuSampler;
 use crate::profile::HardwareProfile;
 
@@ -65,8 +63,8 @@ impl Triad {
 }
 
 impl Job for Triad {
-    fn run(&mut self, duration: Duration, sampler: &mut CpuSampler) -> Result<Ran, WorkloadError> {
-        let ran = timed(duration, sampler, || self.step());
+    fn run(&mut self, stop: Stop, sampler: &mut CpuSampler) -> Result<Ran, WorkloadError> {
+        let ran = timed(stop, sampler, || self.step());
         std::hint::black_box(&self.a);
         Ok(ran)
     }

@@ -13,6 +13,9 @@ pub struct Bar {
     pub series: LabelledStrategy,
     pub value: f64,
     pub ci: Option<(f64, f64)>,
+    /// Every repetition behind the bar, drawn as dots across it, so a reader sees the
+    /// distribution (two clusters, a straggler) and not only the median.
+    pub points: Vec<f64>,
 }
 
 pub struct GroupedBars {
@@ -40,6 +43,7 @@ impl GroupedBars {
         let g = self.groups.len().max(1);
         let mut values: Vec<f64> = self.bars.iter().map(|b| b.value).collect();
         values.extend(self.bars.iter().filter_map(|b| b.ci.map(|c| c.1)));
+        values.extend(self.bars.iter().flat_map(|b| b.points.iter().copied()));
         values.extend(self.reference.iter().map(|r| r.1));
         let values: Vec<f64> = values
             .into_iter()
@@ -122,6 +126,25 @@ impl GroupedBars {
                     ])
                     .map_err(e)?;
             }
+            // White dots with a dark edge read on every bar colour, the black one included.
+            let k = b.points.len().max(1) as f64;
+            let at: Vec<(f64, f64)> = b
+                .points
+                .iter()
+                .enumerate()
+                .filter(|(_, v)| v.is_finite() && (!self.log || **v > 0.0))
+                .map(|(i, v)| (x0 + 0.1 + 0.6 * (i as f64 + 0.5) / k, self.t(*v)))
+                .collect();
+            let fill = at.iter().map(|p| Circle::new(*p, 3, WHITE.filled()));
+            chart.draw_series(fill).map_err(e)?;
+            let edge = at.iter().map(|p| {
+                Circle::new(
+                    *p,
+                    3,
+                    ShapeStyle::from(&RGBColor(40, 40, 40)).stroke_width(1),
+                )
+            });
+            chart.draw_series(edge).map_err(e)?;
         }
         for (gi, v) in &self.reference {
             if !v.is_finite() || (self.log && *v <= 0.0) {

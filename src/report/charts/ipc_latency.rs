@@ -71,6 +71,7 @@ impl Chart for IpcLatency<'_> {
                             series: r.key.strategy.clone(),
                             value: r.median_ns_per_op?,
                             ci: None,
+                            points: Vec::new(),
                         })
                     })
                     .collect(),

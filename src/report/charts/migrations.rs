@@ -69,6 +69,7 @@ impl Chart for Migrations<'_> {
                                 series: r.key.strategy.clone(),
                                 value: if log { v + 1.0 } else { v },
                                 ci: None,
+                                points: Vec::new(),
                             })
                         })
                         .collect(),

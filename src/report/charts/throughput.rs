@@ -24,7 +24,7 @@ impl Chart for Throughput<'_> {
         let plot = frame(
             root,
             &format!(
-                "{}: throughput by strategy (median, 95% CI; dashed: none)",
+                "{}: throughput by strategy (median, 95% CI, dots: every repetition; dashed: none)",
                 self.workload
             ),
             &self.res.title(),
@@ -48,6 +48,7 @@ impl Chart for Throughput<'_> {
                             series: r.key.strategy.clone(),
                             value: r.median_throughput_ops_s?,
                             ci: r.ci_low_throughput_ops_s.zip(r.ci_high_throughput_ops_s),
+                            points: self.res.samples_of(r).to_vec(),
                         })
                     })
                     .collect(),

@@ -3,11 +3,10 @@
 //! until it reads the stop byte, which it echoes too so the initiator knows it is done.
 
 use std::io::{Read, Write};
-use std::time::Duration;
 
 use super::{Ends, IpcError, STOP};
 use crate::metrics::CpuSampler;
-use crate::workload::{Channel, Clock, Job, Ran, WorkerCtx, WorkloadError};
+use crate::workload::{Channel, Clock, Job, Ran, Stop, WorkerCtx, WorkloadError};
 
 /// Round trips between two looks at the clock.
 const BATCH: u64 = 16;
@@ -21,15 +20,15 @@ struct PingPong {
 }
 
 impl PingPong {
-    fn ping(&mut self, duration: Duration, sampler: &mut CpuSampler) -> Result<Ran, IpcError> {
-        let clock = Clock::start(duration);
+    fn ping(&mut self, stop: Stop, sampler: &mut CpuSampler) -> Result<Ran, IpcError> {
+        let clock = Clock::start(stop);
         let mut ops = 0u64;
         let mut byte = [0u8; 1];
         let (tx, rx) = (self.tx, self.rx);
         loop {
             if ops.is_multiple_of(BATCH) {
                 sampler.sample();
-                if clock.done() {
+                if clock.done(ops) {
                     break;
                 }
             }
@@ -52,7 +51,7 @@ impl PingPong {
     }
 
     fn echo(&mut self, sampler: &mut CpuSampler) -> Result<Ran, IpcError> {
-        let clock = Clock::start(Duration::ZERO);
+        let clock = Clock::start(Stop::default());
         let mut ops = 0u64;
         let mut byte = [0u8; 1];
         let (tx, rx) = (self.tx, self.rx);
@@ -79,9 +78,9 @@ impl PingPong {
 }
 
 impl Job for PingPong {
-    fn run(&mut self, duration: Duration, sampler: &mut CpuSampler) -> Result<Ran, WorkloadError> {
+    fn run(&mut self, stop: Stop, sampler: &mut CpuSampler) -> Result<Ran, WorkloadError> {
         Ok(if self.initiator {
-            self.ping(duration, sampler)?
+            self.ping(stop, sampler)?
         } else {
             self.echo(sampler)?
         })

@@ -3,12 +3,11 @@
 //! so messages never interleave. The consumer's count is the result.
 
 use std::io::{Read, Write};
-use std::time::Duration;
 
 use super::{Ends, IpcError, STOP, check_hub, open_pipe, twin};
 use crate::metrics::CpuSampler;
 use crate::workload::{
-    Channel, Clock, Family, Job, LatencyChart, Ran, Unit, WorkerCtx, Workload, WorkloadError,
+    Channel, Clock, Family, Job, LatencyChart, Ran, Stop, Unit, WorkerCtx, Workload, WorkloadError,
 };
 
 /// Bytes per message.
@@ -26,8 +25,8 @@ struct Consumer {
 }
 
 impl Job for Producer {
-    fn run(&mut self, duration: Duration, sampler: &mut CpuSampler) -> Result<Ran, WorkloadError> {
-        let clock = Clock::start(duration);
+    fn run(&mut self, stop: Stop, sampler: &mut CpuSampler) -> Result<Ran, WorkloadError> {
+        let clock = Clock::start(stop);
         let mut ops = 0u64;
         let mut msg = [0u8; MSG];
         msg[1..9].copy_from_slice(&(self.ends.worker as u64).to_le_bytes());
@@ -35,7 +34,7 @@ impl Job for Producer {
         loop {
             if ops.is_multiple_of(BATCH) {
                 sampler.sample();
-                if clock.done() {
+                if clock.done(ops) {
                     break;
                 }
             }
@@ -50,8 +49,8 @@ impl Job for Producer {
 }
 
 impl Job for Consumer {
-    fn run(&mut self, _: Duration, sampler: &mut CpuSampler) -> Result<Ran, WorkloadError> {
-        let clock = Clock::start(Duration::ZERO);
+    fn run(&mut self, _: Stop, sampler: &mut CpuSampler) -> Result<Ran, WorkloadError> {
+        let clock = Clock::start(Stop::default());
         let mut ops = 0u64;
         let mut stops = 0usize;
         let mut buf = vec![0u8; MSG * 256];

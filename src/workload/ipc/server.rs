@@ -4,12 +4,11 @@
 
 use std::io::{Read, Write};
 use std::os::fd::AsFd;
-use std::time::Duration;
 
 use super::{Ends, IpcError, check_hub, socketpair};
 use crate::metrics::CpuSampler;
 use crate::workload::{
-    Channel, Clock, Family, Job, LatencyChart, Ran, Unit, WorkerCtx, Workload, WorkloadError,
+    Channel, Clock, Family, Job, LatencyChart, Ran, Stop, Unit, WorkerCtx, Workload, WorkloadError,
 };
 
 /// Requests between two looks at the clock.
@@ -26,15 +25,15 @@ struct Hub {
 }
 
 impl Job for Client {
-    fn run(&mut self, duration: Duration, sampler: &mut CpuSampler) -> Result<Ran, WorkloadError> {
-        let clock = Clock::start(duration);
+    fn run(&mut self, stop: Stop, sampler: &mut CpuSampler) -> Result<Ran, WorkloadError> {
+        let clock = Clock::start(stop);
         let mut ops = 0u64;
         let mut reply = [0u8; 8];
         let mut sock = &self.ends.files[0];
         loop {
             if ops.is_multiple_of(BATCH) {
                 sampler.sample();
-                if clock.done() {
+                if clock.done(ops) {
                     break;
                 }
             }
@@ -52,9 +51,9 @@ impl Job for Client {
 }
 
 impl Job for Hub {
-    fn run(&mut self, _: Duration, sampler: &mut CpuSampler) -> Result<Ran, WorkloadError> {
+    fn run(&mut self, _: Stop, sampler: &mut CpuSampler) -> Result<Ran, WorkloadError> {
         use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
-        let clock = Clock::start(Duration::ZERO);
+        let clock = Clock::start(Stop::default());
         let mut ops = 0u64;
         let files = &self.ends.files;
         let mut open: Vec<bool> = vec![true; files.len()];

@@ -5,12 +5,11 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::ptr::NonNull;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
 
 use super::pair::PairTransport;
 use super::{IpcError, twin};
 use crate::metrics::CpuSampler;
-use crate::workload::{Channel, Clock, Job, Ran, WorkerCtx, WorkloadError};
+use crate::workload::{Channel, Clock, Job, Ran, Stop, WorkerCtx, WorkloadError};
 
 /// Round trips between two looks at the clock.
 const BATCH: u64 = 64;
@@ -92,14 +91,14 @@ impl ShmRole {
     /// The initiator moves the line from `2k` to `2k + 1`, the responder from `2k + 1` to
     /// `2k + 2`; each side spins on `compare_exchange` until the other has moved, so every
     /// step transfers the cache line.
-    fn ping(&self, duration: Duration, sampler: &mut CpuSampler) -> Ran {
+    fn ping(&self, stop: Stop, sampler: &mut CpuSampler) -> Ran {
         let line = self.line.atomic();
-        let clock = Clock::start(duration);
+        let clock = Clock::start(stop);
         let mut ops = 0u64;
         loop {
             if ops.is_multiple_of(BATCH) {
                 sampler.sample();
-                if clock.done() {
+                if clock.done(ops) {
                     break;
                 }
             }
@@ -116,7 +115,7 @@ impl ShmRole {
 
     fn echo(&self, sampler: &mut CpuSampler) -> Ran {
         let line = self.line.atomic();
-        let clock = Clock::start(Duration::ZERO);
+        let clock = Clock::start(Stop::default());
         let mut ops = 0u64;
         loop {
             let want = 2 * ops + 1;
@@ -136,9 +135,9 @@ impl ShmRole {
 }
 
 impl Job for ShmRole {
-    fn run(&mut self, duration: Duration, sampler: &mut CpuSampler) -> Result<Ran, WorkloadError> {
+    fn run(&mut self, stop: Stop, sampler: &mut CpuSampler) -> Result<Ran, WorkloadError> {
         Ok(if self.initiator {
-            self.ping(duration, sampler)
+            self.ping(stop, sampler)
         } else {
             self.echo(sampler)
         })

@@ -1,0 +1,272 @@
+//! What a reader should conclude, in words, per workload and model: does pinning help, hurt or
+//! not matter, by how much, with the interval; which strategies are the same placement; which
+//! scenarios are noisy or bimodal. A strategy is recommended only where a verdict supports it.
+//! Pure: summary rows in, sentences out; the terminal summary and `report.md` both print it.
+
+use std::fmt::Write;
+
+use crate::runner::Model;
+use crate::stats::Verdict;
+use crate::store::SummaryRow;
+use crate::workload::Workload;
+
+/// The conclusion for one workload and model at one worker count.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Conclusion {
+    pub workload: Workload,
+    pub model: Model,
+    pub workers: usize,
+    /// One line: helps / hurts / no difference / cannot tell, and by how much.
+    pub headline: String,
+    /// Supporting facts: recommendation, identical placements, noisy or bimodal scenarios.
+    pub details: Vec<String>,
+}
+
+fn speedup_text(r: &SummaryRow) -> String {
+    match (r.speedup_vs_none, r.speedup_ci_low, r.speedup_ci_high) {
+        (Some(s), Some(lo), Some(hi)) => format!("{s:.2}x [{lo:.2}, {hi:.2}]"),
+        (Some(s), _, _) => format!("{s:.2}x (no interval)"),
+        _ => "-".into(),
+    }
+}
+
+/// Conclusions for every workload and model, at the worker count closest to `allowed` CPUs,
+/// without an antagonist.
+pub fn conclude(rows: &[SummaryRow], allowed: usize) -> Vec<Conclusion> {
+    let ok: Vec<&SummaryRow> = rows
+        .iter()
+        .filter(|r| r.status.is_ok() && r.key.antagonist.is_none())
+        .collect();
+    let mut groups: Vec<(Workload, Model)> = Vec::new();
+    for r in &ok {
+        if !groups.contains(&(r.key.workload, r.key.model)) {
+            groups.push((r.key.workload, r.key.model));
+        }
+    }
+    groups
+        .into_iter()
+        .filter_map(|(w, m)| {
+            let mine: Vec<&SummaryRow> = ok
+                .iter()
+                .copied()
+                .filter(|r| r.key.workload == w && r.key.model == m)
+                .collect();
+            let n = mine
+                .iter()
+                .map(|r| r.key.workers)
+                .min_by_key(|c| (c.abs_diff(allowed), *c))?;
+            let at: Vec<&SummaryRow> = mine.into_iter().filter(|r| r.key.workers == n).collect();
+            Some(conclude_group(w, m, n, &at))
+        })
+        .collect()
+}
+
+fn conclude_group(w: Workload, m: Model, n: usize, rows: &[&SummaryRow]) -> Conclusion {
+    let baseline = rows.iter().find(|r| r.key.strategy.is_baseline());
+    let judged: Vec<&&SummaryRow> = rows.iter().filter(|r| r.verdict.is_some()).collect();
+    let with = |v: Verdict| -> Vec<&&SummaryRow> {
+        let mut x: Vec<&&SummaryRow> = judged
+            .iter()
+            .copied()
+            .filter(|r| r.verdict == Some(v))
+            .collect();
+        x.sort_by(|a, b| {
+            b.speedup_vs_none
+                .unwrap_or(1.0)
+                .total_cmp(&a.speedup_vs_none.unwrap_or(1.0))
+        });
+        x
+    };
+    let (faster, slower) = (with(Verdict::Faster), with(Verdict::Slower));
+    let insufficient = with(Verdict::Insufficient);
+    let floor = rows.iter().find_map(|r| r.noise_floor);
+    let floor_text = floor.map_or(String::new(), |f| {
+        format!(
+            "; identical placements differed by up to {:.1} %",
+            f * 100.0
+        )
+    });
+    let headline = match (baseline, faster.first(), slower.last()) {
+        (None, _, _) => "no verdict: `none` was not measured here, so nothing is judged".into(),
+        (Some(_), _, _) if judged.is_empty() => "no verdict: nothing to compare with none".into(),
+        (Some(_), _, _) if insufficient.len() == judged.len() => {
+            "no verdict: too few samples (fewer than 6 repetitions)".into()
+        }
+        (Some(_), Some(best), _) => format!(
+            "pinning helps: {} is faster than none, {}",
+            best.key.strategy,
+            speedup_text(best)
+        ),
+        (Some(_), None, Some(worst)) => format!(
+            "pinning hurts: no strategy beats none; {} is slower, {}",
+            worst.key.strategy,
+            speedup_text(worst)
+        ),
+        (Some(_), None, None) => {
+            format!("no difference: every strategy is within the noise of none{floor_text}")
+        }
+    };
+    let mut details = Vec::new();
+    if let Some(best) = faster.first() {
+        let mut d = format!(
+            "recommended: {} ({}x the throughput of none",
+            best.key.strategy,
+            best.speedup_vs_none
+                .map_or("?".into(), |s| format!("{s:.2}"))
+        );
+        if faster.len() > 1 {
+            let others: Vec<String> = faster[1..]
+                .iter()
+                .map(|r| format!("{} {}", r.key.strategy, speedup_text(r)))
+                .collect();
+            let _ = write!(d, "; also faster: {}", others.join(", "));
+        }
+        d.push(')');
+        details.push(d);
+    } else if baseline.is_some() && !judged.is_empty() {
+        details.push(
+            "recommended: leave placement to the OS (none); no strategy is reliably faster".into(),
+        );
+    }
+    if !slower.is_empty() && !faster.is_empty() {
+        let s: Vec<String> = slower
+            .iter()
+            .map(|r| format!("{} {}", r.key.strategy, speedup_text(r)))
+            .collect();
+        details.push(format!("slower than none: {}", s.join(", ")));
+    }
+    // Identical placements, by the scenario they repeat.
+    let mut same: Vec<(String, Vec<String>)> = Vec::new();
+    for r in rows {
+        if let Some(of) = &r.same_placement_as {
+            let name = of.to_string();
+            match same.iter_mut().find(|(k, _)| *k == name) {
+                Some((_, v)) => v.push(r.key.strategy.to_string()),
+                None => same.push((name, vec![r.key.strategy.to_string()])),
+            }
+        }
+    }
+    for (of, names) in same {
+        details.push(format!(
+            "same placement as {of} (not judged against each other): {}",
+            names.join(", ")
+        ));
+    }
+    let bimodal: Vec<String> = rows
+        .iter()
+        .filter(|r| r.multimodal == Some(true))
+        .map(|r| {
+            format!(
+                "{} ({:.3e} x{} and {:.3e} x{})",
+                r.key.strategy,
+                r.mode_low_ops_s.unwrap_or(0.0),
+                r.mode_low_n.unwrap_or(0),
+                r.mode_high_ops_s.unwrap_or(0.0),
+                r.mode_high_n.unwrap_or(0)
+            )
+        })
+        .collect();
+    if !bimodal.is_empty() {
+        details.push(format!(
+            "bimodal (two separated clusters of repetitions; the median describes neither): {}",
+            bimodal.join(", ")
+        ));
+    }
+    let noisy: Vec<String> = rows
+        .iter()
+        .filter(|r| r.noisy && r.multimodal != Some(true))
+        .map(|r| {
+            format!(
+                "{} (CV {:.0} %, n {})",
+                r.key.strategy,
+                r.cv.unwrap_or(0.0) * 100.0,
+                r.n
+            )
+        })
+        .collect();
+    if !noisy.is_empty() {
+        details.push(format!("noisy: {}", noisy.join(", ")));
+    }
+    Conclusion {
+        workload: w,
+        model: m,
+        workers: n,
+        headline,
+        details,
+    }
+}
+
+/// The conclusions as text: one headline per workload and model, details indented.
+pub fn render(conclusions: &[Conclusion], markdown: bool) -> String {
+    let mut s = String::new();
+    for c in conclusions {
+        if markdown {
+            let _ = writeln!(
+                s,
+                "- **{} · {} x{}**: {}",
+                c.workload, c.model, c.workers, c.headline
+            );
+            for d in &c.details {
+                let _ = writeln!(s, "  - {d}");
+            }
+        } else {
+            let _ = writeln!(
+                s,
+                "{} · {} x{}: {}",
+                c.workload, c.model, c.workers, c.headline
+            );
+            for d in &c.details {
+                let _ = writeln!(s, "    {d}");
+            }
+        }
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::ScenarioKey;
+    use crate::strategy::LabelledStrategy;
+
+    fn row(strategy: &str, verdict: Option<Verdict>, speedup: f64) -> SummaryRow {
+        SummaryRow {
+            key: ScenarioKey {
+                strategy: strategy.parse::<LabelledStrategy>().unwrap(),
+                workers: 2,
+                ..Default::default()
+            },
+            n: 6,
+            verdict,
+            speedup_vs_none: Some(speedup),
+            speedup_ci_low: Some(speedup * 0.95),
+            speedup_ci_high: Some(speedup * 1.05),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn recommends_only_what_a_verdict_supports() {
+        let rows = vec![
+            row("none", None, 1.0),
+            row("per-worker", Some(Verdict::NoDifference), 1.01),
+            row("compact", Some(Verdict::NoDifference), 1.03),
+        ];
+        let c = &conclude(&rows, 2)[0];
+        assert!(c.headline.starts_with("no difference"), "{}", c.headline);
+        assert!(c.details[0].contains("leave placement to the OS"));
+        let rows = vec![
+            row("none", None, 1.0),
+            row("per-worker", Some(Verdict::Faster), 1.5),
+            row("compact", Some(Verdict::Slower), 0.8),
+        ];
+        let c = &conclude(&rows, 2)[0];
+        assert!(c.headline.contains("helps: per-worker"), "{}", c.headline);
+        assert!(c.details[0].starts_with("recommended: per-worker"));
+        let rows = vec![
+            row("none", None, 1.0),
+            row("per-worker", Some(Verdict::Insufficient), 1.09),
+        ];
+        assert!(conclude(&rows, 2)[0].headline.contains("too few samples"));
+    }
+}
