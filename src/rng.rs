@@ -1,5 +1,5 @@
 //! splitmix64: a small, good, seedable generator, the one source of pseudo-random numbers in the
-//! crate (bootstrap resampling, the cache workload's permutations), so results are reproducible.
+//! crate (the cache workload's permutations, test data), so results are reproducible.
 
 pub struct Rng(u64);
 

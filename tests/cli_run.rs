@@ -461,8 +461,12 @@ fn pin_by_parent_pins_after_the_start_and_records_the_delay() {
     let pinned = w["pinned_at_ns"]
         .as_u64()
         .expect("the parent's pin time is recorded");
-    // The child was already working when the parent pinned it, and the pin held.
-    assert!(pinned >= start && pinned <= end, "{start} {pinned} {end}");
+    // The parent pins after the start signal, racing the child: the pin lands at most a moment
+    // before the child's measured stretch begins, or inside it; either way it held.
+    assert!(
+        pinned + 50_000_000 >= start && pinned <= end,
+        "{start} {pinned} {end}"
+    );
     assert_eq!(cpus(&w["cpus_readback"]), cpus(&w["cpus_planned"]));
 }
 

@@ -122,7 +122,7 @@ pub struct RunArgs {
     /// a single scenario.
     #[arg(long, short, value_delimiter = ',')]
     pub model: Vec<Model>,
-    /// How long each worker runs per repetition: 2s, 500ms, 1.5s. Default: 1s for a single
+    /// How long each worker runs per repetition, with a unit: 2s, 500ms, 1.5s. Default: 1s for a single
     /// scenario, 100ms in a sweep, 50ms with --quick.
     #[arg(long, short, allow_hyphen_values = true, value_parser = run_cmd::parse_duration)]
     pub duration: Option<std::time::Duration>,
@@ -154,7 +154,7 @@ pub struct RunArgs {
     /// Differences under this fraction are never called (speedup CI must clear 1 +- it).
     #[arg(long, default_value_t = crate::stats::NOISE_THRESHOLD, allow_negative_numbers = true, value_parser = parse_threshold)]
     pub threshold: f64,
-    /// Seed of the bootstrap and of the cache workload's permutations.
+    /// Seed of the cache workload's permutations.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// Who pins a process worker: the worker itself (`self`) or the parent after spawning (`parent`).
@@ -214,6 +214,17 @@ pub fn parse_count(text: &str) -> Result<usize, String> {
         .map_err(|_| format!("`{text}` is not a count: give a whole number such as 4"))
 }
 
+/// From here on a closed pipe (`pinbench profile | head -1`) ends the process quietly, as it
+/// does `ls`: Rust ignores SIGPIPE and println! would panic on the broken pipe instead. Verbs
+/// that start workers call this only once the workers are gone, so a worker that dies before
+/// its start signal fails its scenario instead of taking pinbench down with the signal.
+pub fn quiet_on_closed_pipe() {
+    // SAFETY: sets the default disposition of one signal; no handler runs Rust code.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 /// Parses the arguments, runs the verb, and returns the process exit status.
 pub fn main() -> i32 {
     // The allowed set must be read before anything pins the main thread.
@@ -247,6 +258,9 @@ pub fn main() -> i32 {
             return 2;
         }
     };
+    if !matches!(cli.command, Command::Run(_) | Command::Worker { .. }) {
+        quiet_on_closed_pipe();
+    }
     let result: anyhow::Result<i32> = match cli.command {
         Command::Topology { machine, json } => topology_cmd::run(&machine, json).map(|_| 0),
         Command::Profile { machine } => topology_cmd::profile(&machine).map(|_| 0),

@@ -13,6 +13,16 @@ use crate::workload::{Workload, available_memory};
 /// Builds the options once, then runs one scenario or a sweep as they say.
 pub fn dispatch(a: super::RunArgs) -> Result<i32> {
     let profile = super::machine::load(&a.machine)?;
+    if a.counting == crate::metrics::CountingMode::Perf
+        && !crate::metrics::PerfCounters::available()
+    {
+        eprintln!(
+            "pinbench: warning: --counting perf: this user cannot open the cpu-migrations event (perf_event_paranoid={}); migrations come from procfs (migrations_source says so per row)",
+            profile
+                .perf_event_paranoid
+                .map_or("unknown".into(), |p| p.to_string())
+        );
+    }
     match RunOptions::from_args(a, &profile)? {
         RunOptions::Single(single) => run(single, &profile).map(|_| 0),
         RunOptions::Sweep(sweep) => super::sweep_cmd::run(sweep, profile),
@@ -33,7 +43,8 @@ struct RunJson<'a> {
     total: &'a Total,
 }
 
-/// Parses `2s`, `500ms`, `1.5s`, `1m`, or a bare number of seconds; zero or less is an error.
+/// Parses `2s`, `500ms`, `1.5s`, `1m`; zero or less is an error, and so is a number without
+/// a unit (a bare `200` is ambiguous: 200 s or 200 ms?).
 pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
     let t = text.trim();
     let split = t
@@ -43,16 +54,21 @@ pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
     let value: f64 = num
         .parse()
         .map_err(|_| format!("`{text}` is not a duration: give e.g. 2s, 500ms or 1.5s"))?;
+    if !value.is_finite() || value <= 0.0 {
+        return Err(format!("duration `{text}` must be more than zero"));
+    }
     let secs = match unit {
-        "" | "s" => value,
+        "" => {
+            return Err(format!(
+                "duration `{text}` has no unit: give {num}s, {num}ms or {num}m"
+            ));
+        }
+        "s" => value,
         "ms" => value / 1e3,
         "us" => value / 1e6,
         "m" | "min" => value * 60.0,
         _ => return Err(format!("`{text}`: unknown unit `{unit}`; use ms, s or m")),
     };
-    if !secs.is_finite() || secs <= 0.0 {
-        return Err(format!("duration `{text}` must be more than zero"));
-    }
     if secs > 24.0 * 3600.0 {
         return Err(format!("duration `{text}` is over a day; give at most 24h"));
     }
@@ -86,6 +102,7 @@ fn run(single: Single, profile: &HardwareProfile) -> Result<()> {
         }
     }
     let total = Total::of(&scenario.workload, &workers);
+    super::quiet_on_closed_pipe();
     if json {
         let out = RunJson {
             profile_id: &profile.id,

@@ -44,10 +44,10 @@ pub fn run(sweep: Sweep, mut profile: HardwareProfile) -> Result<i32> {
             c.advice
         );
     }
-    for s in &skipped {
+    if !skipped.is_empty() {
         eprintln!(
-            "skipped: {} {} {} x{}: {}",
-            s.key.workload, s.key.strategy, s.key.model, s.key.workers, s.reason
+            "skipping {} combination(s) that cannot run here (odd workers for pair workloads, per-worker beyond the allowed CPUs...): each reason is in summary.csv (status=skipped)",
+            skipped.len()
         );
     }
     eprintln!(
@@ -61,6 +61,7 @@ pub fn run(sweep: Sweep, mut profile: HardwareProfile) -> Result<i32> {
         dir.path.display()
     );
     let outcome = execute(&planned, &skipped, &profile, &dir, stored, &cfg)?;
+    super::quiet_on_closed_pipe();
     if let Some(code) = outcome.interrupted {
         eprintln!(
             "pinbench: interrupted; finished runs are kept in {} (run {})",
@@ -74,6 +75,14 @@ pub fn run(sweep: Sweep, mut profile: HardwareProfile) -> Result<i32> {
     } else {
         print_verdicts(&outcome.summary, profile.allowed.len(), cfg.precision);
         println!("results: {} (run {})", dir.path.display(), outcome.run_id);
+        match crate::report::generate(&dir.path) {
+            Ok(w) => println!(
+                "charts and report: {} ({} files; open report.md)",
+                w.charts_dir.display(),
+                w.files.len()
+            ),
+            Err(e) => eprintln!("pinbench: warning: the charts could not be drawn: {e}"),
+        }
     }
     if outcome.throttled_runs > 0 {
         eprintln!(

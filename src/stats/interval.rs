@@ -46,8 +46,24 @@ pub fn median_ci(sorted: &[f64]) -> Option<(f64, f64)> {
 
 /// How many of the `m * n` pairwise differences to cut from each end for a 95 % interval of
 /// the shift: the largest `c` with P(U < c) <= 2.5 % under the Mann-Whitney null. `None` when
-/// the samples are too few for any 95 % interval.
+/// the samples are too few for any 95 % interval. Remembered per (m, n): a sweep asks for the
+/// same few sizes thousands of times.
 fn mann_whitney_cut(m: usize, n: usize) -> Option<usize> {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    type Cuts = Mutex<HashMap<(usize, usize), Option<usize>>>;
+    static CUTS: OnceLock<Cuts> = OnceLock::new();
+    let key = (m.min(n), m.max(n));
+    let cuts = CUTS.get_or_init(Default::default);
+    if let Some(c) = cuts.lock().expect("not poisoned").get(&key) {
+        return *c;
+    }
+    let c = mann_whitney_cut_uncached(key.0, key.1);
+    cuts.lock().expect("not poisoned").insert(key, c);
+    c
+}
+
+fn mann_whitney_cut_uncached(m: usize, n: usize) -> Option<usize> {
     let alpha = (1.0 - CONFIDENCE) / 2.0;
     let total = m * n;
     if total == 0 {

@@ -28,8 +28,8 @@ pub static FAMILIES: &[&dyn Family] = &[
     &ipc::pipe::PIPE,
     &ipc::socket::SOCKET,
     &ipc::shm::SHM,
-    &ipc::queue::Queue,
-    &ipc::server::Server,
+    &ipc::queue::QUEUE,
+    &ipc::server::SERVER,
 ];
 
 /// The registered family of this name.

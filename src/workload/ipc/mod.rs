@@ -10,6 +10,7 @@
 //! - `server`: clients send requests to one server worker over their own sockets and wait for
 //!   each reply (`multiprocessing.Manager`).
 
+mod hub;
 mod pair;
 mod pingpong;
 pub mod pipe;
@@ -137,19 +138,6 @@ fn check_pairs(w: &Workload, workers: usize) -> Result<(), WorkloadError> {
     } else {
         Err(WorkloadError::OddWorkers {
             workload: w.to_string(),
-            workers,
-        })
-    }
-}
-
-/// One-to-many workloads need their hub (`role`) and at least one peer.
-fn check_hub(w: &Workload, workers: usize, role: &'static str) -> Result<(), WorkloadError> {
-    if workers >= 2 {
-        Ok(())
-    } else {
-        Err(WorkloadError::TooFewWorkers {
-            workload: w.to_string(),
-            role,
             workers,
         })
     }

@@ -4,11 +4,10 @@
 
 use std::io::{Read, Write};
 
-use super::{Ends, IpcError, STOP, check_hub, open_pipe, twin};
+use super::hub::HubTransport;
+use super::{Ends, IpcError, STOP, open_pipe, twin};
 use crate::metrics::CpuSampler;
-use crate::workload::{
-    Channel, Clock, Family, Job, LatencyChart, Ran, Stop, Unit, WorkerCtx, Workload, WorkloadError,
-};
+use crate::workload::{Channel, Clock, Job, Ran, Stop, Unit, WorkerCtx, WorkloadError};
 
 /// Bytes per message.
 const MSG: usize = 64;
@@ -85,70 +84,40 @@ impl Job for Consumer {
     }
 }
 
-pub struct Queue;
+pub static QUEUE: HubTransport = HubTransport {
+    name: "ipc:queue",
+    label: "queue",
+    unit: Unit::Messages,
+    hub: "consumer",
+    hub_counts: true,
+    connect,
+    start,
+};
 
-impl Family for Queue {
-    fn name(&self) -> &'static str {
-        "ipc:queue"
-    }
-
-    fn label(&self) -> &'static str {
-        "queue"
-    }
-
-    fn unit(&self) -> Unit {
-        Unit::Messages
-    }
-
-    fn latency_chart(&self) -> Option<LatencyChart> {
-        Some(LatencyChart::ByPlacement)
-    }
-
-    fn talks(&self) -> bool {
-        true
-    }
-
-    fn check_workers(&self, w: &Workload, workers: usize) -> Result<(), WorkloadError> {
-        check_hub(w, workers, "consumer")
-    }
-
-    fn fit_workers(&self, n: usize) -> usize {
-        n.max(2)
-    }
-
-    fn is_primary(&self, worker: usize, _workers: usize) -> bool {
-        worker == 0
-    }
-
-    fn channels(&self, workers: usize, _within: bool) -> Result<Vec<Channel>, WorkloadError> {
-        let (r, w) = open_pipe()?;
-        let mut out = vec![Channel {
-            fds: vec![r],
+/// One pipe: the consumer holds its read end, every producer a copy of its write end.
+fn connect(workers: usize) -> Result<Vec<Channel>, WorkloadError> {
+    let (r, w) = open_pipe()?;
+    let mut out = vec![Channel {
+        fds: vec![r],
+        shared: None,
+    }];
+    for _ in 1..workers {
+        out.push(Channel {
+            fds: vec![twin(&w, "a queue writer")?],
             shared: None,
-        }];
-        for _ in 1..workers {
-            out.push(Channel {
-                fds: vec![twin(&w, "a queue writer")?],
-                shared: None,
-            });
-        }
-        Ok(out)
+        });
     }
+    Ok(out)
+}
 
-    fn prepare(
-        &self,
-        _w: &Workload,
-        ctx: WorkerCtx,
-        channel: Channel,
-    ) -> Result<Box<dyn Job>, WorkloadError> {
-        let ends = Ends::take(ctx.worker, channel.fds, 1)?;
-        Ok(if ctx.worker == 0 {
-            Box::new(Consumer {
-                ends,
-                producers: ctx.workers.saturating_sub(1),
-            })
-        } else {
-            Box::new(Producer { ends })
+fn start(ctx: WorkerCtx, channel: Channel) -> Result<Box<dyn Job>, WorkloadError> {
+    let ends = Ends::take(ctx.worker, channel.fds, 1)?;
+    Ok(if ctx.worker == 0 {
+        Box::new(Consumer {
+            ends,
+            producers: ctx.workers.saturating_sub(1),
         })
-    }
+    } else {
+        Box::new(Producer { ends })
+    })
 }

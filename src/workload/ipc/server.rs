@@ -5,11 +5,10 @@
 use std::io::{Read, Write};
 use std::os::fd::AsFd;
 
-use super::{Ends, IpcError, check_hub, socketpair};
+use super::hub::HubTransport;
+use super::{Ends, IpcError, socketpair};
 use crate::metrics::CpuSampler;
-use crate::workload::{
-    Channel, Clock, Family, Job, LatencyChart, Ran, Stop, Unit, WorkerCtx, Workload, WorkloadError,
-};
+use crate::workload::{Channel, Clock, Job, Ran, Stop, Unit, WorkerCtx, WorkloadError};
 
 /// Requests between two looks at the clock.
 const BATCH: u64 = 16;
@@ -97,65 +96,35 @@ impl Job for Hub {
     }
 }
 
-pub struct Server;
+pub static SERVER: HubTransport = HubTransport {
+    name: "ipc:server",
+    label: "server",
+    unit: Unit::RoundTrips,
+    hub: "server",
+    hub_counts: false,
+    connect,
+    start,
+};
 
-impl Family for Server {
-    fn name(&self) -> &'static str {
-        "ipc:server"
+/// A socketpair per client: the server holds one end of each, the client the other.
+fn connect(workers: usize) -> Result<Vec<Channel>, WorkloadError> {
+    let mut out: Vec<Channel> = (0..workers).map(|_| Channel::default()).collect();
+    for client in 1..workers {
+        let (server_end, client_end) = socketpair()?;
+        out[0].fds.push(server_end);
+        out[client].fds.push(client_end);
     }
+    Ok(out)
+}
 
-    fn label(&self) -> &'static str {
-        "server"
-    }
-
-    fn unit(&self) -> Unit {
-        Unit::RoundTrips
-    }
-
-    fn latency_chart(&self) -> Option<LatencyChart> {
-        Some(LatencyChart::ByPlacement)
-    }
-
-    fn talks(&self) -> bool {
-        true
-    }
-
-    fn check_workers(&self, w: &Workload, workers: usize) -> Result<(), WorkloadError> {
-        check_hub(w, workers, "server")
-    }
-
-    fn fit_workers(&self, n: usize) -> usize {
-        n.max(2)
-    }
-
-    fn is_primary(&self, worker: usize, _workers: usize) -> bool {
-        worker != 0
-    }
-
-    fn channels(&self, workers: usize, _within: bool) -> Result<Vec<Channel>, WorkloadError> {
-        let mut out: Vec<Channel> = (0..workers).map(|_| Channel::default()).collect();
-        for client in 1..workers {
-            let (server_end, client_end) = socketpair()?;
-            out[0].fds.push(server_end);
-            out[client].fds.push(client_end);
-        }
-        Ok(out)
-    }
-
-    fn prepare(
-        &self,
-        _w: &Workload,
-        ctx: WorkerCtx,
-        channel: Channel,
-    ) -> Result<Box<dyn Job>, WorkloadError> {
-        Ok(if ctx.worker == 0 {
-            Box::new(Hub {
-                ends: Ends::take(ctx.worker, channel.fds, ctx.workers - 1)?,
-            })
-        } else {
-            Box::new(Client {
-                ends: Ends::take(ctx.worker, channel.fds, 1)?,
-            })
+fn start(ctx: WorkerCtx, channel: Channel) -> Result<Box<dyn Job>, WorkloadError> {
+    Ok(if ctx.worker == 0 {
+        Box::new(Hub {
+            ends: Ends::take(ctx.worker, channel.fds, ctx.workers - 1)?,
         })
-    }
+    } else {
+        Box::new(Client {
+            ends: Ends::take(ctx.worker, channel.fds, 1)?,
+        })
+    })
 }

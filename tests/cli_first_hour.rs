@@ -1,0 +1,96 @@
+//! A new user's first hour: a closed pipe ends pinbench quietly, a duration needs its unit, the
+//! main job ends with charts and a report.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+fn bin() -> std::path::PathBuf {
+    assert_cmd::cargo::cargo_bin("pinbench")
+}
+
+#[test]
+fn a_closed_pipe_ends_quietly() {
+    for args in [
+        &["profile"][..],
+        &["doctor", "--json"],
+        &["topology", "--json"],
+    ] {
+        let mut child = Command::new(bin())
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut first)
+            .unwrap();
+        // The reader is gone, as `| head -1` leaves it.
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!first.is_empty(), "{args:?}");
+        assert!(
+            !err.contains("panicked") && !err.contains("Broken pipe"),
+            "{args:?}: {err}"
+        );
+    }
+}
+
+#[test]
+fn a_duration_without_a_unit_is_refused_with_the_fix() {
+    let out = Command::new(bin())
+        .args(["run", "-W", "cpu", "-s", "none", "-w", "1", "-d", "200"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("has no unit") && err.contains("200ms"),
+        "{err}"
+    );
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+}
+
+#[test]
+fn a_sweep_ends_with_charts_a_report_and_conclusions() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = Command::new(bin())
+        .args([
+            "run",
+            "-W",
+            "cpu",
+            "-s",
+            "none",
+            "-s",
+            "per-worker",
+            "-w",
+            "1",
+            "-m",
+            "threads",
+            "--reps",
+            "6",
+            "-d",
+            "10ms",
+            "--out",
+        ])
+        .arg(tmp.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("cpu · threads x1:"), "{stdout}");
+    assert!(stdout.contains("charts and report:"), "{stdout}");
+    let dir = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .flatten()
+        .next()
+        .unwrap()
+        .path();
+    let md = std::fs::read_to_string(dir.join("charts/report.md")).unwrap();
+    assert!(md.contains("## Conclusions"), "{md}");
+    assert!(dir.join("charts/throughput-cpu.png").is_file());
+}
