@@ -1,6 +1,8 @@
 //! A new user's first hour: a closed pipe ends pinbench quietly, a duration needs its unit, the
 //! main job ends with charts and a report.
 
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
@@ -84,12 +86,7 @@ fn a_sweep_ends_with_charts_a_report_and_conclusions() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("cpu · threads x1:"), "{stdout}");
     assert!(stdout.contains("charts and report:"), "{stdout}");
-    let dir = std::fs::read_dir(tmp.path())
-        .unwrap()
-        .flatten()
-        .next()
-        .unwrap()
-        .path();
+    let dir = common::profile_dir(tmp.path());
     let md = std::fs::read_to_string(dir.join("charts/report.md")).unwrap();
     assert!(md.contains("## Conclusions"), "{md}");
     assert!(dir.join("charts/throughput-cpu.png").is_file());

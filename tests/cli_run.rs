@@ -498,12 +498,7 @@ fn recycling_runs_in_sweeps_and_reaches_the_csv() {
         .arg(tmp.path())
         .assert()
         .success();
-    let dir = std::fs::read_dir(tmp.path())
-        .unwrap()
-        .flatten()
-        .next()
-        .unwrap()
-        .path();
+    let dir = common::profile_dir(tmp.path());
     let runs = std::fs::read_to_string(dir.join("runs.csv")).unwrap();
     let mut rdr = csv::Reader::from_reader(runs.as_bytes());
     let h = rdr.headers().unwrap().clone();

@@ -5,6 +5,8 @@ use std::path::Path;
 
 mod common;
 
+use common::profile_dir;
+
 use assert_cmd::Command;
 
 fn pinbench() -> Command {
@@ -17,16 +19,6 @@ fn lines(p: &Path) -> Vec<String> {
         .lines()
         .map(str::to_string)
         .collect()
-}
-
-fn profile_dir(out: &Path) -> std::path::PathBuf {
-    let mut dirs: Vec<_> = std::fs::read_dir(out)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .collect();
-    assert_eq!(dirs.len(), 1, "{dirs:?}");
-    dirs.pop().unwrap()
 }
 
 #[test]

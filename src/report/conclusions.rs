@@ -86,10 +86,18 @@ fn conclude_group(w: Workload, m: Model, n: usize, rows: &[&SummaryRow]) -> Conc
             f * 100.0
         )
     });
+    // Scenarios judged on their own merits (not none's own placement under another name).
+    let comparable = judged
+        .iter()
+        .filter(|r| r.verdict != Some(Verdict::SamePlacement))
+        .count();
     let headline = match (baseline, faster.first(), slower.last()) {
         (None, _, _) => "no verdict: `none` was not measured here, so nothing is judged".into(),
-        (Some(_), _, _) if judged.is_empty() => "no verdict: nothing to compare with none".into(),
-        (Some(_), _, _) if insufficient.len() == judged.len() => {
+        (Some(_), _, _) if comparable == 0 && !judged.is_empty() => {
+            "nothing to choose: every strategy places the workers exactly as none does".into()
+        }
+        (Some(_), _, _) if comparable == 0 => "no verdict: nothing to compare with none".into(),
+        (Some(_), _, _) if insufficient.len() == comparable => {
             "no verdict: too few samples (fewer than 6 repetitions)".into()
         }
         (Some(_), Some(best), _) => format!(
@@ -123,10 +131,17 @@ fn conclude_group(w: Workload, m: Model, n: usize, rows: &[&SummaryRow]) -> Conc
         }
         d.push(')');
         details.push(d);
-    } else if baseline.is_some() && !judged.is_empty() {
+    } else if baseline.is_some() && comparable > insufficient.len() {
         details.push(
             "recommended: leave placement to the OS (none); no strategy is reliably faster".into(),
         );
+    }
+    if !insufficient.is_empty() && insufficient.len() < comparable {
+        let names: Vec<String> = insufficient
+            .iter()
+            .map(|r| r.key.strategy.to_string())
+            .collect();
+        details.push(format!("too few samples to judge: {}", names.join(", ")));
     }
     if !slower.is_empty() && !faster.is_empty() {
         let s: Vec<String> = slower
@@ -265,8 +280,11 @@ mod tests {
         assert!(c.details[0].starts_with("recommended: per-worker"));
         let rows = vec![
             row("none", None, 1.0),
+            row("none@B", Some(Verdict::SamePlacement), 0.87),
             row("per-worker", Some(Verdict::Insufficient), 1.09),
         ];
-        assert!(conclude(&rows, 2)[0].headline.contains("too few samples"));
+        let c = &conclude(&rows, 2)[0];
+        assert!(c.headline.contains("too few samples"), "{}", c.headline);
+        assert!(!c.details.iter().any(|d| d.starts_with("recommended")));
     }
 }

@@ -1,6 +1,9 @@
-//! The product's main job: run a matrix of scenarios with a warm-up pass and R interleaved
+//! The product's main job: run a matrix of scenarios with a warm-up pass and interleaved
 //! repetitions (so slow drift of a shared machine spreads over every scenario instead of
-//! masquerading as a strategy effect), store every run and worker, and summarise.
+//! masquerading as a strategy effect): every scenario gets the minimum, then those whose
+//! median is not yet known to the precision target run again, interleaved, until they are, or
+//! reach the most repetitions, or the time budget is spent. Every run and worker is stored,
+//! and the run is summarised.
 
 pub mod matrix;
 mod summary;
@@ -254,6 +257,10 @@ pub fn execute(
         for i in due {
             let p = &planned[i];
             if interrupted().is_some() {
+                break 'passes;
+            }
+            // The budget ends an extra pass between runs, not only between passes.
+            if measuring_since.is_some_and(|t| t.elapsed() >= cfg.budget) {
                 break 'passes;
             }
             let throttled_before = throttled(profile);

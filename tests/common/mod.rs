@@ -18,6 +18,17 @@ pub const FIXTURES: [&str; 9] = [
     "128arm-2pa2n8cluster4co",
 ];
 
+/// The one profile folder a sweep wrote under `out`.
+pub fn profile_dir(out: &Path) -> PathBuf {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(out)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    assert_eq!(dirs.len(), 1, "{dirs:?}");
+    dirs.pop().unwrap()
+}
+
 pub fn fixtures_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sysfs")
 }

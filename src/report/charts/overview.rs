@@ -84,11 +84,14 @@ impl Chart for Overview<'_> {
             ),
             (Verdict::Slower.to_string(), RGBColor(178, 24, 43)),
             (Verdict::NoDifference.to_string(), RGBColor(200, 200, 200)),
-            ("~ noisy: CV > 5% or n < 5".to_string(), WHITE),
+            (
+                "~ noisy: CV > 5%, n < 6 or bimodal;  = X: the same placement as X".to_string(),
+                WHITE,
+            ),
         ];
         let plot = frame(
             root,
-            "Speedup over none (median ratio; colour: verdict and size of the effect)",
+            "Speedup over none (median ratio; colour: verdict and size of the effect; identical placements never judged)",
             &self.res.title(),
             &items,
         )?;
@@ -150,7 +153,13 @@ impl Chart for Overview<'_> {
                 )))
                 .map_err(e)?;
             let text = match r.speedup_vs_none {
-                Some(v) => format!("{v:.2}x{}", if r.noisy { " ~" } else { "" }),
+                Some(v) => format!(
+                    "{v:.2}x{}{}",
+                    if r.noisy { " ~" } else { "" },
+                    r.same_placement_as
+                        .as_ref()
+                        .map_or(String::new(), |s| format!("  = {s}"))
+                ),
                 None => "-".into(),
             };
             let fg = if strength > 0.6 && r.verdict != Some(Verdict::NoDifference) {
