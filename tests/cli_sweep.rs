@@ -290,3 +290,37 @@ fn mem_streams_under_every_strategy_as_threads_and_processes() {
         }
     }
 }
+
+#[test]
+fn summarise_judges_stored_runs_again_without_measuring() {
+    let tmp = tempfile::tempdir().unwrap();
+    pinbench()
+        .args([
+            "run", "-W", "cpu", "-s", "none", "-s", "none@B", "-w", "1", "-m", "threads", "--reps",
+            "6", "-d", "10ms", "--out",
+        ])
+        .arg(tmp.path())
+        .assert()
+        .success();
+    let dir = profile_dir(tmp.path());
+    let runs_before = std::fs::read_to_string(dir.join("runs.csv")).unwrap();
+    let summary_before = std::fs::read_to_string(dir.join("summary.csv")).unwrap();
+    for _ in 0..2 {
+        pinbench().arg("summarise").arg(&dir).assert().success();
+    }
+    // The same statistics over the same runs: the same verdicts, and no run added or lost.
+    assert_eq!(
+        std::fs::read_to_string(dir.join("summary.csv")).unwrap(),
+        summary_before
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("runs.csv")).unwrap(),
+        runs_before
+    );
+    assert!(dir.join("charts/report.md").is_file());
+    pinbench()
+        .arg("summarise")
+        .arg(tmp.path().join("nope"))
+        .assert()
+        .failure();
+}

@@ -76,6 +76,15 @@ pub enum Command {
         #[arg(default_value = "results")]
         dir: std::path::PathBuf,
     },
+    /// Judge the stored runs of a profile folder again with this pinbench's statistics
+    /// (summary.csv recomputed from runs.csv; nothing is measured), then redraw its charts.
+    Summarise {
+        /// A profile's folder, results/<profile-id>.
+        dir: std::path::PathBuf,
+        /// Differences under this fraction are never called.
+        #[arg(long, default_value_t = crate::stats::NOISE_THRESHOLD, value_parser = parse_threshold)]
+        threshold: f64,
+    },
     /// Compare two or more profiles' results: compare.csv, charts and a table of differences.
     Compare {
         /// Profile folders (results/<profile-id>); the first is A, each other is compared with it.
@@ -273,6 +282,9 @@ pub fn main() -> i32 {
         Command::Run(a) => run_cmd::dispatch(*a),
         Command::Doctor { json } => doctor_cmd::run(json),
         Command::Report { dir } => report_cmd::report(&dir).map(|_| 0),
+        Command::Summarise { dir, threshold } => {
+            report_cmd::resummarise(&dir, threshold).map(|_| 0)
+        }
         Command::Compare { dirs, out } => report_cmd::compare(&dirs, &out).map(|_| 0),
         Command::Worker { spec, parent, fds } => {
             return crate::runner::worker_main(&spec, parent, &fds);

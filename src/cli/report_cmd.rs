@@ -54,3 +54,17 @@ pub fn compare(dirs: &[PathBuf], out: &Path) -> Result<()> {
     }
     Ok(())
 }
+
+/// `pinbench summarise DIR`: the stored runs judged again, then the charts redrawn.
+pub fn resummarise(dir: &std::path::Path, threshold: f64) -> anyhow::Result<()> {
+    if !dir.join(crate::store::PROFILE_FILE).is_file() {
+        anyhow::bail!(crate::report::ReportError::NotResults(dir.to_path_buf()));
+    }
+    let rd = crate::store::ResultsDir::open(dir);
+    let n = crate::sweep::resummarise(&rd, threshold)?;
+    println!(
+        "judged {n} run(s) again: {}",
+        rd.file(crate::store::SUMMARY_FILE).display()
+    );
+    report(dir)
+}

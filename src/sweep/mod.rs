@@ -177,6 +177,41 @@ fn worker_rows(p: &Planned, base: &RunRow, workers: &[WorkerResult]) -> Vec<Work
         .collect()
 }
 
+/// Judges the runs stored in `dir` again with this pinbench's statistics, without measuring:
+/// every run's summary rows are recomputed from runs.csv (its `skipped` rows kept as they
+/// were) and the outlier flags of runs.csv refreshed. Returns how many runs were judged.
+pub fn resummarise(dir: &ResultsDir, threshold: f64) -> Result<usize, StoreError> {
+    let profile = dir.read_profile()?;
+    let Stored {
+        mut runs,
+        workers,
+        summary,
+    } = dir.load()?;
+    let mut run_ids: Vec<String> = Vec::new();
+    for r in &runs {
+        if !run_ids.contains(&r.run_id) {
+            run_ids.push(r.run_id.clone());
+        }
+    }
+    let mut fresh: Vec<SummaryRow> = Vec::new();
+    for id in &run_ids {
+        let idx: Vec<usize> = (0..runs.len()).filter(|&i| runs[i].run_id == *id).collect();
+        let mut mine: Vec<RunRow> = idx.iter().map(|&i| runs[i].clone()).collect();
+        fresh.extend(summarise(&mut mine, threshold, &profile.allowed));
+        for (&i, r) in idx.iter().zip(mine) {
+            runs[i] = r;
+        }
+        fresh.extend(
+            summary
+                .iter()
+                .filter(|s| s.run_id == *id && s.status == Status::Skipped)
+                .cloned(),
+        );
+    }
+    dir.write_all(&runs, &workers, &fresh)?;
+    Ok(run_ids.len())
+}
+
 /// Runs the sweep, rewriting the result files as it goes (at most every 2 s, and at the end)
 /// so an interrupted sweep keeps what it finished. Earlier runs' rows are kept as they were.
 pub fn execute(

@@ -124,10 +124,12 @@ pub fn summarise(runs: &mut [RunRow], threshold: f64, allowed: &CpuSet) -> Vec<S
             reference[m] = Some(head);
         }
     }
-    // The noise floor per workload and model: the largest relative difference between the
-    // medians of identical placements (A/A pairs the sweep ran, named or not).
+    // The noise floor: the largest relative difference between the medians of identical
+    // placements (A/A pairs the sweep ran, named or not), per comparison group (the scenarios
+    // judged against one `none`), and per workload and model for groups without such a pair.
     let floor_key = |k: &ScenarioKey| (k.workload, k.model);
     let mut floor: BTreeMap<(Workload, Model), f64> = BTreeMap::new();
+    let mut group_floor: BTreeMap<ScenarioKey, f64> = BTreeMap::new();
     for (i, r) in reference.iter().enumerate() {
         if let Some(h) = r {
             let (Some(a), Some(b)) = (&scenarios[*h].summary, &scenarios[i].summary) else {
@@ -137,6 +139,10 @@ pub fn summarise(runs: &mut [RunRow], threshold: f64, allowed: &CpuSet) -> Vec<S
                 let d = (b.median / a.median).ln().abs().exp() - 1.0;
                 let f = floor.entry(floor_key(&scenarios[i].key)).or_insert(0.0);
                 *f = f.max(d);
+                let g = group_floor
+                    .entry(scenarios[i].key.baseline())
+                    .or_insert(0.0);
+                *g = g.max(d);
             }
         }
     }
@@ -171,7 +177,10 @@ pub fn summarise(runs: &mut [RunRow], threshold: f64, allowed: &CpuSet) -> Vec<S
                 n: sc.values.len(),
                 failed_reps: sc.rows.iter().filter(|&&i| !runs[i].status.is_ok()).count(),
                 same_placement_as: reference[i].map(|h| scenarios[h].key.strategy.clone()),
-                noise_floor: floor.get(&floor_key(&sc.key)).copied(),
+                noise_floor: group_floor
+                    .get(&sc.key.baseline())
+                    .or(floor.get(&floor_key(&sc.key)))
+                    .copied(),
                 ..Default::default()
             };
             if let Some(s) = &sc.summary {
@@ -205,7 +214,7 @@ pub fn summarise(runs: &mut [RunRow], threshold: f64, allowed: &CpuSet) -> Vec<S
                 && let Some(&b) = index.get(&base)
                 && !scenarios[b].values.is_empty()
             {
-                let floor = floor.get(&floor_key(&sc.key)).copied().unwrap_or(0.0);
+                let floor = row.noise_floor.unwrap_or(0.0);
                 if let Ok(sp) = speedup(&scenarios[b].values, &sc.values, threshold, floor) {
                     row.speedup_vs_none = Some(sp.ratio);
                     row.speedup_ci_low = sp.ci.map(|c| c.0);
