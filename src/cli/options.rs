@@ -184,7 +184,7 @@ impl RunOptions {
             (None, None) => 30,
         }
         .max(reps);
-        if a.pin_by == PinBy::Parent && a.model.iter().all(|m| *m != Model::Processes) {
+        if a.pin_by == PinBy::Parent && (a.model.is_empty() || a.model.contains(&Model::Threads)) {
             bail!(
                 "--pin-by parent pins process workers by pid after they start: add --model processes"
             );
