@@ -37,6 +37,8 @@ pub mod size;
 pub mod stats;
 pub mod store;
 pub mod strategy;
+pub mod suggest;
 pub mod sweep;
+pub mod text;
 pub mod topology;
 pub mod workload;

@@ -60,7 +60,9 @@ pub enum PlanError {
     #[error("--workers 0: a scenario needs at least one worker")]
     ZeroWorkers,
     #[error(
-        "strategy `per-worker` gives each of {workers} workers a CPU of its own, but the allowed set {allowed} has only {available}: use at most {available} workers, or `round-robin` to oversubscribe"
+        "strategy `per-worker` gives each of {workers} workers a CPU of its own, but the allowed set {allowed} has only {cpus}: use at most {most}, or `round-robin` to oversubscribe",
+        cpus = crate::text::count(*available, "CPU"),
+        most = crate::text::count(*available, "worker")
     )]
     TooManyWorkers {
         workers: usize,

@@ -1,8 +1,9 @@
 //! Byte sizes as people and sysfs write them: one parser and two formatters for the whole crate
 //! (workload names such as `cache:24KiB`, sysfs cache sizes such as `32K`, topology trees).
 
-/// Parses `24KiB`, `64MiB`, `1GiB`, `32K`, `24M`, `512` (bytes). Units are binary: `K`, `KiB`
-/// and `KB` all mean 1024 bytes, as sysfs and the kernel write them.
+/// Parses `24KiB`, `64MiB`, `1GiB`, `32K`, `24M`, `512` (bytes). Units are binary: `K` and
+/// `KiB` mean 1024 bytes, as sysfs and the kernel write them. `KB`, `MB`, `GB` are refused
+/// rather than guessed: SI or binary, a user who wrote them meant one of the two.
 pub fn parse_size(text: &str) -> Option<u64> {
     let t = text.trim();
     let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
@@ -10,9 +11,9 @@ pub fn parse_size(text: &str) -> Option<u64> {
     let n: u64 = num.parse().ok()?;
     let mult: u64 = match unit.trim() {
         "" | "B" => 1,
-        "K" | "KiB" | "k" | "KB" => 1 << 10,
-        "M" | "MiB" | "m" | "MB" => 1 << 20,
-        "G" | "GiB" | "g" | "GB" => 1 << 30,
+        "K" | "KiB" | "k" => 1 << 10,
+        "M" | "MiB" | "m" => 1 << 20,
+        "G" | "GiB" | "g" => 1 << 30,
         _ => return None,
     };
     n.checked_mul(mult)
@@ -57,6 +58,11 @@ mod tests {
         assert_eq!(parse_size("512"), Some(512));
         assert_eq!(parse_size("K"), None);
         assert_eq!(parse_size("12XB"), None);
+        assert_eq!(
+            parse_size("64MB"),
+            None,
+            "SI or binary? refused, not guessed"
+        );
         assert_eq!(parse_size("99999999999999999999G"), None);
     }
 

@@ -29,7 +29,10 @@ pub const STRATEGY_NAMES: &str =
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StrategyError {
-    #[error("unknown strategy `{0}`: expected one of {STRATEGY_NAMES}")]
+    #[error(
+        "unknown strategy `{0}`{hint}: expected one of {STRATEGY_NAMES}",
+        hint = crate::suggest::did_you_mean(.0, ["none", "inherited", "per-worker", "round-robin", "compact", "scatter"])
+    )]
     Unknown(String),
     #[error("strategy `{text}`: {source}")]
     BadList {

@@ -91,3 +91,80 @@ fn a_sweep_ends_with_charts_a_report_and_conclusions() {
     assert!(md.contains("## Conclusions"), "{md}");
     assert!(dir.join("charts/throughput-cpu.png").is_file());
 }
+
+#[test]
+fn mistypes_get_a_hint_and_bad_input_exits_2() {
+    for (args, needle) in [
+        (
+            &["run", "-W", "cpu", "-s", "perworker", "-w", "1"][..],
+            "did you mean `per-worker`",
+        ),
+        (
+            &["run", "-W", "cpux", "-s", "none", "-w", "1"],
+            "did you mean `cpu`",
+        ),
+        (
+            &["run", "-W", "cpu", "-s", "none", "-w", "cpu"],
+            "workloads go to -W",
+        ),
+        (
+            &["plan", "-s", "compakt", "-w", "1"],
+            "did you mean `compact`",
+        ),
+        (
+            &["run", "-W", "cache:64MB", "-s", "none", "-w", "1"],
+            "KB, MB, GB are refused",
+        ),
+        (&["plan", "-s", "per-worker", "-w", "999"], "use at most"),
+    ] {
+        let out = Command::new(bin()).args(args).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(needle), "{args:?}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn strategies_take_a_comma_list_like_the_other_axes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = Command::new(bin())
+        .args([
+            "run",
+            "-W",
+            "cpu",
+            "-s",
+            "none,per-worker",
+            "-w",
+            "1",
+            "-m",
+            "threads",
+            "--reps",
+            "1",
+            "-d",
+            "10ms",
+            "--out",
+        ])
+        .arg(tmp.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let dir = common::profile_dir(tmp.path());
+    let summary = std::fs::read_to_string(dir.join("summary.csv")).unwrap();
+    assert_eq!(summary.lines().count(), 3, "{summary}");
+}
+
+#[test]
+fn counts_read_as_english() {
+    let out = Command::new(bin()).args(["topology"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains("(s)"), "{text}");
+    assert!(
+        text.contains("1 package,") || text.contains(" packages,"),
+        "{text}"
+    );
+}

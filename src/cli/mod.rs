@@ -120,8 +120,9 @@ pub struct RunArgs {
     /// ipc:shm, ipc:queue, ipc:server. Default: all, with cache sizes from this machine.
     #[arg(long, short = 'W', value_delimiter = ',')]
     pub workload: Vec<Workload>,
-    /// Strategies (repeat the flag): none, inherited[:LIST], per-worker, round-robin, compact,
-    /// scatter, cpus:L0/L1/...; add `@label` to run one twice (A/A check). Default: all.
+    /// Strategies (comma-separated or repeated): none, inherited[:LIST], per-worker,
+    /// round-robin, compact, scatter, cpus:L0/L1/...; add `@label` to run one twice (A/A
+    /// check). Default: all.
     #[arg(long, short)]
     pub strategy: Vec<String>,
     /// Worker counts (comma-separated). Default: 1, the allowed CPU count, and twice it.
@@ -218,9 +219,14 @@ fn parse_counting(text: &str) -> Result<CountingMode, String> {
 
 /// A count given on the command line: a whole number (zero is left to the verb to judge).
 pub fn parse_count(text: &str) -> Result<usize, String> {
-    text.trim()
-        .parse::<usize>()
-        .map_err(|_| format!("`{text}` is not a count: give a whole number such as 4"))
+    text.trim().parse::<usize>().map_err(|_| {
+        let hint = if text.parse::<Workload>().is_ok() {
+            " (workloads go to -W, --workload)"
+        } else {
+            ""
+        };
+        format!("`{text}` is not a count: give a whole number such as 4{hint}")
+    })
 }
 
 /// From here on a closed pipe (`pinbench profile | head -1`) ends the process quietly, as it
@@ -294,9 +300,26 @@ pub fn main() -> i32 {
         Ok(code) => code,
         Err(e) => {
             eprintln!("pinbench: {}", one_line(&e));
-            1
+            exit_status(&e)
         }
     }
+}
+
+/// The exit status an error owes (DESIGN.md): 1 when something measured or written failed
+/// (a worker died, a scenario failed, a file could not be written or drawn), 2 for bad input,
+/// refused before anything ran, as the argument parser's own errors are.
+fn exit_status(e: &anyhow::Error) -> i32 {
+    use crate::report::ReportError;
+    use crate::store::StoreError;
+    let failed = e.chain().any(|c| {
+        c.is::<crate::runner::RunError>()
+            || matches!(c.downcast_ref::<StoreError>(), Some(StoreError::Io { .. }))
+            || matches!(
+                c.downcast_ref::<ReportError>(),
+                Some(ReportError::Draw { .. }) | Some(ReportError::Store(StoreError::Io { .. }))
+            )
+    });
+    if failed { 1 } else { 2 }
 }
 
 /// The error and its causes on one line, without repeating a cause its parent already quotes.

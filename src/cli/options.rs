@@ -18,6 +18,22 @@ use crate::sweep::{Axes, SweepConfig, default_worker_counts};
 use crate::workload::{Workload, default_workloads};
 
 /// What every scenario of a run shares.
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn strategies_split_on_commas_before_names_only() {
+        assert_eq!(
+            super::split_strategies("none,per-worker"),
+            ["none", "per-worker"]
+        );
+        assert_eq!(
+            super::split_strategies("cpus:0,1/2,inherited:0,1"),
+            ["cpus:0,1/2", "inherited:0,1"]
+        );
+        assert_eq!(super::split_strategies("none@B"), ["none@B"]);
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Template {
     pub duration: Duration,
@@ -93,6 +109,26 @@ fn quick_workloads(profile: &HardwareProfile) -> Vec<Workload> {
         .collect()
 }
 
+/// `-s none,per-worker` is two strategies; a comma inside a cpulist (`cpus:0,2/1`,
+/// `inherited:0,1`) is followed by a digit, so only a comma before a letter separates.
+fn split_strategies(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for (i, c) in text.char_indices() {
+        if c == ','
+            && text[i + 1..]
+                .chars()
+                .next()
+                .is_some_and(|n| n.is_ascii_alphabetic())
+        {
+            out.push(&text[start..i]);
+            start = i + 1;
+        }
+    }
+    out.push(&text[start..]);
+    out
+}
+
 /// Whether the arguments ask for one scenario: one workload, strategy, worker count and at
 /// most one model, and none of the options that only a sweep has.
 fn is_single(a: &RunArgs) -> bool {
@@ -126,7 +162,12 @@ impl RunOptions {
         if a.workers.contains(&0) {
             bail!("--workers 0: a scenario needs at least one worker");
         }
-        let single = is_single(&a);
+        let single = is_single(&a)
+            && a.strategy
+                .iter()
+                .map(|s| split_strategies(s).len())
+                .sum::<usize>()
+                == 1;
         if a.recycle.is_some() && (a.model.is_empty() || a.model.contains(&Model::Threads)) {
             bail!(
                 "--recycle applies to --model processes only (threads are never recycled): add -m processes"
@@ -135,6 +176,7 @@ impl RunOptions {
         let strategies = a
             .strategy
             .iter()
+            .flat_map(|s| split_strategies(s))
             .map(|s| s.parse::<LabelledStrategy>())
             .collect::<Result<Vec<_>, _>>()?;
         let template = Template {

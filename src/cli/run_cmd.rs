@@ -132,7 +132,7 @@ fn print_table(s: &Scenario, strategy: &Strategy, workers: &[WorkerResult], tota
     let source = workers
         .iter()
         .find_map(|w| w.counts.migrations_source)
-        .map_or("unavailable", |m| m.as_str());
+        .map_or("not counted (no source available)", |m| m.as_str());
     println!(
         "{} | strategy {} | {} x{} | {:.2}s | migrations from {}",
         s.workload,

@@ -40,15 +40,16 @@ pub fn run(args: &MachineArgs, json: bool) -> Result<()> {
     }
     print!("{}", render_tree(&p.topology, &p.allowed));
     let s = &p.summary;
+    use crate::text::count;
     println!(
-        "{} package(s), {} NUMA node(s), {} L3 domain(s), {} core(s), {} CPU(s) online, SMT {}, {} core kind(s)",
-        s.packages,
-        s.numa_nodes,
-        s.l3_domains,
-        s.cores,
-        s.cpus,
+        "{}, {}, {}, {}, {} online, SMT {}, {}",
+        count(s.packages, "package"),
+        count(s.numa_nodes, "NUMA node"),
+        count(s.l3_domains, "L3 domain"),
+        count(s.cores, "core"),
+        count(s.cpus, "CPU"),
         if s.smt { "on" } else { "off" },
-        s.core_kinds
+        count(s.core_kinds, "core kind")
     );
     if p.topology.core_kinds.len() > 1 {
         for k in &p.topology.core_kinds {

@@ -127,7 +127,12 @@ pub fn smt(smt: &str) -> Check {
             "SMT on: sibling CPUs share a core",
             "compact puts workers on siblings first; compare it with scatter",
         ),
-        s => check("smt", Level::Info, format!("SMT {s}: one CPU per core"), ""),
+        s => check(
+            "smt",
+            Level::Info,
+            format!("SMT {}: one CPU per core", crate::text::smt_words(s)),
+            "",
+        ),
     }
 }
 

@@ -84,12 +84,12 @@ fn report_md(res: &ProfileResults, files: &[String]) -> String {
     let _ = writeln!(s, "# pinbench report: {}\n", p.id);
     let _ = writeln!(
         s,
-        "{}; {} CPUs online ({} packages, {} cores, SMT {}), allowed {}; kernel {}; virtualisation {}; governor {}.\n",
+        "{}; {} online ({}, {}, SMT {}), allowed {}; kernel {}; virtualisation {}; governor {}.\n",
         p.cpu_model.as_deref().unwrap_or("unknown CPU"),
-        p.summary.cpus,
-        p.summary.packages,
-        p.summary.cores,
-        p.smt,
+        crate::text::count(p.summary.cpus, "CPU"),
+        crate::text::count(p.summary.packages, "package"),
+        crate::text::count(p.summary.cores, "core"),
+        crate::text::smt_words(&p.smt),
         p.allowed,
         p.kernel.as_deref().unwrap_or("unknown"),
         p.virtualization.as_deref().unwrap_or("none detected"),

@@ -30,7 +30,7 @@ pub enum StoreError {
         #[source]
         source: std::io::Error,
     },
-    #[error("`{}` line {line}: {message} (move the file away or choose another --out; nothing was changed)", path.display())]
+    #[error("`{}` line {line}: {message} (move the file away, or give `run` another --out; nothing was changed)", path.display())]
     BadCsv {
         path: PathBuf,
         line: u64,

@@ -46,7 +46,11 @@ pub struct Workload {
 
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
 pub enum WorkloadError {
-    #[error("unknown workload `{0}`: expected one of {names}", names = workload_names())]
+    #[error(
+        "unknown workload `{0}`{hint}: expected one of {names}",
+        hint = crate::suggest::did_you_mean(.0, FAMILIES.iter().map(|f| f.name())),
+        names = workload_names()
+    )]
     Unknown(String),
     #[error("unknown {prefix} variant `{text}`: expected {names}")]
     UnknownVariant {
@@ -55,7 +59,7 @@ pub enum WorkloadError {
         names: String,
     },
     #[error(
-        "workload `{text}`: bad size; give a number with a unit, such as {example}",
+        "workload `{text}`: bad size; give a number with a binary unit, such as {example} (K, M, G mean KiB, MiB, GiB; KB, MB, GB are refused as ambiguous)",
         example = examples_of(text)
     )]
     BadSize { text: String },

@@ -142,6 +142,11 @@ pub fn xml_counts(name: &str) -> BTreeMap<String, usize> {
 pub fn assert_refused(out: &std::process::Output, what: &str, needle: &str) {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "{what} succeeded");
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{what}: bad input exits 2: {err}"
+    );
     assert_eq!(err.trim_end().lines().count(), 1, "{what}: {err}");
     assert!(err.contains(needle), "{what}: `{needle}` not in: {err}");
     assert!(!err.contains("panicked"), "{what}: {err}");
