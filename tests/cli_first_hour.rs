@@ -168,3 +168,64 @@ fn counts_read_as_english() {
         "{text}"
     );
 }
+
+#[test]
+fn report_says_which_runs_it_shows_and_can_show_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sweep = |s: &str| {
+        let out = Command::new(bin())
+            .args([
+                "run", "-W", "cpu", "-s", s, "-w", "1", "-m", "threads", "--reps", "1", "-d",
+                "10ms", "--out",
+            ])
+            .arg(tmp.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    sweep("none");
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    sweep("per-worker");
+    let dir = common::profile_dir(tmp.path());
+    let summary = std::fs::read_to_string(dir.join("summary.csv")).unwrap();
+    let first_run = summary
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .next()
+        .unwrap()
+        .to_string();
+    let md = || std::fs::read_to_string(dir.join("charts/report.md")).unwrap();
+    assert!(md().contains("each scenario's latest run"), "{}", md());
+    let out = Command::new(bin())
+        .args(["report", "--run", &first_run])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        md().contains(&format!("Runs shown: {first_run} (")),
+        "{}",
+        md()
+    );
+    let out = Command::new(bin())
+        .args(["report", "--run", "nope"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("run `nope` is not in") && err.contains(&first_run),
+        "{err}"
+    );
+}

@@ -75,6 +75,9 @@ pub enum Command {
     Report {
         #[arg(default_value = "results")]
         dir: std::path::PathBuf,
+        /// Show this run (a run_id of summary.csv) instead of each scenario's latest run.
+        #[arg(long, value_name = "RUN_ID")]
+        run: Option<String>,
     },
     /// Judge the stored runs of a profile folder again with this pinbench's statistics
     /// (summary.csv recomputed from runs.csv; nothing is measured), then redraw its charts.
@@ -287,7 +290,7 @@ pub fn main() -> i32 {
         } => plan_cmd::run(&strategy, workers, &machine, json).map(|_| 0),
         Command::Run(a) => run_cmd::dispatch(*a),
         Command::Doctor { json } => doctor_cmd::run(json),
-        Command::Report { dir } => report_cmd::report(&dir).map(|_| 0),
+        Command::Report { dir, run } => report_cmd::report(&dir, run.as_deref()).map(|_| 0),
         Command::Summarise { dir, threshold } => {
             report_cmd::resummarise(&dir, threshold).map(|_| 0)
         }

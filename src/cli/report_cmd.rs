@@ -4,9 +4,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
 
-use crate::report::{generate, profile_dirs};
+use crate::report::{generate_run, profile_dirs};
 
-pub fn report(dir: &Path) -> Result<()> {
+pub fn report(dir: &Path, run: Option<&str>) -> Result<()> {
     if !dir.exists() {
         bail!(
             "`{}` does not exist: give a results folder written by `pinbench run`",
@@ -25,7 +25,7 @@ pub fn report(dir: &Path) -> Result<()> {
         );
     }
     for d in dirs {
-        let w = generate(&d)?;
+        let w = generate_run(&d, run)?;
         println!(
             "{}: {} files{}",
             w.charts_dir.display(),
@@ -66,5 +66,5 @@ pub fn resummarise(dir: &std::path::Path, threshold: f64) -> anyhow::Result<()> 
         "judged {n} run(s) again: {}",
         rd.file(crate::store::SUMMARY_FILE).display()
     );
-    report(dir)
+    report(dir, None)
 }

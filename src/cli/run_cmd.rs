@@ -90,7 +90,7 @@ fn run(single: Single, profile: &HardwareProfile) -> Result<()> {
         &profile.allowed,
         scenario.workers,
     )?;
-    let workers = run_scenario(&scenario, &placement)?;
+    let workers = with_progress(scenario.duration, || run_scenario(&scenario, &placement))?;
     for w in &workers {
         if let Some(planned) = &w.cpus_planned
             && planned != &w.cpus_readback
@@ -122,6 +122,51 @@ fn run(single: Single, profile: &HardwareProfile) -> Result<()> {
     }
     print_table(&scenario, &strategy, &workers, &total);
     Ok(())
+}
+
+/// Runs `f`, showing progress on stderr when it will take more than a few seconds: a bar on a
+/// terminal, a line every 5 s otherwise.
+fn with_progress<T>(duration: std::time::Duration, f: impl FnOnce() -> T) -> T {
+    use std::io::IsTerminal;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::{Duration, Instant};
+    if duration < Duration::from_secs(3) {
+        return f();
+    }
+    let done = AtomicBool::new(false);
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let start = Instant::now();
+            let total = duration.as_secs();
+            let bar = std::io::stderr().is_terminal().then(|| {
+                let b = indicatif::ProgressBar::new(total);
+                b.set_style(
+                    indicatif::ProgressStyle::with_template("measuring {bar:30} {pos}/{len} s")
+                        .expect("valid template"),
+                );
+                b
+            });
+            let mut last_line = Instant::now();
+            while !done.load(Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_millis(200));
+                let el = start.elapsed().as_secs().min(total);
+                match &bar {
+                    Some(b) => b.set_position(el),
+                    None if last_line.elapsed() >= Duration::from_secs(5) => {
+                        eprintln!("progress: {el} of {total} s measured");
+                        last_line = Instant::now();
+                    }
+                    None => {}
+                }
+            }
+            if let Some(b) = bar {
+                b.finish_and_clear();
+            }
+        });
+        let out = f();
+        done.store(true, Ordering::Relaxed);
+        out
+    })
 }
 
 fn opt<T: std::fmt::Display>(v: Option<T>) -> String {

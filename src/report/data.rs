@@ -59,14 +59,32 @@ fn bad_number(r: &SummaryRow) -> Option<&'static str> {
 
 impl ProfileResults {
     pub fn load(dir: &Path) -> Result<Self, ReportError> {
+        Self::load_run(dir, None)
+    }
+
+    /// As [`ProfileResults::load`], showing one run (`run_id`) instead of each scenario's
+    /// latest.
+    pub fn load_run(dir: &Path, run: Option<&str>) -> Result<Self, ReportError> {
         if !dir.join(PROFILE_FILE).is_file() {
             return Err(ReportError::NotResults(dir.to_path_buf()));
         }
         let rd = ResultsDir::open(dir);
         let profile = rd.read_profile()?;
-        let all = rd.read_summary()?;
+        let mut all = rd.read_summary()?;
         if all.is_empty() {
             return Err(ReportError::NoRows(rd.file(SUMMARY_FILE)));
+        }
+        if let Some(id) = run {
+            let mut ids: Vec<String> = all.iter().map(|r| r.run_id.clone()).collect();
+            ids.dedup();
+            all.retain(|r| r.run_id == id);
+            if all.is_empty() {
+                return Err(ReportError::Other(format!(
+                    "run `{id}` is not in {}: give one of {}",
+                    rd.file(SUMMARY_FILE).display(),
+                    ids.join(", ")
+                )));
+            }
         }
         let mut excluded = Vec::new();
         let mut latest: BTreeMap<ScenarioKey, (usize, SummaryRow)> = BTreeMap::new();
@@ -104,6 +122,14 @@ impl ProfileResults {
             excluded,
             samples,
         })
+    }
+
+    /// The runs the rows come from, oldest first.
+    pub fn run_ids(&self) -> Vec<String> {
+        let mut ids: Vec<String> = self.rows.iter().map(|r| r.run_id.clone()).collect();
+        ids.sort();
+        ids.dedup();
+        ids
     }
 
     /// The repetitions behind a summary row (empty where runs.csv has none).

@@ -22,7 +22,12 @@ pub struct Written {
 
 /// Draws every chart of the profile in `dir` into `dir/charts/` and writes `report.md`.
 pub fn generate(dir: &Path) -> Result<Written, ReportError> {
-    let res = ProfileResults::load(dir)?;
+    generate_run(dir, None)
+}
+
+/// As [`generate`], for one run of the folder (`run_id`) instead of each scenario's latest.
+pub fn generate_run(dir: &Path, run: Option<&str>) -> Result<Written, ReportError> {
+    let res = ProfileResults::load_run(dir, run)?;
     let charts_dir = dir.join("charts");
     std::fs::create_dir_all(&charts_dir).map_err(|e| ReportError::Draw {
         path: charts_dir.clone(),
@@ -94,6 +99,17 @@ fn report_md(res: &ProfileResults, files: &[String]) -> String {
         p.kernel.as_deref().unwrap_or("unknown"),
         p.virtualization.as_deref().unwrap_or("none detected"),
         p.governor.as_deref().unwrap_or("unknown"),
+    );
+    let runs = res.run_ids();
+    let _ = writeln!(
+        s,
+        "Runs shown: {} ({}; `pinbench report --run ID` shows one).\n",
+        runs.join(", "),
+        if runs.len() > 1 {
+            "each scenario's latest run"
+        } else {
+            "the only run here, or the one asked for"
+        }
     );
     let _ = writeln!(s, "## Conclusions\n");
     let _ = writeln!(
