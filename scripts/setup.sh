@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what pinbench's tests and cross-checks use beyond the Rust toolchain, from Debian's
 # packages: bzip2 (tests unpack the recorded machines; required), linux-perf and hwloc (for
-# scripts/validate.sh; optional: a failure to get them is reported, not fatal). Idempotent.
+# scripts/validate.sh) and chromium (the test that renders report.html in a real browser);
+# optional: a failure to get them is reported, not fatal, and their checks are skipped. Idempotent.
 set -uo pipefail
 if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi
 install() {
@@ -18,7 +19,8 @@ fi
 optional=()
 command -v perf >/dev/null || optional+=(linux-perf)
 command -v lstopo-no-graphics >/dev/null || optional+=(hwloc)
+command -v chromium >/dev/null || optional+=(chromium)
 if [ ${#optional[@]} -gt 0 ] && ! install "${optional[@]}"; then
-  echo "setup: could not install ${optional[*]}; scripts/validate.sh needs them, the tests do not" >&2
+  echo "setup: could not install ${optional[*]}; scripts/validate.sh and the browser check need them, the other tests do not" >&2
 fi
 exit 0

@@ -77,7 +77,7 @@ pub fn run(sweep: Sweep, mut profile: HardwareProfile) -> Result<i32> {
         println!("results: {} (run {})", dir.path.display(), outcome.run_id);
         match crate::report::generate(&dir.path) {
             Ok(w) => println!(
-                "charts and report: {} ({} files; open report.md)",
+                "charts and report: {} ({} files; open report.html in a browser, or report.md)",
                 w.charts_dir.display(),
                 w.files.len()
             ),

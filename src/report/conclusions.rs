@@ -22,10 +22,21 @@ pub struct Conclusion {
     pub details: Vec<String>,
 }
 
+/// A ratio with two decimals, or enough to show its size when it is tiny (`0.0031`).
+fn ratio(v: f64) -> String {
+    if v >= 0.1 {
+        format!("{v:.2}")
+    } else {
+        format!("{v:.4}")
+    }
+}
+
 fn speedup_text(r: &SummaryRow) -> String {
     match (r.speedup_vs_none, r.speedup_ci_low, r.speedup_ci_high) {
-        (Some(s), Some(lo), Some(hi)) => format!("{s:.2}x [{lo:.2}, {hi:.2}]"),
-        (Some(s), _, _) => format!("{s:.2}x (no interval)"),
+        (Some(s), Some(lo), Some(hi)) => {
+            format!("{}x [{}, {}]", ratio(s), ratio(lo), ratio(hi))
+        }
+        (Some(s), _, _) => format!("{}x (no interval)", ratio(s)),
         _ => "-".into(),
     }
 }

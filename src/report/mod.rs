@@ -4,6 +4,7 @@
 pub mod charts;
 pub mod conclusions;
 pub mod data;
+mod html;
 
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
@@ -20,7 +21,8 @@ pub struct Written {
     pub excluded: Vec<String>,
 }
 
-/// Draws every chart of the profile in `dir` into `dir/charts/` and writes `report.md`.
+/// Draws every chart of the profile in `dir` into `dir/charts/` and writes `report.md` and
+/// `report.html`.
 pub fn generate(dir: &Path) -> Result<Written, ReportError> {
     generate_run(dir, None)
 }
@@ -76,6 +78,9 @@ pub fn generate_run(dir: &Path, run: Option<&str>) -> Result<Written, ReportErro
     let md = report_md(&res, &files);
     crate::store::write_atomic(&charts_dir.join("report.md"), md.as_bytes())?;
     files.push("report.md".into());
+    let page = html::page(&res, &charts_dir);
+    crate::store::write_atomic(&charts_dir.join("report.html"), page.as_bytes())?;
+    files.push("report.html".into());
     Ok(Written {
         charts_dir,
         files,

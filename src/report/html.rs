@@ -1,0 +1,146 @@
+//! `report.html`: one self-contained page (the SVG charts inline, no script, no network, no
+//! server) that opens in any browser: the conclusions first, the overview, then one section per
+//! workload with its charts and verdicts.
+
+use std::fmt::Write;
+use std::path::Path;
+
+use super::ProfileResults;
+use super::conclusions;
+use crate::store::SummaryRow;
+
+fn esc(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// An SVG chart written beside the page, inline (without its XML declaration), or a note.
+fn inline_svg(dir: &Path, stem: &str) -> String {
+    match std::fs::read_to_string(dir.join(format!("{stem}.svg"))) {
+        Ok(svg) => {
+            let body = match svg.find("<svg") {
+                Some(i) => &svg[i..],
+                None => svg.as_str(),
+            };
+            format!("<figure>{body}</figure>\n")
+        }
+        Err(_) => format!("<p class=\"note\">({stem} was not drawn)</p>\n"),
+    }
+}
+
+fn verdict_table(rows: &[&SummaryRow]) -> String {
+    let mut s = String::from(
+        "<table><tr><th>model</th><th>workers</th><th>strategy</th><th>speedup vs none [95% CI]</th><th>verdict</th><th>same placement as</th><th>n</th></tr>\n",
+    );
+    for r in rows {
+        let sp = match (r.speedup_vs_none, r.speedup_ci_low, r.speedup_ci_high) {
+            (Some(v), Some(lo), Some(hi)) => format!("{v:.3}x [{lo:.3}, {hi:.3}]"),
+            (Some(v), _, _) => format!("{v:.3}x"),
+            _ => "-".into(),
+        };
+        let verdict = r.verdict.map_or("", |v| v.as_str());
+        let _ = writeln!(
+            s,
+            "<tr class=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}{}</td><td>{}</td><td>{}</td></tr>",
+            verdict.replace(' ', "-"),
+            r.key.model,
+            r.key.workers,
+            esc(&r.key.strategy.to_string()),
+            sp,
+            verdict,
+            if r.noisy { " ~" } else { "" },
+            r.same_placement_as
+                .as_ref()
+                .map_or(String::new(), |s| esc(&s.to_string())),
+            r.n
+        );
+    }
+    s.push_str("</table>\n");
+    s
+}
+
+/// The page for a profile whose charts are already in `charts_dir`.
+pub fn page(res: &ProfileResults, charts_dir: &Path) -> String {
+    let p = &res.profile;
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>pinbench report: {}</title>\n<style>body{{font-family:sans-serif;max-width:1260px;margin:1em auto;padding:0 1em;color:#222}}figure{{margin:1em 0}}figure svg{{max-width:100%;height:auto}}table{{border-collapse:collapse;font-size:14px}}td,th{{border:1px solid #ccc;padding:2px 6px;text-align:left}}tr.faster{{background:#dde8f6}}tr.slower{{background:#f6dddd}}.conclusions li{{margin:.3em 0}}.note{{color:#666}}</style></head><body>",
+        esc(&p.id)
+    );
+    let _ = writeln!(s, "<h1>pinbench report: {}</h1>", esc(&p.id));
+    let _ = writeln!(
+        s,
+        "<p>{}; {} online, allowed {}; kernel {}; virtualisation {}. Runs shown: {}.</p>",
+        esc(p.cpu_model.as_deref().unwrap_or("unknown CPU")),
+        crate::text::count(p.summary.cpus, "CPU"),
+        p.allowed,
+        esc(p.kernel.as_deref().unwrap_or("unknown")),
+        esc(p.virtualization.as_deref().unwrap_or("none detected")),
+        esc(&res.run_ids().join(", "))
+    );
+    let _ = writeln!(s, "<h2>Conclusions</h2>\n<ul class=\"conclusions\">");
+    for c in conclusions::conclude(&res.rows, p.allowed.len()) {
+        let _ = write!(
+            s,
+            "<li><b>{} · {} x{}</b>: {}",
+            esc(&c.workload.to_string()),
+            c.model,
+            c.workers,
+            esc(&c.headline)
+        );
+        if !c.details.is_empty() {
+            s.push_str("<ul>");
+            for d in &c.details {
+                let _ = write!(s, "<li>{}</li>", esc(d));
+            }
+            s.push_str("</ul>");
+        }
+        s.push_str("</li>\n");
+    }
+    s.push_str("</ul>\n<h2>Speedup over none</h2>\n");
+    s.push_str(&inline_svg(charts_dir, "overview"));
+    for w in res.workloads() {
+        let stem = w.to_string().replace(':', "-");
+        let _ = writeln!(s, "<h2 id=\"{stem}\">{}</h2>", esc(&w.to_string()));
+        s.push_str(&inline_svg(charts_dir, &format!("throughput-{stem}")));
+        let rows: Vec<&SummaryRow> = res
+            .ok()
+            .filter(|r| r.key.workload == w && r.verdict.is_some())
+            .collect();
+        if !rows.is_empty() {
+            s.push_str(&verdict_table(&rows));
+        }
+        s.push_str(&inline_svg(charts_dir, &format!("migrations-{stem}")));
+    }
+    for (stem, title) in [
+        ("cache-latency", "Cache latency"),
+        ("ipc-latency", "IPC latency"),
+    ] {
+        if charts_dir.join(format!("{stem}.svg")).is_file() {
+            let _ = writeln!(s, "<h2>{title}</h2>");
+            s.push_str(&inline_svg(charts_dir, stem));
+        }
+    }
+    let others: Vec<&SummaryRow> = res.rows.iter().filter(|r| !r.status.is_ok()).collect();
+    if !others.is_empty() {
+        s.push_str("<h2>Not measured</h2>\n<ul>");
+        for r in others {
+            let _ = write!(
+                s,
+                "<li>{} {} {} x{}: {} ({})</li>",
+                esc(&r.key.workload.to_string()),
+                esc(&r.key.strategy.to_string()),
+                r.key.model,
+                r.key.workers,
+                r.status.as_str(),
+                esc(&r.reason)
+            );
+        }
+        s.push_str("</ul>\n");
+    }
+    s.push_str("</body></html>\n");
+    s
+}

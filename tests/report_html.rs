@@ -1,0 +1,85 @@
+//! `report.html` opens in a real browser: headless Chromium renders it to a screenshot. Skipped
+//! (with a note) where no Chromium is installed; `scripts/setup.sh` installs it.
+
+mod common;
+
+use std::process::Command;
+
+fn browser() -> Option<&'static str> {
+    ["chromium", "chromium-browser", "google-chrome"]
+        .into_iter()
+        .find(|b| {
+            Command::new("sh")
+                .args(["-c", &format!("command -v {b}")])
+                .output()
+                .is_ok_and(|o| o.status.success())
+        })
+}
+
+#[test]
+fn report_html_is_one_page_a_browser_renders() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = Command::new(assert_cmd::cargo::cargo_bin("pinbench"))
+        .args([
+            "run",
+            "-W",
+            "cpu,ipc:pipe",
+            "-s",
+            "none,per-worker",
+            "-w",
+            "2",
+            "-m",
+            "threads",
+            "--reps",
+            "2",
+            "-d",
+            "10ms",
+            "--out",
+        ])
+        .arg(tmp.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let page = common::profile_dir(tmp.path()).join("charts/report.html");
+    let html = std::fs::read_to_string(&page).unwrap();
+    // Conclusions first, charts inline, nothing fetched from anywhere.
+    let conclusions = html.find("<h2>Conclusions</h2>").expect("conclusions");
+    let first_chart = html.find("<svg").expect("an inline chart");
+    assert!(conclusions < first_chart);
+    assert!(html.contains("<h2 id=\"ipc-pipe\">ipc:pipe</h2>"));
+    for fetch in ["src=\"http", "href=\"http", "<script", "<link"] {
+        assert!(!html.contains(fetch), "{fetch}");
+    }
+    let Some(b) = browser() else {
+        eprintln!("no Chromium here: the browser check is skipped (scripts/setup.sh installs it)");
+        return;
+    };
+    let shot = tmp.path().join("shot.png");
+    let status = Command::new(b)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--window-size=1300,1800",
+        ])
+        .arg(format!("--screenshot={}", shot.display()))
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .unwrap();
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    let png = std::fs::read(&shot).unwrap();
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    assert!(
+        png.len() > 20_000,
+        "a blank page is smaller: {} bytes",
+        png.len()
+    );
+}
