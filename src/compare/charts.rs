@@ -6,42 +6,59 @@ use plotters::prelude::*;
 
 use super::{CompareRow, Presence};
 use crate::report::ProfileResults;
-use crate::report::charts::bars::{Bar, GroupedBars};
+use crate::report::charts::bars::{Bar, GroupedBars, share_scale};
 use crate::report::charts::strategy_order;
 use crate::report::charts::style::{Chart, color_of, frame};
 use crate::runner::Model;
 use crate::strategy::LabelledStrategy;
 use crate::workload::Workload;
 
-/// The worker count both profiles ran for a workload that is closest to the larger allowed
-/// CPU count (where a difference in CPUs shows).
-fn common_count(rows: &[CompareRow], workload: Workload, target: usize) -> Option<usize> {
+/// The worker count both profiles ran for a workload and model that is closest to the larger
+/// allowed CPU count (where a difference in CPUs shows).
+fn common_count(
+    rows: &[CompareRow],
+    workload: Workload,
+    model: Model,
+    target: usize,
+) -> Option<usize> {
     rows.iter()
-        .filter(|r| r.workload == workload && r.present == Presence::Both)
+        .filter(|r| r.workload == workload && r.model == model && r.present == Presence::Both)
         .map(|r| r.workers)
         .min_by_key(|c| (c.abs_diff(target), usize::MAX - c))
 }
 
-/// The (workload, worker count) groups both comparison charts draw: every workload both
-/// profiles ran as threads, at the common worker count closest to the larger allowed set.
-fn chart_groups(
-    a: &ProfileResults,
-    b: &ProfileResults,
-    rows: &[CompareRow],
-) -> Vec<(Workload, usize)> {
+/// A group of bars: a workload and model at one worker count.
+type Group = (Workload, Model, usize);
+
+/// The groups both comparison charts draw: every workload and model both profiles ran, at the
+/// common worker count closest to the larger allowed set.
+fn chart_groups(a: &ProfileResults, b: &ProfileResults, rows: &[CompareRow]) -> Vec<Group> {
     let target = a.profile.allowed.len().max(b.profile.allowed.len());
-    let mut workloads: Vec<Workload> = Vec::new();
+    let mut seen: Vec<(Workload, Model)> = Vec::new();
     for r in rows {
-        if r.present == Presence::Both
-            && r.model == Model::Threads
-            && !workloads.contains(&r.workload)
-        {
-            workloads.push(r.workload);
+        if r.present == Presence::Both && !seen.contains(&(r.workload, r.model)) {
+            seen.push((r.workload, r.model));
         }
     }
-    workloads
-        .iter()
-        .filter_map(|w| Some((*w, common_count(rows, *w, target)?)))
+    seen.iter()
+        .filter_map(|&(w, m)| Some((w, m, common_count(rows, w, m, target)?)))
+        .collect()
+}
+
+fn group_label(&(w, m, n): &Group) -> String {
+    let model = match m {
+        Model::Threads => "thr",
+        Model::Processes => "proc",
+    };
+    format!("{w} {model} x{n}")
+}
+
+/// The series that have at least one bar, in their order: a legend lists nothing it does not
+/// draw.
+fn drawn(series: Vec<LabelledStrategy>, bars: &[Vec<Bar>]) -> Vec<LabelledStrategy> {
+    series
+        .into_iter()
+        .filter(|s| bars.iter().flatten().any(|b| b.series == *s))
         .collect()
 }
 
@@ -52,7 +69,7 @@ pub struct SpeedupSideBySide<'a> {
 }
 
 impl SpeedupSideBySide<'_> {
-    fn panel_rows(&self) -> (Vec<LabelledStrategy>, Vec<(Workload, usize)>) {
+    fn panel_rows(&self) -> (Vec<LabelledStrategy>, Vec<Group>) {
         let groups = chart_groups(self.a, self.b, self.rows);
         let series = strategy_order(
             self.a
@@ -67,56 +84,74 @@ impl SpeedupSideBySide<'_> {
     }
 }
 
+/// Wide enough for every group's label.
+fn width(groups: usize) -> u32 {
+    (groups as u32 * 130).max(1400)
+}
+
 impl Chart for SpeedupSideBySide<'_> {
     fn size(&self) -> (u32, u32) {
-        (1400, 900)
+        (width(chart_groups(self.a, self.b, self.rows).len()), 900)
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
         let (series, groups) = self.panel_rows();
+        let profiles = [("A", self.a), ("B", self.b)];
+        let bars: Vec<Vec<Bar>> = profiles
+            .iter()
+            .map(|(_, p)| {
+                groups
+                    .iter()
+                    .enumerate()
+                    .flat_map(|(gi, (w, m, n))| {
+                        p.ok()
+                            .filter(move |r| {
+                                let k = &r.key;
+                                k.workload == *w && k.workers == *n && k.model == *m
+                            })
+                            .filter_map(move |r| {
+                                Some(Bar {
+                                    group: gi,
+                                    series: r.key.strategy.clone(),
+                                    value: r.speedup_vs_none?,
+                                    ci: r.speedup_ci_low.zip(r.speedup_ci_high),
+                                    points: Vec::new(),
+                                })
+                            })
+                    })
+                    .collect()
+            })
+            .collect();
+        let series = drawn(series, &bars);
         let items: Vec<(String, RGBColor)> = series
             .iter()
             .map(|s| (s.to_string(), color_of(s)))
             .collect();
         let plot = frame(
             root,
-            "Speedup over none per profile (threads; median, 95% CI; dashed: 1.0)",
+            "Speedup over none per profile (median, 95% CI; dashed: 1.0; both panels on one scale)",
             &format!("A: {}   B: {}", self.a.profile.id, self.b.profile.id),
             &items,
         )?;
-        let panels = plot.split_evenly((2, 1));
-        for (panel, (name, p)) in panels.iter().zip([("A", self.a), ("B", self.b)]) {
-            let bars = groups
-                .iter()
-                .enumerate()
-                .flat_map(|(gi, (w, n))| {
-                    p.ok()
-                        .filter(move |r| {
-                            let k = &r.key;
-                            k.workload == *w && k.workers == *n && k.model == Model::Threads
-                        })
-                        .filter_map(move |r| {
-                            Some(Bar {
-                                group: gi,
-                                series: r.key.strategy.clone(),
-                                value: r.speedup_vs_none?,
-                                ci: r.speedup_ci_low.zip(r.speedup_ci_high),
-                                points: Vec::new(),
-                            })
-                        })
-                })
-                .collect();
-            GroupedBars {
+        let mut charts: Vec<GroupedBars> = profiles
+            .iter()
+            .zip(bars)
+            .map(|((name, p), bars)| GroupedBars {
                 caption: format!("{name}: {}", p.title()),
-                groups: groups.iter().map(|(w, n)| format!("{w} x{n}")).collect(),
+                groups: groups.iter().map(group_label).collect(),
                 series: series.clone(),
                 bars,
                 y_label: "speedup over none".into(),
                 log: false,
                 reference: (0..groups.len()).map(|g| (g, 1.0)).collect(),
                 format: |v| format!("{v:.2}"),
-            }
-            .draw(panel)?;
+                span: Vec::new(),
+                integer: false,
+            })
+            .collect();
+        share_scale(&mut charts);
+        for (panel, chart) in plot.split_evenly((2, 1)).iter().zip(&charts) {
+            chart.draw(panel)?;
         }
         Ok(())
     }
@@ -130,7 +165,7 @@ pub struct Ratio<'a> {
 
 impl Chart for Ratio<'_> {
     fn size(&self) -> (u32, u32) {
-        (1400, 700)
+        (width(chart_groups(self.a, self.b, self.rows).len()), 700)
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
@@ -145,25 +180,13 @@ impl Chart for Ratio<'_> {
                 series.push(r.labelled.clone());
             }
         }
-        let items: Vec<(String, RGBColor)> = series
-            .iter()
-            .map(|s| (s.to_string(), color_of(s)))
-            .collect();
-        let plot = frame(
-            root,
-            "Throughput of B over A (threads, same scenario; log scale; dashed: 1.0)",
-            &format!("A: {}   B: {}", self.a.profile.id, self.b.profile.id),
-            &items,
-        )?;
-        let bars = groups
+        let bars: Vec<Bar> = groups
             .iter()
             .enumerate()
-            .flat_map(|(gi, (w, n))| {
+            .flat_map(|(gi, (w, m, n))| {
                 self.rows
                     .iter()
-                    .filter(move |r| {
-                        r.workload == *w && r.workers == *n && r.model == Model::Threads
-                    })
+                    .filter(move |r| r.workload == *w && r.workers == *n && r.model == *m)
                     .filter_map(move |r| {
                         Some(Bar {
                             group: gi,
@@ -175,9 +198,22 @@ impl Chart for Ratio<'_> {
                     })
             })
             .collect();
+        let bars = vec![bars];
+        let series = drawn(series, &bars);
+        let items: Vec<(String, RGBColor)> = series
+            .iter()
+            .map(|s| (s.to_string(), color_of(s)))
+            .collect();
+        let plot = frame(
+            root,
+            "Throughput of B over A (same scenario; log scale; dashed: 1.0)",
+            &format!("A: {}   B: {}", self.a.profile.id, self.b.profile.id),
+            &items,
+        )?;
+        let bars = bars.into_iter().flatten().collect();
         GroupedBars {
             caption: String::new(),
-            groups: groups.iter().map(|(w, n)| format!("{w} x{n}")).collect(),
+            groups: groups.iter().map(group_label).collect(),
             series,
             bars,
             y_label: "B / A median throughput".into(),
@@ -190,6 +226,8 @@ impl Chart for Ratio<'_> {
                     format!("{v:.0e}")
                 }
             },
+            span: Vec::new(),
+            integer: false,
         }
         .draw(&plot)
     }

@@ -29,9 +29,55 @@ pub struct GroupedBars {
     /// A horizontal line across a group at this value (`none`'s median).
     pub reference: Vec<(usize, f64)>,
     pub format: fn(f64) -> String,
+    /// Values the axis must cover besides this panel's own: panels side by side share one
+    /// scale ([`share_scale`]), so one long whisker cannot squash a panel unnoticed.
+    pub span: Vec<f64>,
+    /// Counts: label whole numbers only.
+    pub integer: bool,
+}
+
+/// Gives side-by-side panels one value axis: each covers every panel's bars, dots and
+/// reference lines (a whisker that reaches further is cut at the top, not allowed to squash
+/// every panel).
+pub fn share_scale(panels: &mut [GroupedBars]) {
+    let all: Vec<f64> = panels
+        .iter()
+        .flat_map(|p| {
+            p.bars
+                .iter()
+                .filter(|b| p.series.contains(&b.series))
+                .flat_map(|b| std::iter::once(b.value).chain(b.points.iter().copied()))
+                .chain(p.reference.iter().map(|r| r.1))
+                .filter(|v| v.is_finite() && (!p.log || *v > 0.0))
+                .collect::<Vec<f64>>()
+        })
+        .collect();
+    let (lo, hi) = all
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| {
+            (l.min(*v), h.max(*v))
+        });
+    if lo.is_finite() && hi.is_finite() {
+        for p in panels {
+            p.span = vec![lo, hi];
+        }
+    }
 }
 
 impl GroupedBars {
+    /// Every value the axis has to show: bars, whisker tops, dots, reference lines.
+    fn values(&self) -> Vec<f64> {
+        let mut values: Vec<f64> = self.bars.iter().map(|b| b.value).collect();
+        values.extend(self.bars.iter().filter_map(|b| b.ci.map(|c| c.1)));
+        values.extend(self.bars.iter().filter_map(|b| b.ci.map(|c| c.0)));
+        values.extend(self.bars.iter().flat_map(|b| b.points.iter().copied()));
+        values.extend(self.reference.iter().map(|r| r.1));
+        values
+            .into_iter()
+            .filter(|v| v.is_finite() && (!self.log || *v > 0.0))
+            .collect()
+    }
+
     fn t(&self, v: f64) -> f64 {
         if self.log { v.max(1e-12).log10() } else { v }
     }
@@ -41,14 +87,16 @@ impl GroupedBars {
         let s = self.series.len().max(1);
         let width = (s + 1) as f64;
         let g = self.groups.len().max(1);
-        let mut values: Vec<f64> = self.bars.iter().map(|b| b.value).collect();
-        values.extend(self.bars.iter().filter_map(|b| b.ci.map(|c| c.1)));
-        values.extend(self.bars.iter().flat_map(|b| b.points.iter().copied()));
-        values.extend(self.reference.iter().map(|r| r.1));
-        let values: Vec<f64> = values
-            .into_iter()
-            .filter(|v| v.is_finite() && (!self.log || *v > 0.0))
-            .collect();
+        let mut values = if self.span.is_empty() {
+            self.values()
+        } else {
+            Vec::new()
+        };
+        values.extend(
+            self.span
+                .iter()
+                .filter(|v| v.is_finite() && (!self.log || **v > 0.0)),
+        );
         let (y0, y1) = if self.log {
             let lo = values.iter().copied().fold(f64::INFINITY, f64::min);
             let hi = values.iter().copied().fold(0.0, f64::max);
@@ -66,6 +114,7 @@ impl GroupedBars {
         let groups = self.groups.clone();
         let log = self.log;
         let fmt = self.format;
+        let integer = self.integer;
         let mut chart = ChartBuilder::on(area)
             .caption(&self.caption, ("sans-serif", 17))
             .margin(8)
@@ -87,7 +136,14 @@ impl GroupedBars {
                 _ => String::new(),
             })
             .y_desc(&self.y_label)
-            .y_label_formatter(&|y| if log { fmt(10f64.powf(*y)) } else { fmt(*y) })
+            .y_label_formatter(&|y| {
+                let v = if log { 10f64.powf(*y) } else { *y };
+                if integer && (v - v.round()).abs() > 1e-6 {
+                    String::new()
+                } else {
+                    fmt(v)
+                }
+            })
             .label_style(("sans-serif", 13))
             .axis_desc_style(("sans-serif", 14))
             .draw()
@@ -109,6 +165,16 @@ impl GroupedBars {
                     c.filled(),
                 )))
                 .map_err(e)?;
+            // A measured zero is a thick line in the bar's colour on the axis; a scenario not
+            // measured has no mark at all.
+            if !self.log && b.value == 0.0 {
+                chart
+                    .draw_series(std::iter::once(PathElement::new(
+                        vec![(x0, base), (x1, base)],
+                        c.stroke_width(4),
+                    )))
+                    .map_err(e)?;
+            }
             if let Some((lo, hi)) = b.ci
                 && lo.is_finite()
                 && hi.is_finite()

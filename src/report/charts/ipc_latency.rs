@@ -4,7 +4,7 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::bars::{Bar, GroupedBars};
+use super::bars::{Bar, GroupedBars, share_scale};
 use super::style::{Chart, frame, ns};
 use super::{legend_items, models, strategy_order};
 use crate::report::data::ProfileResults;
@@ -53,9 +53,10 @@ impl Chart for IpcLatency<'_> {
         )?;
         let ms = models(rows.iter().copied());
         let panels = plot.split_evenly((1, ms.len().max(1)));
-        for (panel, model) in panels.iter().zip(&ms) {
+        let mut charts: Vec<GroupedBars> = Vec::new();
+        for model in &ms {
             let gi = |w: Workload| transports.iter().position(|t| *t == w).unwrap_or(0);
-            GroupedBars {
+            charts.push(GroupedBars {
                 caption: model.to_string(),
                 groups: transports
                     .iter()
@@ -79,8 +80,13 @@ impl Chart for IpcLatency<'_> {
                 log: true,
                 reference: Vec::new(),
                 format: ns,
-            }
-            .draw(panel)?;
+                span: Vec::new(),
+                integer: false,
+            });
+        }
+        share_scale(&mut charts);
+        for (panel, chart) in panels.iter().zip(&charts) {
+            chart.draw(panel)?;
         }
         Ok(())
     }

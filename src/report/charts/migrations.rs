@@ -81,6 +81,8 @@ impl Chart for Migrations<'_> {
                     log,
                     reference: Vec::new(),
                     format: si,
+                    span: Vec::new(),
+                    integer: true,
                 }
                 .draw(panel)?;
             }

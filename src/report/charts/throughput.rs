@@ -4,7 +4,7 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::bars::{Bar, GroupedBars};
+use super::bars::{Bar, GroupedBars, share_scale};
 use super::style::{Chart, frame, si};
 use super::{legend_items, models, strategy_order, worker_counts, workload_rows};
 use crate::report::data::ProfileResults;
@@ -32,11 +32,12 @@ impl Chart for Throughput<'_> {
         )?;
         let ms = models(rows.iter().copied());
         let panels = plot.split_evenly((1, ms.len().max(1)));
-        for (panel, model) in panels.iter().zip(&ms) {
+        let mut charts: Vec<GroupedBars> = Vec::new();
+        for model in &ms {
             let mine: Vec<&&SummaryRow> = rows.iter().filter(|r| r.key.model == *model).collect();
             let counts = worker_counts(&mine);
             let gi = |w: usize| counts.iter().position(|c| *c == w).unwrap_or(0);
-            GroupedBars {
+            charts.push(GroupedBars {
                 caption: model.to_string(),
                 groups: counts.iter().map(|c| format!("{c} workers")).collect(),
                 series: series.clone(),
@@ -60,8 +61,13 @@ impl Chart for Throughput<'_> {
                     .filter_map(|r| Some((gi(r.key.workers), r.median_throughput_ops_s?)))
                     .collect(),
                 format: si,
-            }
-            .draw(panel)?;
+                span: Vec::new(),
+                integer: false,
+            });
+        }
+        share_scale(&mut charts);
+        for (panel, chart) in panels.iter().zip(&charts) {
+            chart.draw(panel)?;
         }
         Ok(())
     }
