@@ -22,6 +22,7 @@ macro_rules! serde_as_text {
 }
 
 pub mod affinity;
+pub mod antagonist;
 pub mod check;
 pub mod cli;
 pub mod compare;

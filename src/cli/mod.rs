@@ -14,7 +14,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::cpuset::CpuSet;
+use crate::antagonist::AntagonistSpec;
 use crate::metrics::CountingMode;
 use crate::runner::{Model, PinBy};
 use crate::strategy::Strategy;
@@ -177,9 +177,11 @@ pub struct RunArgs {
     /// allowed), procfs, or off.
     #[arg(long, default_value = "auto", value_parser = parse_counting)]
     pub counting: CountingMode,
-    /// Busy-loop a noisy neighbour on these CPUs (a sweep runs with it off and on).
-    #[arg(long, value_name = "CPULIST")]
-    pub antagonist: Option<CpuSet>,
+    /// Busy-loop a noisy neighbour (a sweep runs with it off and on): on a cpulist, or placed
+    /// against each scenario's plan: `worker0` (worker 0's CPU), `sibling` (its SMT sibling),
+    /// `idle` (a CPU no worker is planned on), `floating` (unpinned).
+    #[arg(long, value_name = "CPULIST|worker0|sibling|idle|floating")]
+    pub antagonist: Option<AntagonistSpec>,
     /// Recycle each process worker after this many tasks (Python's maxtasksperchild).
     #[arg(long, value_name = "TASKS", value_parser = clap::value_parser!(u32).range(1..))]
     pub recycle: Option<u32>,

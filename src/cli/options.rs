@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::{Result, bail};
 
 use super::RunArgs;
-use crate::cpuset::CpuSet;
+use crate::antagonist::{AntagonistAt, AntagonistSpec};
 use crate::metrics::CountingMode;
 use crate::profile::HardwareProfile;
 use crate::runner::{Model, PinBy, Recycle, Scenario};
@@ -51,7 +51,7 @@ impl Template {
         workload: Workload,
         model: Model,
         workers: usize,
-        antagonist: Option<CpuSet>,
+        antagonist: Option<AntagonistAt>,
     ) -> Scenario {
         Scenario {
             workload,
@@ -71,8 +71,10 @@ impl Template {
 
 /// One scenario, measured once and printed.
 pub struct Single {
+    /// The scenario, its antagonist not yet placed (that needs the plan).
     pub scenario: Scenario,
     pub strategy: Strategy,
+    pub antagonist: Option<AntagonistSpec>,
     pub json: bool,
 }
 
@@ -150,7 +152,7 @@ impl RunOptions {
                 "--sysfs-root describes a recorded machine; `run` measures this one: leave it out"
             );
         }
-        if let Some(ant) = &a.antagonist {
+        if let Some(AntagonistSpec::Cpus(ant)) = &a.antagonist {
             let outside = ant.difference(&profile.allowed);
             if !outside.is_empty() {
                 bail!(
@@ -204,10 +206,11 @@ impl RunOptions {
                     "--pin-by parent pins process workers by pid after they start: add --model processes"
                 );
             }
-            let scenario = template.scenario(a.workload[0], model, a.workers[0], a.antagonist);
+            let scenario = template.scenario(a.workload[0], model, a.workers[0], None);
             return Ok(RunOptions::Single(Single {
                 scenario,
                 strategy: strategies[0].strategy.clone(),
+                antagonist: a.antagonist,
                 json: a.json,
             }));
         }

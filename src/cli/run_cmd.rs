@@ -77,8 +77,9 @@ pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
 
 fn run(single: Single, profile: &HardwareProfile) -> Result<()> {
     let Single {
-        scenario,
+        mut scenario,
         strategy,
+        antagonist,
         json,
     } = single;
     scenario
@@ -90,6 +91,9 @@ fn run(single: Single, profile: &HardwareProfile) -> Result<()> {
         &profile.allowed,
         scenario.workers,
     )?;
+    scenario.antagonist = antagonist
+        .map(|a| a.resolve(&placement, &profile.topology, &profile.allowed))
+        .transpose()?;
     let workers = with_progress(scenario.duration, || run_scenario(&scenario, &placement))?;
     for w in &workers {
         if let Some(planned) = &w.cpus_planned

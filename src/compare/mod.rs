@@ -9,7 +9,6 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::cpuset::CpuSet;
 mod charts;
 
 use crate::report::charts::style::render;
@@ -53,7 +52,7 @@ pub struct CompareRow {
     pub model: Model,
     pub pin_by: Option<PinBy>,
     pub workers: usize,
-    pub antagonist: Option<CpuSet>,
+    pub antagonist: Option<crate::antagonist::AntagonistSpec>,
     pub present: Presence,
     pub a_median_throughput_ops_s: Option<f64>,
     pub b_median_throughput_ops_s: Option<f64>,

@@ -1,11 +1,12 @@
-//! The noisy neighbour: one busy-looping thread pinned to each CPU of a list for as long as the
-//! guard lives.
+//! The noisy neighbour: one busy-looping thread pinned to each CPU of a list (or one unpinned
+//! thread, floating) for as long as the guard lives.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 
 use crate::affinity::{AffinityError, pin_current_thread};
+use crate::antagonist::AntagonistAt;
 use crate::cpuset::CpuSet;
 
 pub struct Antagonist {
@@ -14,17 +15,24 @@ pub struct Antagonist {
 }
 
 impl Antagonist {
-    pub fn start(cpus: &CpuSet) -> Result<Self, AffinityError> {
+    pub fn start(at: &AntagonistAt) -> Result<Self, AffinityError> {
         let stop = Arc::new(AtomicBool::new(false));
         let mut threads = Vec::new();
         let (tx, rx) = std::sync::mpsc::channel();
-        for cpu in cpus.iter() {
+        let cpus: Vec<Option<usize>> = match at {
+            AntagonistAt::Cpus(c) => c.iter().map(Some).collect(),
+            AntagonistAt::Floating => vec![None],
+        };
+        for cpu in cpus.iter().copied() {
             let stop = stop.clone();
             let tx = tx.clone();
             threads.push(std::thread::spawn(move || {
-                let pinned = pin_current_thread(&CpuSet::single(cpu));
+                let pinned = match cpu {
+                    Some(c) => pin_current_thread(&CpuSet::single(c)).map(|_| ()),
+                    None => Ok(()),
+                };
                 let ok = pinned.is_ok();
-                let _ = tx.send(pinned.map(|_| ()));
+                let _ = tx.send(pinned);
                 if !ok {
                     return;
                 }

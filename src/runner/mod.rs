@@ -20,6 +20,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::antagonist::AntagonistAt;
 use crate::cpuset::CpuSet;
 use crate::metrics::CountingMode;
 use crate::plan::Placement;
@@ -119,7 +120,7 @@ pub struct Scenario {
     pub pin_by: PinBy,
     pub counting: CountingMode,
     /// Busy-looping load on these CPUs during the run.
-    pub antagonist: Option<CpuSet>,
+    pub antagonist: Option<AntagonistAt>,
     pub recycle: Option<Recycle>,
     pub seed: u64,
     /// Measure workers whose mask differs from the plan (flagged) instead of refusing.

@@ -266,6 +266,7 @@ mod tests {
             repin: None,
             generations: None,
             unpinned_fraction: None,
+            antagonist_cpus: None,
         }
     }
 

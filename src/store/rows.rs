@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::cpuset::CpuSet;
+use crate::antagonist::AntagonistSpec;
 use crate::runner::{Model, PinBy};
 use crate::stats::Verdict;
 use crate::strategy::LabelledStrategy;
@@ -21,8 +21,9 @@ pub struct ScenarioKey {
     /// Who pins pinned process workers; empty otherwise.
     pub pin_by: Option<PinBy>,
     pub workers: usize,
-    /// The antagonist's CPUs; empty when off.
-    pub antagonist: Option<CpuSet>,
+    /// The antagonist as given (`1`, `worker0`, `sibling`, `idle`, `floating`); empty when
+    /// off.
+    pub antagonist: Option<AntagonistSpec>,
 }
 
 impl ScenarioKey {
@@ -106,7 +107,7 @@ macro_rules! keyed_row {
                 pin_by: &'a Option<PinBy>,
                 workers: usize,
                 #[serde(serialize_with = "blank")]
-                antagonist: &'a Option<CpuSet>,
+                antagonist: &'a Option<AntagonistSpec>,
                 $($f: &'a $ft,)*
                 $(#[serde(serialize_with = "blank")] $t: &'a Option<$tt>,)*
             }
@@ -119,7 +120,7 @@ macro_rules! keyed_row {
                 model: Model,
                 pin_by: Option<PinBy>,
                 workers: usize,
-                antagonist: Option<CpuSet>,
+                antagonist: Option<AntagonistSpec>,
                 $($(#[$fm])* $f: $ft,)*
                 $($(#[$tm])* $t: Option<$tt>,)*
             }
@@ -209,6 +210,8 @@ keyed_row! {
         /// `--pin-by parent`: the largest share of a worker's measured stretch that ran before
         /// the parent's pin took effect.
         pub unpinned_fraction: Option<f64>,
+        /// Where the antagonist ran in this scenario (its spec placed against the plan).
+        pub antagonist_cpus: Option<String>,
         text {}
     }
 }

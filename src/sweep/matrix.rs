@@ -2,6 +2,7 @@
 //! on the profile. Combinations a strategy cannot serve (per-worker with more workers than
 //! CPUs, odd worker counts for pair workloads) are listed as skipped with the reason.
 
+use crate::antagonist::{AntagonistAt, AntagonistSpec};
 use crate::cpuset::CpuSet;
 use crate::plan::{Placement, plan};
 use crate::profile::HardwareProfile;
@@ -18,7 +19,7 @@ pub struct Axes {
     pub models: Vec<Model>,
     pub worker_counts: Vec<usize>,
     /// `None` is the antagonist off.
-    pub antagonists: Vec<Option<CpuSet>>,
+    pub antagonists: Vec<Option<AntagonistSpec>>,
     pub pin_by: PinBy,
     /// Add the pair placements of [`pair_placements`] for pair workloads at 2 workers.
     pub placements: bool,
@@ -61,6 +62,18 @@ pub fn pair_placements(profile: &HardwareProfile) -> Vec<LabelledStrategy> {
         .collect()
 }
 
+/// Whether the scenarios recycle their workers while `workload`'s workers talk (which cannot
+/// be recycled as independent tasks).
+fn scenario_recycles(
+    scenario: &impl Fn(Workload, Model, usize, Option<AntagonistAt>) -> Scenario,
+    workload: Workload,
+) -> bool {
+    workload.family().talks()
+        && scenario(workload, Model::Processes, 1, None)
+            .recycle
+            .is_some()
+}
+
 /// A scenario ready to run.
 #[derive(Debug, Clone)]
 pub struct Planned {
@@ -88,7 +101,7 @@ pub fn default_worker_counts(profile: &HardwareProfile) -> Vec<usize> {
 pub fn build(
     axes: &Axes,
     profile: &HardwareProfile,
-    scenario: impl Fn(Workload, Model, usize, Option<CpuSet>) -> Scenario,
+    scenario: impl Fn(Workload, Model, usize, Option<AntagonistAt>) -> Scenario,
 ) -> (Vec<Planned>, Vec<Skipped>) {
     let mut planned = Vec::new();
     let mut skipped = Vec::new();
@@ -137,9 +150,33 @@ pub fn build(
                                 continue;
                             }
                         };
+                        // A relative antagonist is placed against this scenario's own plan.
+                        let at = match antagonist
+                            .as_ref()
+                            .map(|a| a.resolve(&placement, &profile.topology, &profile.allowed))
+                            .transpose()
+                        {
+                            Ok(at) => at,
+                            Err(e) => {
+                                skipped.push(Skipped {
+                                    key,
+                                    reason: e.to_string(),
+                                });
+                                continue;
+                            }
+                        };
+                        if scenario_recycles(&scenario, *workload) {
+                            skipped.push(Skipped {
+                                key,
+                                reason: format!(
+                                    "--recycle runs independent tasks; `{workload}` workers talk to each other"
+                                ),
+                            });
+                            continue;
+                        }
                         planned.push(Planned {
                             key,
-                            scenario: scenario(*workload, *model, workers, antagonist.clone()),
+                            scenario: scenario(*workload, *model, workers, at),
                             placement,
                         });
                     }

@@ -89,6 +89,7 @@ fn run_row(
         rep,
         duration_s: p.scenario.duration.as_secs_f64(),
         recycle_tasks: p.scenario.recycle.map(|r| r.tasks_per_worker),
+        antagonist_cpus: p.scenario.antagonist.as_ref().map(|a| a.to_string()),
         repin: p.scenario.recycle.map(|r| r.repin),
         ..Default::default()
     };

@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::antagonist::AntagonistSpec;
 use crate::cpuset::CpuSet;
 use crate::runner::Model;
 use crate::stats::{Summary, Verdict, speedup};
@@ -35,7 +36,7 @@ fn effective(row: &RunRow, allowed: &CpuSet) -> Vec<CpuSet> {
 
 /// What makes two scenarios comparable as placements: everything in the key but the
 /// strategy (and who pins), plus the effective masks.
-type PlacementKey = (Workload, String, usize, Option<CpuSet>, Vec<CpuSet>);
+type PlacementKey = (Workload, String, usize, Option<AntagonistSpec>, Vec<CpuSet>);
 
 fn placement_key(row: &RunRow, allowed: &CpuSet) -> PlacementKey {
     let k = &row.key;
