@@ -86,6 +86,7 @@ fn a_sweep_ends_with_charts_a_report_and_conclusions() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("cpu · threads x1:"), "{stdout}");
     assert!(stdout.contains("charts and report:"), "{stdout}");
+    assert!(dir_has_no_skipped_lines(&out.stderr));
     let dir = common::profile_dir(tmp.path());
     let md = std::fs::read_to_string(dir.join("charts/report.md")).unwrap();
     assert!(md.contains("## Conclusions"), "{md}");
@@ -116,6 +117,22 @@ fn mistypes_get_a_hint_and_bad_input_exits_2() {
             "KB, MB, GB are refused",
         ),
         (&["plan", "-s", "per-worker", "-w", "999"], "use at most"),
+        (
+            &[
+                "run",
+                "-W",
+                "cpu",
+                "-s",
+                "none",
+                "-w",
+                "1",
+                "-m",
+                "processes",
+                "--recycle",
+                "0",
+            ],
+            "maxtasksperchild",
+        ),
     ] {
         let out = Command::new(bin()).args(args).output().unwrap();
         let err = String::from_utf8_lossy(&out.stderr);
@@ -226,6 +243,44 @@ fn report_says_which_runs_it_shows_and_can_show_one() {
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(
         err.contains("run `nope` is not in") && err.contains(&first_run),
+        "{err}"
+    );
+}
+
+/// Skipped combinations are one line with the count, never one line each.
+fn dir_has_no_skipped_lines(stderr: &[u8]) -> bool {
+    let err = String::from_utf8_lossy(stderr);
+    !err.lines().any(|l| l.starts_with("skipped:"))
+}
+
+#[test]
+fn skipped_combinations_are_one_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    // Pair workloads with 1 and 3 workers, per-worker beyond the allowed CPUs: many skips.
+    let out = Command::new(bin())
+        .args([
+            "run",
+            "-W",
+            "ipc:pipe",
+            "-s",
+            "none,per-worker",
+            "-w",
+            "1,2,3",
+            "-m",
+            "threads",
+            "--reps",
+            "1",
+            "-d",
+            "10ms",
+            "--out",
+        ])
+        .arg(tmp.path())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.lines().filter(|l| l.contains("skipping")).count() == 1
+            && dir_has_no_skipped_lines(&out.stderr),
         "{err}"
     );
 }

@@ -183,10 +183,10 @@ pub struct RunArgs {
     #[arg(long, value_name = "CPULIST|worker0|sibling|idle|floating")]
     pub antagonist: Option<AntagonistSpec>,
     /// Recycle each process worker after this many tasks (Python's maxtasksperchild).
-    #[arg(long, value_name = "TASKS", value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, value_name = "TASKS", value_parser = parse_tasks)]
     pub recycle: Option<u32>,
     /// Milliseconds per task when recycling.
-    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, default_value_t = 20, value_parser = parse_task_ms)]
     pub task_ms: u64,
     /// When recycling, do not pin the replacement workers (the bug of pinning pids once).
     #[arg(long)]
@@ -218,6 +218,26 @@ fn parse_counting(text: &str) -> Result<CountingMode, String> {
         "off" => Ok(CountingMode::Off),
         _ => Err(format!(
             "unknown counting `{text}`: expected auto, perf, procfs or off"
+        )),
+    }
+}
+
+/// `--recycle`: tasks per worker process, at least 1.
+fn parse_tasks(text: &str) -> Result<u32, String> {
+    match text.trim().parse::<u32>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!(
+            "`{text}` tasks: give how many tasks each worker process runs before it is replaced, 1 or more (Python's maxtasksperchild)"
+        )),
+    }
+}
+
+/// `--task-ms`: milliseconds per task, at least 1.
+fn parse_task_ms(text: &str) -> Result<u64, String> {
+    match text.trim().parse::<u64>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!(
+            "`{text}` ms: give how long one task runs, a whole number of milliseconds, 1 or more"
         )),
     }
 }
