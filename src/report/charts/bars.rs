@@ -108,7 +108,13 @@ impl GroupedBars {
         } else {
             (
                 0.0,
-                values.iter().copied().fold(0.0, f64::max).max(1e-9) * 1.12,
+                // Counts that are all zero still get an axis from 0 to 1.
+                values
+                    .iter()
+                    .copied()
+                    .fold(0.0, f64::max)
+                    .max(if self.integer { 1.0 } else { 1e-9 })
+                    * 1.12,
             )
         };
         let groups = self.groups.clone();

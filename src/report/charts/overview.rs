@@ -162,7 +162,8 @@ impl Chart for Overview<'_> {
                 ),
                 None => "-".into(),
             };
-            let fg = if strength > 0.6 && r.verdict != Some(Verdict::NoDifference) {
+            // White text only on the strong blue and red cells; grey cells keep black.
+            let fg = if strength > 0.6 && r.verdict.is_some_and(|v| v.is_difference()) {
                 WHITE
             } else {
                 BLACK
