@@ -240,3 +240,42 @@ impl GroupedBars {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn panel(values: &[f64], whisker: f64) -> GroupedBars {
+        let s = LabelledStrategy::baseline();
+        GroupedBars {
+            caption: String::new(),
+            groups: vec!["g".into()],
+            series: vec![s.clone()],
+            bars: values
+                .iter()
+                .map(|v| Bar {
+                    group: 0,
+                    series: s.clone(),
+                    value: *v,
+                    ci: Some((*v * 0.9, whisker)),
+                    points: Vec::new(),
+                })
+                .collect(),
+            y_label: String::new(),
+            log: false,
+            reference: vec![(0, 1.0)],
+            format: |v| format!("{v}"),
+            span: Vec::new(),
+            integer: false,
+        }
+    }
+
+    #[test]
+    fn side_by_side_panels_share_one_scale_without_whiskers() {
+        let mut p = vec![panel(&[2.0], 3.0), panel(&[0.5], 40.0)];
+        share_scale(&mut p);
+        // Both cover 0.5..2 (bars) and the reference; the long whisker does not set the scale.
+        assert_eq!(p[0].span, vec![0.5, 2.0]);
+        assert_eq!(p[1].span, p[0].span);
+    }
+}
