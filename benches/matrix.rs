@@ -1,5 +1,5 @@
-//! The harness's own matrix for the machine `cargo bench` runs on: `pinbench run --quick`, then
-//! `pinbench report`, into `target/pinbench-bench/` (never the repository's committed
+//! The harness's own matrix for the machine `cargo bench` runs on: `pinbench run --quick` (which
+//! ends by drawing its charts and reports) into `target/pinbench-bench/` (never the repository's committed
 //! `results/`). `PINBENCH_BENCH_OUT` names another folder; `PINBENCH_BENCH_ARGS` passes other
 //! `run` options (e.g. `--reps 10 -d 100ms`) instead of `--quick`.
 
@@ -35,14 +35,6 @@ fn main() {
     let status = cmd.status().expect("pinbench runs");
     if !status.success() {
         eprintln!("pinbench run exited with {status}");
-        std::process::exit(1);
-    }
-    let status = Command::new(pinbench)
-        .arg("report")
-        .arg(&out)
-        .status()
-        .expect("pinbench report runs");
-    if !status.success() {
         std::process::exit(1);
     }
     println!("matrix results and charts: {}", out.display());
