@@ -7,8 +7,8 @@ use plotters::prelude::*;
 use super::{CompareRow, Presence};
 use crate::report::ProfileResults;
 use crate::report::charts::bars::{Bar, GroupedBars, share_scale};
-use crate::report::charts::strategy_order;
-use crate::report::charts::style::{Chart, color_of, frame};
+use crate::report::charts::style::{Chart, frame};
+use crate::report::charts::{legend_items, strategy_order};
 use crate::runner::Model;
 use crate::strategy::LabelledStrategy;
 use crate::workload::Workload;
@@ -123,10 +123,7 @@ impl Chart for SpeedupSideBySide<'_> {
             })
             .collect();
         let series = drawn(series, &bars);
-        let items: Vec<(String, RGBColor)> = series
-            .iter()
-            .map(|s| (s.to_string(), color_of(s)))
-            .collect();
+        let items = legend_items(&series);
         let plot = frame(
             root,
             "Speedup over none per profile (median, 95% CI; dashed: 1.0; both panels on one scale)",
@@ -200,10 +197,7 @@ impl Chart for Ratio<'_> {
             .collect();
         let bars = vec![bars];
         let series = drawn(series, &bars);
-        let items: Vec<(String, RGBColor)> = series
-            .iter()
-            .map(|s| (s.to_string(), color_of(s)))
-            .collect();
+        let items = legend_items(&series);
         let plot = frame(
             root,
             "Throughput of B over A (same scenario; log scale; dashed: 1.0)",

@@ -62,7 +62,8 @@ fn worker_counts(rows: &[&&SummaryRow]) -> Vec<usize> {
     counts
 }
 
-fn legend_items(series: &[LabelledStrategy]) -> Vec<(String, RGBColor)> {
+/// Legend entries for these strategies: name and colour.
+pub fn legend_items(series: &[LabelledStrategy]) -> Vec<(String, RGBColor)> {
     series
         .iter()
         .map(|s| (s.to_string(), color_of(s)))
