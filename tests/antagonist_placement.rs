@@ -66,9 +66,8 @@ fn a_sweep_places_the_antagonist_for_each_strategy_and_records_where() {
         return; // one CPU: no idle CPU beside the worker
     }
     let tmp = tempfile::tempdir().unwrap();
-    let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("pinbench"))
-        .args([
-            "run",
+    common::sweep(
+        &[
             "-W",
             "cpu",
             "-s",
@@ -83,15 +82,8 @@ fn a_sweep_places_the_antagonist_for_each_strategy_and_records_where() {
             "1",
             "-d",
             "10ms",
-            "--out",
-        ])
-        .arg(tmp.path())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        ],
+        tmp.path(),
     );
     let dir = common::profile_dir(tmp.path());
     let runs = std::fs::read_to_string(dir.join("runs.csv")).unwrap();

@@ -56,9 +56,8 @@ fn a_duration_without_a_unit_is_refused_with_the_fix() {
 #[test]
 fn a_sweep_ends_with_charts_a_report_and_conclusions() {
     let tmp = tempfile::tempdir().unwrap();
-    let out = Command::new(bin())
-        .args([
-            "run",
+    let out = common::sweep(
+        &[
             "-W",
             "cpu",
             "-s",
@@ -73,15 +72,8 @@ fn a_sweep_ends_with_charts_a_report_and_conclusions() {
             "6",
             "-d",
             "10ms",
-            "--out",
-        ])
-        .arg(tmp.path())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        ],
+        tmp.path(),
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("cpu · threads x1:"), "{stdout}");
@@ -145,9 +137,8 @@ fn mistypes_get_a_hint_and_bad_input_exits_2() {
 #[test]
 fn strategies_take_a_comma_list_like_the_other_axes() {
     let tmp = tempfile::tempdir().unwrap();
-    let out = Command::new(bin())
-        .args([
-            "run",
+    common::sweep(
+        &[
             "-W",
             "cpu",
             "-s",
@@ -160,15 +151,8 @@ fn strategies_take_a_comma_list_like_the_other_axes() {
             "1",
             "-d",
             "10ms",
-            "--out",
-        ])
-        .arg(tmp.path())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        ],
+        tmp.path(),
     );
     let dir = common::profile_dir(tmp.path());
     let summary = std::fs::read_to_string(dir.join("summary.csv")).unwrap();
@@ -190,18 +174,11 @@ fn counts_read_as_english() {
 fn report_says_which_runs_it_shows_and_can_show_one() {
     let tmp = tempfile::tempdir().unwrap();
     let sweep = |s: &str| {
-        let out = Command::new(bin())
-            .args([
-                "run", "-W", "cpu", "-s", s, "-w", "1", "-m", "threads", "--reps", "1", "-d",
-                "10ms", "--out",
-            ])
-            .arg(tmp.path())
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+        common::sweep(
+            &[
+                "-W", "cpu", "-s", s, "-w", "1", "-m", "threads", "--reps", "1", "-d", "10ms",
+            ],
+            tmp.path(),
         );
     };
     sweep("none");

@@ -19,9 +19,8 @@ fn browser() -> Option<&'static str> {
 #[test]
 fn report_html_is_one_page_a_browser_renders() {
     let tmp = tempfile::tempdir().unwrap();
-    let out = Command::new(assert_cmd::cargo::cargo_bin("pinbench"))
-        .args([
-            "run",
+    common::sweep(
+        &[
             "-W",
             "cpu,ipc:pipe",
             "-s",
@@ -34,15 +33,8 @@ fn report_html_is_one_page_a_browser_renders() {
             "2",
             "-d",
             "10ms",
-            "--out",
-        ])
-        .arg(tmp.path())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        ],
+        tmp.path(),
     );
     let page = common::profile_dir(tmp.path()).join("charts/report.html");
     let html = std::fs::read_to_string(&page).unwrap();

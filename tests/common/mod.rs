@@ -18,6 +18,23 @@ pub const FIXTURES: [&str; 9] = [
     "128arm-2pa2n8cluster4co",
 ];
 
+/// Runs `pinbench run ARGS --out OUT`, asserts it succeeded, and returns its output.
+pub fn sweep(args: &[&str], out: &Path) -> std::process::Output {
+    let result = Command::new(assert_cmd::cargo::cargo_bin("pinbench"))
+        .arg("run")
+        .args(args)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .unwrap();
+    assert!(
+        result.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    result
+}
+
 /// The one profile folder a sweep wrote under `out`.
 pub fn profile_dir(out: &Path) -> PathBuf {
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(out)
