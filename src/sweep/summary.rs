@@ -36,13 +36,13 @@ fn effective(row: &RunRow, allowed: &CpuSet) -> Vec<CpuSet> {
 
 /// What makes two scenarios comparable as placements: everything in the key but the
 /// strategy (and who pins), plus the effective masks.
-type PlacementKey = (Workload, String, usize, Option<AntagonistSpec>, Vec<CpuSet>);
+type PlacementKey = (Workload, Model, usize, Option<AntagonistSpec>, Vec<CpuSet>);
 
 fn placement_key(row: &RunRow, allowed: &CpuSet) -> PlacementKey {
     let k = &row.key;
     (
         k.workload,
-        k.model.to_string(),
+        k.model,
         k.workers,
         k.antagonist.clone(),
         effective(row, allowed),
