@@ -39,7 +39,8 @@ pub enum AffinityError {
     },
 }
 
-fn to_nix(set: &CpuSet) -> Result<NixCpuSet, AffinityError> {
+/// The kernel's mask type for a set, built once where the same mask is applied many times.
+pub fn to_nix(set: &CpuSet) -> Result<NixCpuSet, AffinityError> {
     if set.is_empty() {
         return Err(AffinityError::Empty);
     }

@@ -28,6 +28,7 @@ pub mod cli;
 pub mod compare;
 pub mod cpuset;
 pub mod doctor;
+pub mod exec;
 pub mod metrics;
 pub mod plan;
 pub mod profile;

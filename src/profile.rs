@@ -35,6 +35,10 @@ pub struct HardwareProfile {
     /// The environment checks taken when results were recorded (empty when not taken).
     #[serde(default)]
     pub doctor: Vec<crate::check::Check>,
+    /// The programs measured here with `pinbench exec`: each `cmd:<name>` workload's full
+    /// command line (the latest one given that name).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub programs: std::collections::BTreeMap<String, String>,
     pub topology: Topology,
 }
 
@@ -101,6 +105,7 @@ pub fn read_profile(
         summary,
         allowed_summary,
         doctor: Vec::new(),
+        programs: Default::default(),
         topology,
     })
 }

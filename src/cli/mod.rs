@@ -2,6 +2,7 @@
 //! line on stderr and a non-zero exit status.
 
 mod doctor_cmd;
+mod exec_cmd;
 mod machine;
 mod options;
 mod plan_cmd;
@@ -70,6 +71,9 @@ pub enum Command {
     },
     /// Run one scenario and print what each worker did.
     Run(Box<RunArgs>),
+    /// Run your own program under the strategies, its workers pinned as they appear, and
+    /// judge each strategy against `none`: `pinbench exec -w 4 -- python3 pool.py`.
+    Exec(Box<exec_cmd::ExecArgs>),
     /// Draw charts and report.md from stored results (no measuring): DIR is one profile's
     /// folder or a results root holding several.
     Report {
@@ -201,7 +205,7 @@ pub struct RunArgs {
     pub json: bool,
 }
 
-fn parse_threshold(text: &str) -> Result<f64, String> {
+pub(crate) fn parse_threshold(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
         Ok(v) if (0.0..1.0).contains(&v) => Ok(v),
         _ => Err(format!(
@@ -298,7 +302,10 @@ pub fn main() -> i32 {
             return 2;
         }
     };
-    if !matches!(cli.command, Command::Run(_) | Command::Worker { .. }) {
+    if !matches!(
+        cli.command,
+        Command::Run(_) | Command::Exec(_) | Command::Worker { .. }
+    ) {
         quiet_on_closed_pipe();
     }
     let result: anyhow::Result<i32> = match cli.command {
@@ -311,6 +318,10 @@ pub fn main() -> i32 {
             json,
         } => plan_cmd::run(&strategy, workers, &machine, json).map(|_| 0),
         Command::Run(a) => run_cmd::dispatch(*a),
+        Command::Exec(a) => machine::load(&MachineArgs { sysfs_root: None }).and_then(|profile| {
+            let sweep = exec_cmd::options(*a, &profile)?;
+            sweep_cmd::run(sweep, profile)
+        }),
         Command::Doctor { json } => doctor_cmd::run(json),
         Command::Report { dir, run } => report_cmd::report(&dir, run.as_deref()).map(|_| 0),
         Command::Summarise { dir, threshold } => {

@@ -42,6 +42,8 @@ pub struct Template {
     pub recycle: Option<Recycle>,
     pub seed: u64,
     pub allow_mismatch: bool,
+    /// The user's program, for `exec`.
+    pub exec: Option<std::sync::Arc<crate::exec::ExecSpec>>,
 }
 
 impl Template {
@@ -65,6 +67,7 @@ impl Template {
             seed: self.seed,
             allow_mismatch: self.allow_mismatch,
             ops: None,
+            exec: self.exec.clone(),
         }
     }
 }
@@ -113,7 +116,7 @@ fn quick_workloads(profile: &HardwareProfile) -> Vec<Workload> {
 
 /// `-s none,per-worker` is two strategies; a comma inside a cpulist (`cpus:0,2/1`,
 /// `inherited:0,1`) is followed by a digit, so only a comma before a letter separates.
-fn split_strategies(text: &str) -> Vec<&str> {
+pub(crate) fn split_strategies(text: &str) -> Vec<&str> {
     let mut out = Vec::new();
     let mut start = 0;
     for (i, c) in text.char_indices() {
@@ -164,6 +167,20 @@ impl RunOptions {
         if a.workers.contains(&0) {
             bail!("--workers 0: a scenario needs at least one worker");
         }
+        if a.pin_by == PinBy::Tracer {
+            bail!(
+                "--pin-by tracer is how `pinbench exec` places a program's workers: give self or parent"
+            );
+        }
+        if let Some(w) = a.workload.iter().find(|w| w.family().takes_name()) {
+            bail!(
+                "{}",
+                crate::workload::WorkloadError::NotBuiltIn(w.to_string())
+            );
+        }
+        if a.model.contains(&Model::Copies) {
+            bail!("--model copies runs a program of yours: use `pinbench exec --each -- CMD`");
+        }
         let single = is_single(&a)
             && a.strategy
                 .iter()
@@ -198,6 +215,7 @@ impl RunOptions {
             }),
             seed: a.seed,
             allow_mismatch: a.allow_mismatch,
+            exec: None,
         };
         if single {
             let model = a.model.first().copied().unwrap_or(Model::Threads);

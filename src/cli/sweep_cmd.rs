@@ -30,6 +30,14 @@ pub fn run(sweep: Sweep, mut profile: HardwareProfile) -> Result<i32> {
     }
     let dir = ResultsDir::prepare(&out, &profile.id)?;
     let stored = dir.load()?;
+    if let Some(spec) = &template.exec {
+        if let Ok(before) = dir.read_profile() {
+            profile.programs = before.programs;
+        }
+        for w in &axes.workloads {
+            profile.programs.insert(w.to_string(), spec.command.line());
+        }
+    }
     profile.doctor = crate::doctor::diagnose(&profile, Duration::from_millis(200));
     for c in profile
         .doctor
@@ -50,12 +58,15 @@ pub fn run(sweep: Sweep, mut profile: HardwareProfile) -> Result<i32> {
             skipped.len()
         );
     }
+    let each = match &template.exec {
+        Some(spec) => format!("runs of `{}`", spec.command.line()),
+        None => format!("of {:.0} ms", template.duration.as_secs_f64() * 1e3),
+    };
     eprintln!(
-        "running {} scenarios x ({} reps{}) of {:.0} ms on {} (allowed {}) into {}",
+        "running {} scenarios x ({} reps{}) {each} on {} (allowed {}) into {}",
         planned.len(),
         cfg.reps,
         if cfg.warmup { " + warm-up" } else { "" },
-        template.duration.as_secs_f64() * 1e3,
         profile.id,
         profile.allowed,
         dir.path.display()

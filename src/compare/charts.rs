@@ -49,6 +49,7 @@ fn group_label(&(w, m, n): &Group) -> String {
     let model = match m {
         Model::Threads => "thr",
         Model::Processes => "proc",
+        Model::Copies => "copies",
     };
     format!("{w} {model} x{n}")
 }

@@ -101,6 +101,11 @@ pub enum RunError {
         "--pin-by parent pins process workers by pid after they start (the taskset -p recipe): use --model processes"
     )]
     ParentPinThreads,
+    #[error("the copies model runs a program of yours: use `pinbench exec --each -- CMD`")]
+    CopiesNeedACommand,
+    /// A run of the user's program (`exec`) that is no measurement.
+    #[error(transparent)]
+    Exec(#[from] crate::exec::ExecError),
 }
 
 impl RunError {

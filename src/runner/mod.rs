@@ -41,8 +41,11 @@ pub enum Model {
     /// A rayon pool, pinned in `start_handler`, run with `broadcast`.
     #[default]
     Threads,
-    /// Child processes of the pinbench binary (a hidden `__worker` subcommand).
+    /// Child processes of the pinbench binary (a hidden `__worker` subcommand); for a user's
+    /// program (`exec`), its own child processes.
     Processes,
+    /// `exec --each`: one copy of the user's program per worker.
+    Copies,
 }
 
 impl fmt::Display for Model {
@@ -50,6 +53,7 @@ impl fmt::Display for Model {
         f.write_str(match self {
             Model::Threads => "threads",
             Model::Processes => "processes",
+            Model::Copies => "copies",
         })
     }
 }
@@ -60,6 +64,7 @@ impl FromStr for Model {
         match s {
             "threads" => Ok(Model::Threads),
             "processes" => Ok(Model::Processes),
+            "copies" => Ok(Model::Copies),
             _ => Err(format!(
                 "unknown model `{s}`: expected threads or processes"
             )),
@@ -76,6 +81,8 @@ pub enum PinBy {
     SelfPin,
     /// The parent pins the child's pid after spawning it (`taskset -p`); racy by nature.
     Parent,
+    /// `exec`: pinbench's tracer pins each new task of the program at its fork, before it runs.
+    Tracer,
 }
 
 impl fmt::Display for PinBy {
@@ -83,6 +90,7 @@ impl fmt::Display for PinBy {
         f.write_str(match self {
             PinBy::SelfPin => "self",
             PinBy::Parent => "parent",
+            PinBy::Tracer => "tracer",
         })
     }
 }
@@ -93,6 +101,7 @@ impl FromStr for PinBy {
         match s {
             "self" => Ok(PinBy::SelfPin),
             "parent" => Ok(PinBy::Parent),
+            "tracer" => Ok(PinBy::Tracer),
             _ => Err(format!("unknown pin-by `{s}`: expected self or parent")),
         }
     }
@@ -130,6 +139,9 @@ pub struct Scenario {
     /// (a fixed amount of work, for timing it).
     #[serde(default)]
     pub ops: Option<u64>,
+    /// The user's program (`pinbench exec`), whose own processes or threads are the workers.
+    #[serde(skip)]
+    pub exec: Option<std::sync::Arc<crate::exec::ExecSpec>>,
 }
 
 /// Totals over a scenario's workers.
@@ -147,6 +159,11 @@ pub struct Total {
     pub migrations: Option<u64>,
     pub voluntary_switches: Option<u64>,
     pub involuntary_switches: Option<u64>,
+    /// CPU time of every worker (of the whole tree, for a user's program).
+    #[serde(default)]
+    pub user_seconds: Option<f64>,
+    #[serde(default)]
+    pub system_seconds: Option<f64>,
     pub cpus_seen: CpuSet,
     /// Fraction of CPU samples taken outside the planned masks.
     pub off_plan_fraction: Option<f64>,
@@ -193,6 +210,8 @@ impl Total {
             migrations: sum_opt(&|w| w.counts.migrations),
             voluntary_switches: sum_opt(&|w| w.counts.voluntary_switches),
             involuntary_switches: sum_opt(&|w| w.counts.involuntary_switches),
+            user_seconds: workers.iter().map(|w| w.counts.user_seconds).sum(),
+            system_seconds: workers.iter().map(|w| w.counts.system_seconds).sum(),
             cpus_seen: workers
                 .iter()
                 .fold(CpuSet::new(), |acc, w| acc.union(&w.cpus_seen)),
@@ -201,6 +220,39 @@ impl Total {
             }),
         }
     }
+}
+
+/// One repetition of a scenario, measured: each worker, the totals, and for a user's program
+/// the facts of its tree.
+#[derive(Debug, Clone)]
+pub struct Measured {
+    pub workers: Vec<WorkerResult>,
+    pub total: Total,
+    pub tree: Option<crate::exec::TreeFacts>,
+}
+
+/// Runs one repetition of a scenario, built-in workload or user's program, with its totals.
+pub fn measure_scenario(scenario: &Scenario, placement: &Placement) -> Result<Measured, RunError> {
+    if let Some(spec) = &scenario.exec {
+        let _load = match &scenario.antagonist {
+            Some(cpus) => Some(Antagonist::start(cpus)?),
+            None => None,
+        };
+        let allowed = crate::affinity::startup_allowed()?;
+        let run = crate::exec::run(spec, scenario, placement, &allowed)?;
+        return Ok(Measured {
+            workers: run.workers,
+            total: run.total,
+            tree: Some(run.facts),
+        });
+    }
+    let workers = run_scenario(scenario, placement)?;
+    let total = Total::of(&scenario.workload, &workers);
+    Ok(Measured {
+        workers,
+        total,
+        tree: None,
+    })
 }
 
 /// Runs a scenario under a placement. Process workers are spawned from the calling thread,
@@ -221,6 +273,7 @@ pub fn run_scenario(
         (Model::Processes, None) => processes::run(scenario, placement),
         (Model::Processes, Some(r)) => pool::run(scenario, placement, r),
         (Model::Threads, Some(_)) => Err(RunError::RecycleThreads),
+        (Model::Copies, _) => Err(RunError::CopiesNeedACommand),
     }
 }
 

@@ -212,6 +212,19 @@ keyed_row! {
         pub unpinned_fraction: Option<f64>,
         /// Where the antagonist ran in this scenario (its spec placed against the plan).
         pub antagonist_cpus: Option<String>,
+        /// `pinbench exec`: the command line, its exit status, its own `--metric` figure,
+        /// the tasks (processes and threads) its tree ran, the workers that waited for a free
+        /// slot, the helpers told apart from workers, the processes it left running (killed
+        /// then), and the tasks it re-pinned itself.
+        pub command: Option<String>,
+        pub exit_status: Option<i32>,
+        pub metric: Option<f64>,
+        pub tasks: Option<usize>,
+        pub processes: Option<usize>,
+        pub waited_tasks: Option<usize>,
+        pub helper_tasks: Option<usize>,
+        pub leftover_processes: Option<usize>,
+        pub repinned_tasks: Option<usize>,
         text {}
     }
 }

@@ -120,7 +120,7 @@ pub fn build(
                         let placement =
                             plan(&s.strategy, &profile.topology, &profile.allowed, workers);
                         let pin_by = match &placement {
-                            Ok(p) if *model == Model::Processes && p.pins_workers() => {
+                            Ok(p) if *model != Model::Threads && p.pins_workers() => {
                                 Some(axes.pin_by)
                             }
                             _ => None,

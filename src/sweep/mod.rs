@@ -14,14 +14,15 @@ mod progress;
 use std::time::{Duration, Instant};
 
 use crate::profile::HardwareProfile;
-use crate::runner::{RunError, Total, WorkerResult, run_scenario};
+use crate::runner::{Measured, RunError, WorkerResult, measure_scenario};
 use crate::store::{ResultsDir, RunRow, Status, StoreError, Stored, SummaryRow, WorkerRow};
 pub use matrix::{Axes, Planned, Skipped, build, default_worker_counts};
+pub(crate) use progress::interrupted;
 pub use summary::summarise;
 pub use time::{run_id_now, utc_timestamp};
 
 use crate::stats::MIN_SAMPLES;
-use progress::{Progress, interrupted, interruption};
+use progress::{Progress, interruption};
 
 /// How a sweep repeats and judges.
 #[derive(Debug, Clone)]
@@ -69,7 +70,7 @@ fn run_row(
     run_id: &str,
     profile_id: &str,
     rep: usize,
-    result: &Result<Vec<WorkerResult>, RunError>,
+    result: &Result<Measured, RunError>,
 ) -> RunRow {
     let mut row = RunRow {
         run_id: run_id.into(),
@@ -91,11 +92,15 @@ fn run_row(
         recycle_tasks: p.scenario.recycle.map(|r| r.tasks_per_worker),
         antagonist_cpus: p.scenario.antagonist.as_ref().map(|a| a.to_string()),
         repin: p.scenario.recycle.map(|r| r.repin),
+        command: p.scenario.exec.as_ref().map(|e| e.command.line()),
         ..Default::default()
     };
     match result {
-        Ok(workers) => {
-            let t = Total::of(&p.scenario.workload, workers);
+        Ok(Measured {
+            workers,
+            total: t,
+            tree,
+        }) => {
             row.status = Status::Ok;
             row.seconds = Some(t.seconds);
             row.ops = Some(t.ops);
@@ -115,8 +120,8 @@ fn run_row(
                 .unwrap_or_default();
             row.voluntary_switches = t.voluntary_switches;
             row.involuntary_switches = t.involuntary_switches;
-            row.user_seconds = workers.iter().map(|w| w.counts.user_seconds).sum();
-            row.system_seconds = workers.iter().map(|w| w.counts.system_seconds).sum();
+            row.user_seconds = t.user_seconds;
+            row.system_seconds = t.system_seconds;
             row.cpus_seen = t.cpus_seen.to_string();
             let mismatched: Vec<String> = workers
                 .iter()
@@ -131,6 +136,35 @@ fn run_row(
                 row.reason = format!("mask differs from the plan: {}", mismatched.join("; "));
             }
             row.off_plan_fraction = t.off_plan_fraction;
+            if let Some(f) = tree {
+                row.exit_status = f.exit_status;
+                row.metric = f.metric;
+                row.tasks = Some(f.tasks);
+                row.processes = Some(f.processes);
+                row.waited_tasks = Some(f.waited);
+                row.helper_tasks = Some(f.helpers);
+                row.leftover_processes = Some(f.leftovers);
+                row.repinned_tasks = Some(f.repinned);
+                let mut notes: Vec<String> = Vec::new();
+                if f.repinned > 0 {
+                    notes.push(format!(
+                        "the program changed the CPU mask of {} task(s) itself",
+                        f.repinned
+                    ));
+                }
+                if f.leftovers > 0 {
+                    notes.push(format!(
+                        "{} process(es) still ran when the program ended; killed",
+                        f.leftovers
+                    ));
+                }
+                if f.unread > 0 {
+                    notes.push(format!("{} task(s) ended without their counters", f.unread));
+                }
+                if !notes.is_empty() {
+                    row.reason = notes.join("; ");
+                }
+            }
         }
         Err(e) => {
             row.status = Status::Failed;
@@ -300,7 +334,7 @@ pub fn execute(
                 break 'passes;
             }
             let throttled_before = throttled(profile);
-            let result = run_scenario(&p.scenario, &p.placement);
+            let result = measure_scenario(&p.scenario, &p.placement);
             let throttled_during = throttled(profile)
                 .zip(throttled_before)
                 .map(|(after, before)| after.saturating_sub(before));
@@ -322,8 +356,8 @@ pub fn execute(
             if throttled_during.is_some_and(|t| t > 0) {
                 throttled_runs += 1;
             }
-            if let Ok(ws) = &result {
-                workers.extend(worker_rows(p, &row, ws));
+            if let Ok(m) = &result {
+                workers.extend(worker_rows(p, &row, &m.workers));
             } else {
                 failed_runs += 1;
             }

@@ -24,6 +24,8 @@ pub enum Unit {
     Messages,
     /// One byte read or written (mem).
     Bytes,
+    /// One whole run of a user's program (cmd), or its own figure with `--metric`.
+    Runs,
 }
 
 impl Unit {
@@ -35,6 +37,7 @@ impl Unit {
             Unit::RoundTrips => "round trips/s",
             Unit::Messages => "messages/s",
             Unit::Bytes => "bytes/s",
+            Unit::Runs => "runs/s",
         }
     }
 
@@ -46,7 +49,7 @@ impl Unit {
             Unit::Accesses => Some("ns per access"),
             Unit::RoundTrips => Some("ns per round trip"),
             Unit::Messages => Some("ns per message"),
-            Unit::Ops | Unit::Bytes => None,
+            Unit::Ops | Unit::Bytes | Unit::Runs => None,
         }
     }
 }
@@ -98,6 +101,11 @@ pub trait Family: Sync + Send + 'static {
     /// The smallest size this family takes (`cache:<size>`), or `None` if it takes no size.
     fn min_size(&self) -> Option<u64> {
         None
+    }
+
+    /// Whether it takes a free-form name instead of a size (`cmd:<name>`).
+    fn takes_name(&self) -> bool {
+        false
     }
 
     /// An example name for help and errors: `cache:24KiB`.

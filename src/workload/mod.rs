@@ -4,6 +4,7 @@
 
 pub mod cache;
 pub mod clock;
+pub mod cmd;
 pub mod cpu;
 mod family;
 pub mod ipc;
@@ -30,6 +31,7 @@ pub static FAMILIES: &[&dyn Family] = &[
     &ipc::shm::SHM,
     &ipc::queue::QUEUE,
     &ipc::server::SERVER,
+    &cmd::Cmd,
 ];
 
 /// The registered family of this name.
@@ -37,11 +39,26 @@ pub fn family_named(name: &str) -> Option<&'static dyn Family> {
     FAMILIES.iter().copied().find(|f| f.name() == name)
 }
 
-/// A workload: a family and, for families that take one, a size.
+/// A workload: a family and, for families that take one, a size (`cache:24KiB`) or a name
+/// (`cmd:pool`).
 #[derive(Clone, Copy)]
 pub struct Workload {
     family: &'static dyn Family,
     size: Option<u64>,
+    name: Option<&'static str>,
+}
+
+/// Names of `cmd:<name>` workloads, kept once each for the life of the process so that a
+/// workload stays `Copy`: a run names a handful of programs, so this stays small.
+fn intern(name: &str) -> &'static str {
+    static NAMES: std::sync::Mutex<Vec<&'static str>> = std::sync::Mutex::new(Vec::new());
+    let mut names = NAMES.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(n) = names.iter().find(|n| **n == name) {
+        return n;
+    }
+    let leaked: &'static str = Box::leak(name.to_owned().into_boxed_str());
+    names.push(leaked);
+    leaked
 }
 
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
@@ -88,6 +105,14 @@ pub enum WorkloadError {
     },
     #[error(transparent)]
     Ipc(#[from] ipc::IpcError),
+    #[error(
+        "workload `{0}` is a program of yours: run it with `pinbench exec -- CMD` (its name comes from --name)"
+    )]
+    NotBuiltIn(String),
+    #[error(
+        "workload `{0}`: give the program's name after `cmd:`, letters, digits, `.`, `_` and `-` only (e.g. cmd:pool)"
+    )]
+    BadName(String),
     #[error("worker {worker}: allocating {bytes} bytes failed")]
     Alloc { worker: usize, bytes: u64 },
 }
@@ -96,9 +121,10 @@ pub enum WorkloadError {
 pub fn workload_names() -> String {
     FAMILIES
         .iter()
-        .map(|f| match f.min_size() {
-            Some(_) => format!("{}:<size> (e.g. {})", f.name(), f.example()),
-            None => f.name().to_string(),
+        .map(|f| match (f.min_size(), f.takes_name()) {
+            (Some(_), _) => format!("{}:<size> (e.g. {})", f.name(), f.example()),
+            (None, true) => format!("{}:<name> (pinbench exec)", f.name()),
+            (None, false) => f.name().to_string(),
         })
         .collect::<Vec<_>>()
         .join(", ")
@@ -115,7 +141,28 @@ fn examples_of(text: &str) -> String {
 impl Workload {
     /// An unsized workload of `family` (cpu, ipc:*).
     pub fn of(family: &'static dyn Family) -> Self {
-        Self { family, size: None }
+        Self {
+            family,
+            size: None,
+            name: None,
+        }
+    }
+
+    /// A named workload (`cmd:<name>`); the name must be a valid one (see [`valid_name`]).
+    pub fn named(family: &'static dyn Family, name: &str) -> Result<Self, WorkloadError> {
+        if !valid_name(name) {
+            return Err(WorkloadError::BadName(format!("{}:{name}", family.name())));
+        }
+        Ok(Self {
+            family,
+            size: None,
+            name: Some(intern(name)),
+        })
+    }
+
+    /// The program's name of a `cmd:<name>` workload.
+    pub fn name(&self) -> Option<&'static str> {
+        self.name
     }
 
     /// A sized workload (`cache:<bytes>`, `mem:<bytes>`).
@@ -123,6 +170,7 @@ impl Workload {
         Self {
             family,
             size: Some(bytes),
+            name: None,
         }
     }
 
@@ -204,6 +252,16 @@ impl Workload {
     }
 }
 
+/// Whether `name` can name a program's workload (`cmd:<name>`): it goes into file names and
+/// CSV cells, so letters, digits, `.`, `_` and `-` only, at most 64 of them.
+pub fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+}
+
 /// Every workload of the default sweep on this machine, family by family.
 pub fn default_workloads(profile: &HardwareProfile) -> Vec<Workload> {
     FAMILIES.iter().flat_map(|f| f.defaults(profile)).collect()
@@ -223,6 +281,15 @@ impl FromStr for Workload {
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         let t = text.trim();
         for f in FAMILIES {
+            if f.takes_name() {
+                if t == f.name() {
+                    return Err(WorkloadError::BadName(t.into()));
+                }
+                if let Some(name) = t.strip_prefix(f.name()).and_then(|r| r.strip_prefix(':')) {
+                    return Workload::named(*f, name);
+                }
+                continue;
+            }
             match f.min_size() {
                 None if t == f.name() => return Ok(Workload::of(*f)),
                 Some(min) => {
@@ -264,9 +331,10 @@ impl FromStr for Workload {
 
 impl fmt::Display for Workload {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.size {
-            Some(bytes) => write!(f, "{}:{}", self.family.name(), format_size(bytes)),
-            None => f.write_str(self.family.name()),
+        match (self.size, self.name) {
+            (Some(bytes), _) => write!(f, "{}:{}", self.family.name(), format_size(bytes)),
+            (None, Some(name)) => write!(f, "{}:{name}", self.family.name()),
+            (None, None) => f.write_str(self.family.name()),
         }
     }
 }
@@ -286,7 +354,9 @@ impl Default for Workload {
 
 impl PartialEq for Workload {
     fn eq(&self, other: &Self) -> bool {
-        self.family.name() == other.family.name() && self.size == other.size
+        self.family.name() == other.family.name()
+            && self.size == other.size
+            && self.name == other.name
     }
 }
 
@@ -296,16 +366,18 @@ impl Hash for Workload {
     fn hash<H: Hasher>(&self, state: &mut H) {
         self.family.name().hash(state);
         self.size.hash(state);
+        self.name.hash(state);
     }
 }
 
 impl Ord for Workload {
     /// Registry order, then size.
     fn cmp(&self, other: &Self) -> Ordering {
-        (self.index(), self.family.name(), self.size).cmp(&(
+        (self.index(), self.family.name(), self.size, self.name).cmp(&(
             other.index(),
             other.family.name(),
             other.size,
+            other.name,
         ))
     }
 }
@@ -335,6 +407,8 @@ mod tests {
             "ipc:shm",
             "ipc:queue",
             "ipc:server",
+            "cmd:pool",
+            "cmd:my-prog_2.py",
         ] {
             assert_eq!(name.parse::<Workload>().unwrap().to_string(), name);
         }

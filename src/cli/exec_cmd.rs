@@ -1,0 +1,233 @@
+//! `pinbench exec -- CMD`: the user's own program under the strategies, repeated and judged
+//! exactly like the built-in workloads (the same sweep, statistics, files, charts and report).
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Result, bail};
+use clap::Args;
+
+use super::options::{Sweep, Template, split_strategies};
+use super::{parse_count, parse_threshold, run_cmd::parse_duration};
+use crate::exec::{Better, Command, DEFAULT_HELPERS, ExecSpec, Metric, Mode};
+use crate::metrics::CountingMode;
+use crate::profile::HardwareProfile;
+use crate::runner::{Model, PinBy};
+use crate::stats::MIN_SAMPLES;
+use crate::strategy::{LabelledStrategy, Strategy};
+use crate::sweep::{Axes, SweepConfig};
+use crate::workload::{Workload, family_named};
+
+/// Which tasks of the program are its workers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum WorkersAre {
+    /// Its child processes (Pool, Process, ProcessPoolExecutor, loky).
+    Processes,
+    /// Its threads (every thread but each process's first).
+    Threads,
+}
+
+#[derive(Args, Debug)]
+pub struct ExecArgs {
+    /// Strategies (comma-separated or repeated), judged against `none`: none,
+    /// inherited[:LIST], per-worker, round-robin, compact, scatter, cpus:L0/L1/...; add
+    /// `@label` to run one twice (A/A check). Default: all but cpus.
+    #[arg(long, short)]
+    pub strategy: Vec<String>,
+    /// Slots in the plan: how many workers the program runs (comma-separated for several).
+    /// Default: the allowed CPU count. The program reads it as PINBENCH_WORKERS.
+    #[arg(long, short, value_delimiter = ',', value_parser = parse_count)]
+    pub workers: Vec<usize>,
+    /// Which tasks are the workers in tree mode.
+    #[arg(long, value_enum, default_value = "processes")]
+    pub workers_are: WorkersAre,
+    /// Each mode: start one copy of the command per worker, with PINBENCH_WORKER,
+    /// PINBENCH_WORKERS and PINBENCH_CPUS in its environment.
+    #[arg(long)]
+    pub each: bool,
+    /// With --each: who pins a copy, the copy itself before exec (`self`) or pinbench by pid
+    /// once it has started (`parent`, the `taskset -p` recipe's race).
+    #[arg(long, default_value = "self")]
+    pub pin_by: PinBy,
+    /// Judge the program's own figure instead of its wall time: a regular expression over its
+    /// output (stdout and stderr), the number in its one capture group; the last match counts.
+    #[arg(long, value_name = "REGEX")]
+    pub metric: Option<String>,
+    /// With --metric: whether a higher (a rate) or lower (a time) figure is better.
+    #[arg(long, value_name = "higher|lower")]
+    pub better: Option<Better>,
+    /// Kill the program's whole tree after this long and record a failed repetition (e.g. 30s).
+    #[arg(long, value_parser = parse_duration)]
+    pub timeout: Option<Duration>,
+    /// Processes whose command line matches are helpers, never workers.
+    #[arg(long, value_name = "REGEX", default_value = DEFAULT_HELPERS)]
+    pub helpers: String,
+    /// The workload's name in the results: cmd:<NAME>. Default: the script an interpreter
+    /// runs, or the program's name.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Copy the program's output to stderr after each run (it is captured either way).
+    #[arg(long)]
+    pub show_output: bool,
+    /// Runs of every scenario after the warm-up: exactly this many, unless --max-reps is
+    /// given too. Default: 6, then more for scenarios short of --precision.
+    #[arg(long, value_parser = parse_count)]
+    pub reps: Option<usize>,
+    /// Repeat a scenario until its median's 95 % interval is within this fraction of it.
+    #[arg(long, default_value_t = 0.02, value_parser = parse_threshold)]
+    pub precision: f64,
+    /// Most runs of one scenario. Default: 20.
+    #[arg(long, value_parser = parse_count)]
+    pub max_reps: Option<usize>,
+    /// Time for runs beyond --reps, e.g. 5m. Default: 10m.
+    #[arg(long, value_parser = parse_duration)]
+    pub budget: Option<Duration>,
+    /// Skip the uncounted warm-up run of each scenario.
+    #[arg(long)]
+    pub no_warmup: bool,
+    /// Differences under this fraction are never called.
+    #[arg(long, default_value_t = crate::stats::NOISE_THRESHOLD, value_parser = parse_threshold)]
+    pub threshold: f64,
+    /// Results folder; files go to OUT/<profile-id>/. Default: results
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Print the summary as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// The program and its arguments, after `--`.
+    #[arg(last = true, value_name = "CMD")]
+    pub command: Vec<OsString>,
+}
+
+/// Builds the sweep of an `exec`, checking every input before anything runs.
+pub fn options(a: ExecArgs, profile: &HardwareProfile) -> Result<Sweep> {
+    let command = Command::resolve(a.command)?;
+    let name = match &a.name {
+        Some(n) => n.clone(),
+        None => command.default_name(),
+    };
+    let cmd = family_named("cmd").expect("the cmd family is registered");
+    let workload = Workload::named(cmd, &name).map_err(|_| {
+        anyhow::anyhow!(
+            "--name `{name}`: use letters, digits, `.`, `_` and `-` only (it names files and CSV cells)"
+        )
+    })?;
+    let metric = match (&a.metric, a.better) {
+        (Some(m), Some(b)) => Some(Metric::new(m, b)?),
+        (Some(m), None) => bail!(
+            "--metric `{m}`: say which way it is better with --better higher (a rate) or --better lower (a time)"
+        ),
+        (None, Some(_)) => {
+            bail!("--better applies to --metric: give the pattern of the figure too")
+        }
+        (None, None) => None,
+    };
+    let helpers = regex::Regex::new(&a.helpers).map_err(|e| {
+        anyhow::anyhow!(
+            "--helpers `{}` is not a regular expression: {}",
+            a.helpers,
+            e.to_string().lines().last().unwrap_or("").trim()
+        )
+    })?;
+    if a.workers.contains(&0) {
+        bail!("--workers 0: the plan needs at least one slot");
+    }
+    if a.pin_by == PinBy::Tracer {
+        bail!("--pin-by tracer is what tree mode does; with --each give self or parent");
+    }
+    if a.pin_by == PinBy::Parent && !a.each {
+        bail!(
+            "--pin-by parent applies to --each copies; in tree mode each worker is pinned at its fork, before it runs"
+        );
+    }
+    if a.each && a.workers_are == WorkersAre::Threads {
+        bail!("--each starts copies of the command; --workers-are threads is for tree mode");
+    }
+    if a.timeout.is_some_and(|t| t.is_zero()) {
+        bail!("--timeout 0: give how long one run may take, such as 30s");
+    }
+    let mode = match (a.each, a.workers_are) {
+        (true, _) => Mode::Copies,
+        (false, WorkersAre::Processes) => Mode::Processes,
+        (false, WorkersAre::Threads) => Mode::Threads,
+    };
+    let spec = ExecSpec {
+        command,
+        mode,
+        pin_by: a.pin_by,
+        metric,
+        timeout: a.timeout,
+        helpers,
+        show_output: a.show_output,
+    };
+    let strategies = a
+        .strategy
+        .iter()
+        .flat_map(|s| split_strategies(s))
+        .map(|s| s.parse::<LabelledStrategy>())
+        .collect::<Result<Vec<_>, _>>()?;
+    let reps = a.reps.unwrap_or(MIN_SAMPLES);
+    if reps == 0 {
+        bail!("--reps 0: give at least 1 run ({MIN_SAMPLES} or more to judge differences)");
+    }
+    let max_reps = match (a.reps, a.max_reps) {
+        (_, Some(m)) => m,
+        (Some(r), None) => r,
+        (None, None) => 20,
+    }
+    .max(reps);
+    let model = match mode {
+        Mode::Processes => Model::Processes,
+        Mode::Threads => Model::Threads,
+        Mode::Copies => Model::Copies,
+    };
+    let template = Template {
+        duration: Duration::ZERO,
+        pin_by: a.pin_by,
+        counting: CountingMode::Procfs,
+        recycle: None,
+        seed: 1,
+        allow_mismatch: true,
+        exec: Some(Arc::new(spec)),
+    };
+    let axes = Axes {
+        workloads: vec![workload],
+        strategies: if strategies.is_empty() {
+            Strategy::defaults()
+                .into_iter()
+                .map(LabelledStrategy::plain)
+                .collect()
+        } else {
+            strategies
+        },
+        models: vec![model],
+        worker_counts: if a.workers.is_empty() {
+            vec![profile.allowed.len()]
+        } else {
+            a.workers
+        },
+        antagonists: vec![None],
+        pin_by: if mode == Mode::Processes {
+            PinBy::Tracer
+        } else {
+            a.pin_by
+        },
+        placements: false,
+    };
+    Ok(Sweep {
+        template,
+        axes,
+        config: SweepConfig {
+            reps,
+            max_reps,
+            precision: a.precision,
+            budget: a.budget.unwrap_or(Duration::from_secs(600)),
+            warmup: !a.no_warmup,
+            threshold: a.threshold,
+        },
+        out: a.out.unwrap_or_else(|| PathBuf::from("results")),
+        json: a.json,
+    })
+}

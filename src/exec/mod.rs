@@ -1,0 +1,429 @@
+//! `pinbench exec -- CMD`: the user's own program under a strategy. In tree mode the program's
+//! own child processes (or threads) are the workers, each placed in a slot of the plan before it
+//! runs (see [`slots`] for which task is a worker and [`tracer`] for how); in each mode pinbench
+//! starts one copy per worker. One repetition is one run of the command: its wall time (or the
+//! program's own figure, [`metric`]), the tree's counters, and each slot's.
+
+pub mod command;
+pub mod metric;
+pub mod slots;
+mod task;
+pub mod tracer;
+
+use std::ffi::CString;
+use std::fmt;
+use std::io::{Read, Seek};
+use std::os::fd::{FromRawFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::time::Duration;
+
+pub use command::{Command, CommandError};
+pub use metric::{Better, Metric};
+pub use slots::Mode;
+
+use crate::cpuset::CpuSet;
+use crate::metrics::{Counts, MigrationSource};
+use crate::plan::Placement;
+use crate::runner::{PinBy, Scenario, Total, WorkerResult};
+use slots::Tid;
+use tracer::{Ending, Killed, Launch, Traced};
+
+/// Python's multiprocessing helpers: they run beside the workers and are not workers.
+pub const DEFAULT_HELPERS: &str = r"multiprocessing\.(resource_tracker|semaphore_tracker|forkserver)|multiprocessing\.popen_forkserver";
+
+/// Everything about the user's program that every scenario of an `exec` shares.
+#[derive(Debug, Clone)]
+pub struct ExecSpec {
+    pub command: Command,
+    pub mode: Mode,
+    /// `--each`: who pins each copy (before exec, or by pid after it started).
+    pub pin_by: PinBy,
+    pub metric: Option<Metric>,
+    pub timeout: Option<Duration>,
+    pub helpers: regex::Regex,
+    /// Copy the program's output to pinbench's stderr after each run.
+    pub show_output: bool,
+}
+
+impl PartialEq for ExecSpec {
+    fn eq(&self, o: &Self) -> bool {
+        self.command == o.command
+            && self.mode == o.mode
+            && self.pin_by == o.pin_by
+            && self.metric == o.metric
+            && self.timeout == o.timeout
+            && self.helpers.as_str() == o.helpers.as_str()
+            && self.show_output == o.show_output
+    }
+}
+
+/// Why one run of the program is no measurement.
+#[derive(Debug, thiserror::Error)]
+pub enum ExecError {
+    #[error("could not start `{program}`: {reason}")]
+    Start { program: String, reason: String },
+    #[error("exited with status {code}{tail}")]
+    Status { code: i32, tail: Tail },
+    #[error("was killed by signal {signal}{tail}")]
+    Signal { signal: String, tail: Tail },
+    #[error("ran past --timeout {secs} s; its whole tree was killed{tail}")]
+    Timeout { secs: f64, tail: Tail },
+    #[error("interrupted; its whole tree was killed")]
+    Interrupted,
+    #[error("--metric `{pattern}` found no number in the output{tail}")]
+    NoMetric { pattern: String, tail: Tail },
+    #[error("--metric `{pattern}` gave {value}, which cannot be judged (it must be above 0)")]
+    BadMetric { pattern: String, value: f64 },
+    #[error("tracing the command: {0}")]
+    Trace(#[from] std::io::Error),
+}
+
+/// The end of a program's output, quoted in its failure.
+#[derive(Debug, Default)]
+pub struct Tail(String);
+
+impl Tail {
+    fn of(output: &str) -> Self {
+        let last: Vec<&str> = output
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect();
+        let Some(line) = last.last() else {
+            return Tail(String::new());
+        };
+        let line: String = line.chars().take(160).collect();
+        Tail(format!(" (last output: {line})"))
+    }
+}
+
+impl fmt::Display for Tail {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Facts of one run of the tree beyond the totals, for runs.csv.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TreeFacts {
+    pub exit_status: Option<i32>,
+    pub metric: Option<f64>,
+    /// Tasks (processes and threads) that ran, the main process included.
+    pub tasks: usize,
+    pub processes: usize,
+    /// Workers that had to wait for a free slot.
+    pub waited: usize,
+    pub helpers: usize,
+    /// Processes still running when the program ended, killed then.
+    pub leftovers: usize,
+    /// Tasks whose mask at the end was not where pinbench put them: the program re-pinned them.
+    pub repinned: usize,
+    /// Tasks that ended without their counters read (killed at once).
+    pub unread: usize,
+}
+
+/// One run of the program, measured.
+#[derive(Debug, Clone)]
+pub struct ExecRun {
+    pub workers: Vec<WorkerResult>,
+    pub total: Total,
+    pub facts: TreeFacts,
+}
+
+/// A file in memory for the program's output.
+fn output_file() -> std::io::Result<std::fs::File> {
+    let name = CString::new("pinbench-output").expect("no NUL");
+    // SAFETY: memfd_create with a valid name; the fd is owned by the File.
+    let fd = unsafe { libc::memfd_create(name.as_ptr(), libc::MFD_CLOEXEC) };
+    if fd < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: a fresh descriptor nothing else owns.
+    Ok(std::fs::File::from(unsafe { OwnedFd::from_raw_fd(fd) }))
+}
+
+fn environment(extra: &[(String, String)]) -> Vec<CString> {
+    let skip: Vec<&str> = extra.iter().map(|(k, _)| k.as_str()).collect();
+    std::env::vars_os()
+        .filter(|(k, _)| !skip.iter().any(|s| k.as_bytes() == s.as_bytes()))
+        .map(|(k, v)| {
+            let mut b = k.as_bytes().to_vec();
+            b.push(b'=');
+            b.extend_from_slice(v.as_bytes());
+            b
+        })
+        .chain(extra.iter().map(|(k, v)| format!("{k}={v}").into_bytes()))
+        .filter_map(|b| CString::new(b).ok())
+        .collect()
+}
+
+fn signal_name(sig: i32) -> String {
+    nix::sys::signal::Signal::try_from(sig)
+        .map(|s| s.as_str().to_string())
+        .unwrap_or_else(|_| sig.to_string())
+}
+
+/// Runs the program once under `placement` and measures it.
+pub fn run(
+    spec: &ExecSpec,
+    scenario: &Scenario,
+    placement: &Placement,
+    allowed: &CpuSet,
+) -> Result<ExecRun, ExecError> {
+    let n = scenario.workers;
+    let pins = placement.pins_workers();
+    let slot_masks: Vec<Option<CpuSet>> = (0..n)
+        .map(|i| {
+            placement
+                .workers
+                .get(i)
+                .and_then(|w| w.cpus.clone())
+                .filter(|_| pins)
+        })
+        .collect();
+    let main_mask = match (&placement.spawner_mask, pins) {
+        (Some(m), _) => Some(m.clone()),
+        (None, true) => Some(allowed.clone()),
+        (None, false) => None,
+    };
+    let copies = if spec.mode == Mode::Copies { n } else { 1 };
+    let workers_env = ("PINBENCH_WORKERS".to_string(), n.to_string());
+    let envs: Vec<Vec<CString>> = (0..copies)
+        .map(|i| {
+            let mut extra = vec![workers_env.clone()];
+            if spec.mode == Mode::Copies {
+                let cpus = slot_masks[i]
+                    .clone()
+                    .or_else(|| main_mask.clone())
+                    .unwrap_or_else(|| allowed.clone());
+                extra.push(("PINBENCH_WORKER".into(), i.to_string()));
+                extra.push(("PINBENCH_CPUS".into(), cpus.to_string()));
+            }
+            environment(&extra)
+        })
+        .collect();
+    let (root_masks, parent_pins): (Vec<Option<CpuSet>>, Vec<Option<CpuSet>>) =
+        if spec.mode == Mode::Copies {
+            (0..n)
+                .map(|i| match (&slot_masks[i], spec.pin_by) {
+                    (Some(m), PinBy::Parent) => (None, Some(m.clone())),
+                    (Some(m), PinBy::SelfPin | PinBy::Tracer) => (Some(m.clone()), None),
+                    (None, _) => (main_mask.clone(), None),
+                })
+                .unzip()
+        } else {
+            (vec![main_mask.clone()], vec![None])
+        };
+    let mut out = output_file()?;
+    let out_fd: OwnedFd = out.try_clone()?.into();
+    let launch = Launch {
+        path: CString::new(spec.command.path.as_os_str().as_bytes())
+            .map_err(|e| std::io::Error::other(e.to_string()))?,
+        argv: spec.command.argv_c(),
+        envs,
+        mode: spec.mode,
+        slot_masks: slot_masks.clone(),
+        main_mask: main_mask.clone(),
+        default_mask: allowed.clone(),
+        root_masks,
+        parent_pins,
+        helpers: &spec.helpers,
+        output: Some(&out_fd),
+        timeout: spec.timeout,
+    };
+    let traced = tracer::trace(&launch)?;
+    drop(out_fd);
+    let mut text = Vec::new();
+    out.rewind()?;
+    out.read_to_end(&mut text)?;
+    let text = String::from_utf8_lossy(&text);
+    if spec.show_output {
+        eprint!("{text}");
+    }
+    judge(spec, &traced, &text)?;
+    let metric = match &spec.metric {
+        Some(m) => {
+            let v = m.find(&text).ok_or_else(|| ExecError::NoMetric {
+                pattern: m.pattern().to_string(),
+                tail: Tail::of(&text),
+            })?;
+            if !(v > 0.0 && v.is_finite()) {
+                return Err(ExecError::BadMetric {
+                    pattern: m.pattern().to_string(),
+                    value: v,
+                });
+            }
+            Some(v)
+        }
+        None => None,
+    };
+    Ok(measure(spec, &traced, &slot_masks, metric))
+}
+
+/// A run that ended badly is a failed repetition with its reason.
+fn judge(spec: &ExecSpec, t: &Traced, text: &str) -> Result<(), ExecError> {
+    match t.killed {
+        Some(Killed::Timeout) => {
+            return Err(ExecError::Timeout {
+                secs: spec.timeout.map_or(0.0, |d| d.as_secs_f64()),
+                tail: Tail::of(text),
+            });
+        }
+        Some(Killed::Interrupted) => return Err(ExecError::Interrupted),
+        None => {}
+    }
+    if let Some(reason) = &t.exec_failed {
+        return Err(ExecError::Start {
+            program: spec.command.program(),
+            reason: reason.clone(),
+        });
+    }
+    for e in t.endings.iter().flatten() {
+        match *e {
+            Ending::Exited(0) => {}
+            Ending::Exited(code) => {
+                return Err(ExecError::Status {
+                    code,
+                    tail: Tail::of(text),
+                });
+            }
+            Ending::Signalled(sig) => {
+                return Err(ExecError::Signal {
+                    signal: signal_name(sig),
+                    tail: Tail::of(text),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+fn to_counts(c: &task::TaskCounts) -> Counts {
+    Counts {
+        migrations: c.migrations,
+        migrations_source: c.migrations.map(|_| MigrationSource::Procfs),
+        migrations_procfs_check: None,
+        voluntary_switches: c.voluntary_switches,
+        involuntary_switches: c.involuntary_switches,
+        switches_source: c.voluntary_switches.map(|_| "procfs".to_string()),
+        user_seconds: c.user_seconds,
+        system_seconds: c.system_seconds,
+    }
+}
+
+/// The run's totals and each slot's figures from the traced tasks.
+fn measure(
+    spec: &ExecSpec,
+    t: &Traced,
+    slot_masks: &[Option<CpuSet>],
+    metric: Option<f64>,
+) -> ExecRun {
+    let seconds = t.end_ns.saturating_sub(t.start_ns) as f64 * 1e-9;
+    let mut tree = task::TaskCounts::zero();
+    for r in &t.tasks {
+        tree.add(&r.counts);
+    }
+    // The launch's helpers (gone before the program itself started) held slots for a moment:
+    // they count in the tree, not in any slot.
+    let launch_helper = |tid: Tid| {
+        spec.mode != Mode::Copies
+            && t.tasks
+                .iter()
+                .any(|r| r.tid == tid && r.exit_ns < t.main_exec_ns)
+    };
+    let launch_helpers = t
+        .tasks
+        .iter()
+        .filter(|r| r.tid == r.tgid && launch_helper(r.tid))
+        .count();
+    let workers: Vec<WorkerResult> = (0..slot_masks.len())
+        .map(|s| {
+            let mut c = task::TaskCounts::zero();
+            for r in t
+                .tasks
+                .iter()
+                .filter(|r| r.slot == Some(s) && !launch_helper(r.tgid))
+            {
+                c.add(&r.counts);
+            }
+            let holders: Vec<Tid> = t.tally.holders[s]
+                .iter()
+                .copied()
+                .filter(|&h| !launch_helper(h))
+                .collect();
+            let last = holders.last().copied().unwrap_or(0);
+            let readback = t
+                .tasks
+                .iter()
+                .rev()
+                .find(|r| r.tid == last)
+                .and_then(|r| r.counts.mask.clone())
+                .unwrap_or_default();
+            let seen = t.seen.get(s).cloned().unwrap_or_default();
+            WorkerResult {
+                worker: s,
+                pid: last.max(0) as u32,
+                tid: last,
+                primary: !holders.is_empty(),
+                cpus_planned: slot_masks[s].clone(),
+                cpus_readback: readback,
+                cpus_seen: seen.cpus,
+                cpu_samples: seen.samples,
+                samples_outside_plan: seen.outside,
+                ops: 0,
+                seconds,
+                throughput_ops_s: 0.0,
+                counts: to_counts(&c),
+                start_ns: t.start_ns,
+                end_ns: t.end_ns,
+                generations: Some(holders.len() as u32),
+                pinned_at_ns: None,
+            }
+        })
+        .collect();
+    let throughput = match (metric, spec.metric.as_ref().map(Metric::better)) {
+        (Some(v), Some(Better::Higher)) => v,
+        (Some(v), Some(Better::Lower)) => 1.0 / v,
+        _ if seconds > 0.0 => 1.0 / seconds,
+        _ => 0.0,
+    };
+    let samples: u64 = workers.iter().map(|w| w.cpu_samples).sum();
+    let planned = slot_masks.iter().any(Option::is_some);
+    let total = Total {
+        ops: 1,
+        seconds,
+        throughput_ops_s: throughput,
+        ns_per_op: None,
+        cpu_ns_per_op: None,
+        migrations: tree.migrations,
+        voluntary_switches: tree.voluntary_switches,
+        involuntary_switches: tree.involuntary_switches,
+        user_seconds: tree.user_seconds,
+        system_seconds: tree.system_seconds,
+        cpus_seen: workers
+            .iter()
+            .fold(CpuSet::new(), |acc, w| acc.union(&w.cpus_seen)),
+        off_plan_fraction: (planned && samples > 0).then(|| {
+            workers.iter().map(|w| w.samples_outside_plan).sum::<u64>() as f64 / samples as f64
+        }),
+    };
+    let facts = TreeFacts {
+        exit_status: t.endings.iter().flatten().find_map(|e| match e {
+            Ending::Exited(c) => Some(*c),
+            Ending::Signalled(_) => None,
+        }),
+        metric,
+        tasks: t.tasks.len() + t.unread,
+        processes: t.tasks.iter().filter(|r| r.tid == r.tgid).count(),
+        waited: t.tally.waited,
+        helpers: t.tally.helpers + launch_helpers,
+        leftovers: t.leftovers,
+        repinned: t.tasks.iter().filter(|r| r.repinned).count(),
+        unread: t.unread,
+    };
+    ExecRun {
+        workers,
+        total,
+        facts,
+    }
+}

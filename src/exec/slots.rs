@@ -1,0 +1,428 @@
+//! Which task of a user's program is a worker, and which slot of the plan it runs in: a pure
+//! state machine fed with the tree's events (a task started, exec'd, exited) that answers with
+//! where each affected task must run. The tracer applies the answers; the rules live here alone.
+//!
+//! The rules (DESIGN.md "Your own program"), for processes:
+//!
+//! 1. The command's own process (and whatever it execs into: a shell wrapper, a version
+//!    manager's shim) is the main process. It runs under the main mask and is never a worker.
+//! 2. A new process takes the lowest free slot the moment it is forked, before it runs. With no
+//!    slot free it waits, under the main mask, and takes the next slot that frees (oldest waiter
+//!    first): a helper alive at the wrong moment delays a worker, it never starves it.
+//! 3. A slot holder that forks hands its slot down to the child and waits itself: the process
+//!    that starts workers (a shell running the program, the program's main process under
+//!    `sh -c`, a fork server) is a spawner, not a worker, and the work moved to the child. Once
+//!    it has no live children again it queues for a slot like any waiter (a worker that ran
+//!    `gzip` gets a slot back when `gzip` is done).
+//! 4. A process that execs a command matching the helpers pattern (Python's resource tracker and
+//!    fork server by default) is a helper: it gives its slot up and never takes one.
+//! 5. A slot frees when its holder exits, hands it down, or turns out to be a helper.
+//!
+//! With `--workers-are threads` every thread except a process's first is a worker, by the same
+//! slot rules (2 and 5); processes run under the main mask. In each mode (`--each`) the i-th
+//! copy of the command holds slot i for its whole life and its descendants inherit its mask.
+
+use std::collections::{BTreeMap, VecDeque};
+
+/// A kernel task id (a process's pid is its first thread's tid).
+pub type Tid = i32;
+
+/// Which tasks are the workers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Child processes of the command (tree mode, the default).
+    Processes,
+    /// Threads of the command's processes (`--workers-are threads`).
+    Threads,
+    /// N copies of the command, one per slot (`--each`).
+    Copies,
+}
+
+/// Where a task is to run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Place {
+    Slot(usize),
+    /// The main mask: the allowed set, or `inherited`'s mask.
+    Main,
+}
+
+/// One instruction for the tracer: move `task` (a whole process in process modes, one thread
+/// in thread mode) to `to`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Move {
+    pub task: Tid,
+    pub to: Place,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Main,
+    Candidate,
+    Helper,
+    /// A thread of a process (process modes), or a process (thread mode): follows its process
+    /// or runs under the main mask, never a slot of its own.
+    Follower,
+}
+
+#[derive(Debug, Clone)]
+struct Task {
+    parent: Option<Tid>,
+    role: Role,
+    slot: Option<usize>,
+    live_children: usize,
+    /// Ever waited with no slot free.
+    waited: bool,
+    /// Slots it held, in order.
+    held: Vec<usize>,
+}
+
+/// What became of the tasks of one run, for the results.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tally {
+    /// Tasks that held each slot, in order.
+    pub holders: Vec<Vec<Tid>>,
+    /// Candidates that had to wait for a free slot.
+    pub waited: usize,
+    /// Processes recognised as helpers.
+    pub helpers: usize,
+}
+
+/// The slot state of one run.
+#[derive(Debug, Clone)]
+pub struct Slots {
+    mode: Mode,
+    holder: Vec<Option<Tid>>,
+    tasks: BTreeMap<Tid, Task>,
+    /// Candidates waiting for a slot, oldest first.
+    queue: VecDeque<Tid>,
+    tally: Tally,
+}
+
+impl Slots {
+    /// `slots` slots and the command's root task(s): one root in tree modes, one per slot in
+    /// each mode.
+    pub fn new(mode: Mode, slots: usize) -> Self {
+        Self {
+            mode,
+            holder: vec![None; slots],
+            tasks: BTreeMap::new(),
+            queue: VecDeque::new(),
+            tally: Tally {
+                holders: vec![Vec::new(); slots],
+                ..Tally::default()
+            },
+        }
+    }
+
+    /// A root: the command's process in tree modes, copy `i` (holding slot `i`) in each mode.
+    pub fn root(&mut self, tid: Tid, copy: Option<usize>) {
+        let mut t = Task {
+            parent: None,
+            role: Role::Main,
+            slot: None,
+            live_children: 0,
+            waited: false,
+            held: Vec::new(),
+        };
+        if let Some(i) = copy.filter(|&i| i < self.holder.len()) {
+            t.slot = Some(i);
+            t.held.push(i);
+            self.holder[i] = Some(tid);
+            self.tally.holders[i].push(tid);
+        }
+        self.tasks.insert(tid, t);
+    }
+
+    /// A task `child` started by `parent` (a process, or a thread when `thread`). Returns where
+    /// tasks must run now, the child first: it has not run yet.
+    pub fn spawned(&mut self, parent: Tid, child: Tid, thread: bool) -> Vec<Move> {
+        let mut moves = Vec::new();
+        let known_parent = self.tasks.contains_key(&parent);
+        let role = match (self.mode, thread) {
+            (Mode::Copies, _) | (Mode::Processes, true) => Role::Follower,
+            (Mode::Processes, false) => Role::Candidate,
+            (Mode::Threads, true) => Role::Candidate,
+            (Mode::Threads, false) => Role::Follower,
+        };
+        self.tasks.insert(
+            child,
+            Task {
+                parent: known_parent.then_some(parent),
+                role,
+                slot: None,
+                live_children: 0,
+                waited: false,
+                held: Vec::new(),
+            },
+        );
+        if self.mode == Mode::Processes && !thread && known_parent {
+            self.tasks.get_mut(&parent).expect("known").live_children += 1;
+        }
+        match (self.mode, role) {
+            (Mode::Processes, Role::Candidate) => {
+                let handed = self
+                    .tasks
+                    .get(&parent)
+                    .filter(|p| p.role == Role::Candidate)
+                    .and_then(|p| p.slot);
+                if let Some(s) = handed {
+                    // Rule 3: the spawner hands its slot down and waits.
+                    self.tasks.get_mut(&parent).expect("known").slot = None;
+                    self.assign(child, s, &mut moves);
+                    moves.push(Move {
+                        task: parent,
+                        to: Place::Main,
+                    });
+                } else {
+                    self.place_or_wait(child, &mut moves);
+                }
+            }
+            (Mode::Threads, Role::Candidate) => self.place_or_wait(child, &mut moves),
+            // A process started by a worker thread inherited that thread's slot mask.
+            (Mode::Threads, _) => moves.push(Move {
+                task: child,
+                to: Place::Main,
+            }),
+            // Threads of a process follow it; descendants of a copy inherit its mask.
+            _ => {}
+        }
+        moves
+    }
+
+    /// `tid` exec'd a new program; `helper` when its command line matches the helpers pattern.
+    pub fn exec(&mut self, tid: Tid, helper: bool) -> Vec<Move> {
+        let mut moves = Vec::new();
+        if self.mode != Mode::Processes || !helper {
+            return moves;
+        }
+        let Some(t) = self.tasks.get_mut(&tid) else {
+            return moves;
+        };
+        if t.role != Role::Candidate {
+            return moves;
+        }
+        t.role = Role::Helper;
+        self.tally.helpers += 1;
+        self.queue.retain(|&q| q != tid);
+        if let Some(s) = t.slot.take() {
+            self.holder[s] = None;
+            moves.push(Move {
+                task: tid,
+                to: Place::Main,
+            });
+            self.promote(&mut moves);
+        }
+        moves
+    }
+
+    /// `tid` exited. Returns the moves of the tasks that take its slot.
+    pub fn exited(&mut self, tid: Tid) -> Vec<Move> {
+        let mut moves = Vec::new();
+        let Some(t) = self.tasks.remove(&tid) else {
+            return moves;
+        };
+        self.queue.retain(|&q| q != tid);
+        if let Some(s) = t.slot {
+            self.holder[s] = None;
+        }
+        let is_process = matches!(t.role, Role::Candidate | Role::Helper | Role::Main)
+            && self.mode == Mode::Processes;
+        if is_process && let Some(p) = t.parent.and_then(|p| self.tasks.get_mut(&p)) {
+            p.live_children = p.live_children.saturating_sub(1);
+            // Rule 3, the way back: a spawner with no children left queues for a slot.
+            if p.live_children == 0 && p.role == Role::Candidate && p.slot.is_none() {
+                let parent = t.parent.expect("has a parent");
+                if !self.queue.contains(&parent) {
+                    self.queue.push_back(parent);
+                }
+            }
+        }
+        self.promote(&mut moves);
+        moves
+    }
+
+    /// The slot `tid` holds now (a thread of a process answers for its process).
+    pub fn slot_of(&self, tid: Tid) -> Option<usize> {
+        self.tasks.get(&tid).and_then(|t| t.slot)
+    }
+
+    /// The last slot `tid` held, if it ever held one.
+    pub fn last_slot(&self, tid: Tid) -> Option<usize> {
+        self.tasks.get(&tid).and_then(|t| t.held.last().copied())
+    }
+
+    /// Whether `tid` is the main process (or one of the copies in each mode).
+    pub fn is_root(&self, tid: Tid) -> bool {
+        self.tasks
+            .get(&tid)
+            .is_some_and(|t| t.role == Role::Main && t.parent.is_none())
+    }
+
+    pub fn tally(&self) -> &Tally {
+        &self.tally
+    }
+
+    fn lowest_free(&self) -> Option<usize> {
+        self.holder.iter().position(Option::is_none)
+    }
+
+    fn assign(&mut self, tid: Tid, slot: usize, moves: &mut Vec<Move>) {
+        self.holder[slot] = Some(tid);
+        self.tally.holders[slot].push(tid);
+        let t = self.tasks.get_mut(&tid).expect("known task");
+        t.slot = Some(slot);
+        t.held.push(slot);
+        moves.push(Move {
+            task: tid,
+            to: Place::Slot(slot),
+        });
+    }
+
+    fn place_or_wait(&mut self, tid: Tid, moves: &mut Vec<Move>) {
+        match self.lowest_free() {
+            Some(s) => self.assign(tid, s, moves),
+            None => {
+                let t = self.tasks.get_mut(&tid).expect("known task");
+                if !t.waited {
+                    t.waited = true;
+                    self.tally.waited += 1;
+                }
+                self.queue.push_back(tid);
+                moves.push(Move {
+                    task: tid,
+                    to: Place::Main,
+                });
+            }
+        }
+    }
+
+    /// Free slots go to the oldest eligible waiters.
+    fn promote(&mut self, moves: &mut Vec<Move>) {
+        while let Some(s) = self.lowest_free() {
+            let eligible = self.queue.iter().position(|q| {
+                self.tasks.get(q).is_some_and(|t| {
+                    t.role == Role::Candidate && t.slot.is_none() && t.live_children == 0
+                })
+            });
+            let Some(i) = eligible else { break };
+            let tid = self.queue.remove(i).expect("in the queue");
+            self.assign(tid, s, moves);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn slot(task: Tid, s: usize) -> Move {
+        Move {
+            task,
+            to: Place::Slot(s),
+        }
+    }
+    fn main(task: Tid) -> Move {
+        Move {
+            task,
+            to: Place::Main,
+        }
+    }
+
+    #[test]
+    fn a_pool_fills_the_slots_and_a_recycled_worker_takes_the_freed_one() {
+        let mut s = Slots::new(Mode::Processes, 2);
+        s.root(1, None);
+        assert_eq!(s.spawned(1, 10, false), [slot(10, 0)]);
+        assert_eq!(s.spawned(1, 11, false), [slot(11, 1)]);
+        // The pool's own threads in the main process follow it.
+        assert_eq!(s.spawned(1, 2, true), []);
+        // maxtasksperchild: worker 10 exits, its replacement takes slot 0.
+        assert_eq!(s.exited(10), []);
+        assert_eq!(s.spawned(1, 12, false), [slot(12, 0)]);
+        assert_eq!(s.tally().holders, [vec![10, 12], vec![11]]);
+        assert_eq!(s.tally().waited, 0);
+    }
+
+    #[test]
+    fn a_wrapper_shell_hands_its_slot_to_the_program_it_runs() {
+        // sh -c 'python3 pool.py': sh is the root, python takes slot 0, then starts workers.
+        let mut s = Slots::new(Mode::Processes, 2);
+        s.root(1, None);
+        assert_eq!(s.spawned(1, 5, false), [slot(5, 0)]);
+        assert_eq!(s.spawned(5, 10, false), [slot(10, 0), main(5)]);
+        assert_eq!(s.spawned(5, 11, false), [slot(11, 1)]);
+        // Both workers placed, python's main process under the main mask.
+        assert_eq!(s.slot_of(5), None);
+        assert_eq!((s.slot_of(10), s.slot_of(11)), (Some(0), Some(1)));
+    }
+
+    #[test]
+    fn a_short_helper_delays_a_worker_but_never_starves_it() {
+        let mut s = Slots::new(Mode::Processes, 1);
+        s.root(1, None);
+        // A shim's helper holds the only slot when the worker starts.
+        assert_eq!(s.spawned(1, 7, false), [slot(7, 0)]);
+        assert_eq!(s.spawned(1, 8, false), [main(8)]);
+        assert_eq!(s.tally().waited, 1);
+        // The helper exits: the waiting worker takes the slot.
+        assert_eq!(s.exited(7), [slot(8, 0)]);
+    }
+
+    #[test]
+    fn a_worker_that_runs_a_subprocess_gets_its_slot_back() {
+        let mut s = Slots::new(Mode::Processes, 1);
+        s.root(1, None);
+        s.spawned(1, 10, false);
+        assert_eq!(s.spawned(10, 20, false), [slot(20, 0), main(10)]);
+        assert_eq!(s.exited(20), [slot(10, 0)]);
+    }
+
+    #[test]
+    fn helpers_give_their_slot_up_for_good() {
+        let mut s = Slots::new(Mode::Processes, 2);
+        s.root(1, None);
+        s.spawned(1, 3, false); // resource tracker, forked: slot 0
+        s.spawned(1, 10, false); // a worker: slot 1
+        s.spawned(1, 11, false); // a worker: waits
+        assert_eq!(s.exec(3, true), [main(3), slot(11, 0)]);
+        assert_eq!(s.tally().helpers, 1);
+        // The helper never comes back for a slot.
+        s.exited(10);
+        assert_eq!(s.slot_of(3), None);
+    }
+
+    #[test]
+    fn a_fork_server_is_a_spawner_even_unrecognised() {
+        let mut s = Slots::new(Mode::Processes, 2);
+        s.root(1, None);
+        s.spawned(1, 4, false); // fork server
+        s.spawned(4, 10, false);
+        s.spawned(4, 11, false);
+        assert_eq!(
+            (s.slot_of(10), s.slot_of(11), s.slot_of(4)),
+            (Some(0), Some(1), None)
+        );
+    }
+
+    #[test]
+    fn thread_mode_places_threads_and_keeps_processes_on_the_main_mask() {
+        let mut s = Slots::new(Mode::Threads, 2);
+        s.root(1, None);
+        assert_eq!(s.spawned(1, 2, true), [slot(2, 0)]);
+        assert_eq!(s.spawned(1, 3, true), [slot(3, 1)]);
+        assert_eq!(s.spawned(2, 9, false), [main(9)]);
+        assert_eq!(s.spawned(1, 4, true), [main(4)]);
+        assert_eq!(s.exited(2), [slot(4, 0)]);
+    }
+
+    #[test]
+    fn copies_hold_their_slot_and_their_children_inherit() {
+        let mut s = Slots::new(Mode::Copies, 2);
+        s.root(1, Some(0));
+        s.root(2, Some(1));
+        assert_eq!(s.spawned(1, 5, false), []);
+        assert_eq!(s.slot_of(1), Some(0));
+        assert_eq!(s.slot_of(2), Some(1));
+        assert!(s.is_root(2));
+    }
+}

@@ -1,0 +1,149 @@
+//! One task of the traced tree as the kernel counts it, read from `/proc/<tgid>/task/<tid>/`
+//! while the task is stopped at its exit (the counters are final and need no privilege): the
+//! scheduler's migrations and context switches (`sched`), user and system CPU time and the last
+//! CPU (`stat`), and the mask it ended under.
+
+use std::path::PathBuf;
+
+use crate::affinity::get_affinity;
+use crate::cpuset::CpuSet;
+use crate::metrics::SchedStats;
+
+use super::slots::Tid;
+
+/// Clock ticks per second of `stat`'s CPU times.
+fn ticks_per_second() -> f64 {
+    // SAFETY: sysconf reads a constant of the C library.
+    let t = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    if t > 0 { t as f64 } else { 100.0 }
+}
+
+/// A task's final counters.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TaskCounts {
+    pub migrations: Option<u64>,
+    pub voluntary_switches: Option<u64>,
+    pub involuntary_switches: Option<u64>,
+    pub user_seconds: Option<f64>,
+    pub system_seconds: Option<f64>,
+    /// The CPU it last ran on.
+    pub last_cpu: Option<usize>,
+    /// Its mask at the end.
+    pub mask: Option<CpuSet>,
+}
+
+fn dir(tgid: Tid, tid: Tid) -> PathBuf {
+    PathBuf::from(format!("/proc/{tgid}/task/{tid}"))
+}
+
+/// The fields of a `stat` line after the command (which may hold spaces and parentheses).
+fn stat_fields(text: &str) -> Option<Vec<&str>> {
+    let rest = &text[text.rfind(')')? + 1..];
+    Some(rest.split_whitespace().collect())
+}
+
+/// `(utime, stime, processor)` from a `stat` line: fields 14, 15 and 39 of proc(5), which are
+/// 12, 13 and 37 after the command.
+pub fn parse_stat(text: &str) -> Option<(u64, u64, usize)> {
+    let f = stat_fields(text)?;
+    Some((
+        f.get(11)?.parse().ok()?,
+        f.get(12)?.parse().ok()?,
+        f.get(36)?.parse().ok()?,
+    ))
+}
+
+/// The CPU a task is on (or last ran on) now.
+pub fn current_cpu(tgid: Tid, tid: Tid) -> Option<usize> {
+    let text = std::fs::read_to_string(dir(tgid, tid).join("stat")).ok()?;
+    parse_stat(&text).map(|(_, _, cpu)| cpu)
+}
+
+/// The thread group (process) a task belongs to.
+pub fn tgid_of(tid: Tid) -> Option<Tid> {
+    let text = std::fs::read_to_string(format!("/proc/{tid}/status")).ok()?;
+    text.lines()
+        .find_map(|l| l.strip_prefix("Tgid:"))
+        .and_then(|v| v.trim().parse().ok())
+}
+
+/// The command line a process runs, arguments joined by spaces.
+pub fn cmdline(pid: Tid) -> String {
+    std::fs::read(format!("/proc/{pid}/cmdline"))
+        .map(|b| {
+            b.split(|&c| c == 0)
+                .filter(|a| !a.is_empty())
+                .map(|a| String::from_utf8_lossy(a).into_owned())
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .unwrap_or_default()
+}
+
+impl TaskCounts {
+    /// Reads a live (stopped) task's counters.
+    pub fn read(tgid: Tid, tid: Tid) -> Self {
+        let d = dir(tgid, tid);
+        let sched = SchedStats::read(&d.join("sched"));
+        let stat = std::fs::read_to_string(d.join("stat"))
+            .ok()
+            .and_then(|t| parse_stat(&t));
+        let hz = ticks_per_second();
+        Self {
+            migrations: sched.map(|s| s.migrations),
+            voluntary_switches: sched.map(|s| s.voluntary_switches),
+            involuntary_switches: sched.map(|s| s.involuntary_switches),
+            user_seconds: stat.map(|s| s.0 as f64 / hz),
+            system_seconds: stat.map(|s| s.1 as f64 / hz),
+            last_cpu: stat.map(|s| s.2),
+            mask: get_affinity(tid).ok(),
+        }
+    }
+
+    /// Sums where both are known.
+    pub fn add(&mut self, o: &TaskCounts) {
+        let add = |a: Option<u64>, b: Option<u64>| Some(a? + b?);
+        let addf = |a: Option<f64>, b: Option<f64>| Some(a? + b?);
+        self.migrations = add(self.migrations, o.migrations);
+        self.voluntary_switches = add(self.voluntary_switches, o.voluntary_switches);
+        self.involuntary_switches = add(self.involuntary_switches, o.involuntary_switches);
+        self.user_seconds = addf(self.user_seconds, o.user_seconds);
+        self.system_seconds = addf(self.system_seconds, o.system_seconds);
+    }
+
+    /// Zero counts, to sum into.
+    pub fn zero() -> Self {
+        Self {
+            migrations: Some(0),
+            voluntary_switches: Some(0),
+            involuntary_switches: Some(0),
+            user_seconds: Some(0.0),
+            system_seconds: Some(0.0),
+            last_cpu: None,
+            mask: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_stat_with_a_command_holding_spaces_and_parentheses() {
+        let line = "4242 (my (odd) prog) S 1 4242 4242 0 -1 4194560 100 0 0 0 17 5 0 0 20 0 1 0 123 456 78 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 3 0 0 0 0 0";
+        assert_eq!(parse_stat(line), Some((17, 5, 3)));
+        assert_eq!(parse_stat("garbage"), None);
+    }
+
+    #[test]
+    fn reads_this_thread() {
+        let pid = std::process::id() as Tid;
+        let tid = crate::affinity::current_tid();
+        let c = TaskCounts::read(pid, tid);
+        assert!(c.last_cpu.is_some());
+        assert!(c.mask.is_some_and(|m| !m.is_empty()));
+        assert_eq!(tgid_of(tid), Some(pid));
+        assert!(!cmdline(pid).is_empty());
+    }
+}

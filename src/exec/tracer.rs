@@ -1,0 +1,582 @@
+//! Runs a user's command under ptrace and places its workers as they appear. Linux stops a
+//! traced task at each fork, clone, exec and exit (`PTRACE_O_TRACE*`): at a fork the new task
+//! exists but has not run an instruction, so its pin takes effect before it runs, with no
+//! unpinned window; at an exit its scheduler counters are final and readable. Between those
+//! events the tree runs untouched (no system call is traced). `PTRACE_O_EXITKILL` kills the
+//! whole tree if pinbench itself dies, and a watchdog thread kills it on `--timeout`, SIGINT
+//! or SIGTERM, so no process of the tree is ever left behind.
+//!
+//! The fork, the wait loop and every ptrace request happen on the calling thread (ptrace
+//! belongs to the thread that forked); the child between fork and exec only makes
+//! async-signal-safe calls on memory prepared before the fork.
+
+use std::collections::{BTreeMap, HashMap};
+use std::ffi::CString;
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use nix::sched::CpuSet as NixCpuSet;
+use nix::sys::ptrace::{self, Event, Options};
+use nix::sys::signal::{Signal, kill};
+use nix::sys::wait::WaitStatus;
+use nix::unistd::Pid;
+
+use super::slots::{Mode, Move, Place, Slots, Tally, Tid};
+use super::task::{self, TaskCounts};
+use crate::affinity::to_nix;
+use crate::cpuset::CpuSet;
+use crate::workload::monotonic_ns;
+
+/// How often the watchdog samples the CPU each slot runs on and checks the deadline.
+const TICK: Duration = Duration::from_millis(10);
+
+/// What to start and how to place it.
+pub struct Launch<'a> {
+    /// The resolved program and its arguments (`argv[0]` as the user wrote it).
+    pub path: CString,
+    pub argv: Vec<CString>,
+    /// The environment of each copy (one in tree modes), `KEY=VALUE`.
+    pub envs: Vec<Vec<CString>>,
+    pub mode: Mode,
+    /// Each slot's mask; `None` leaves a slot's tasks where they are (`none`, `inherited`).
+    pub slot_masks: Vec<Option<CpuSet>>,
+    /// The mask of the main process and of tasks waiting for a slot; `None` for `none`.
+    pub main_mask: Option<CpuSet>,
+    /// What a task's mask is expected to be when nothing here set it (the allowed set).
+    pub default_mask: CpuSet,
+    /// Each copy's mask applied in the child before exec (by=self); tree modes: the main mask.
+    pub root_masks: Vec<Option<CpuSet>>,
+    /// Each copy's mask applied by pinbench once the copy has started (by=parent).
+    pub parent_pins: Vec<Option<CpuSet>>,
+    /// A process exec'ing a command line that matches is a helper, not a worker.
+    pub helpers: &'a regex::Regex,
+    /// Where the tree's stdout and stderr go (`None`: pinbench's own).
+    pub output: Option<&'a OwnedFd>,
+    pub timeout: Option<Duration>,
+}
+
+/// How a copy of the command ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    Exited(i32),
+    Signalled(i32),
+}
+
+/// Why the tree was killed before it ended on its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Killed {
+    Timeout,
+    Interrupted,
+}
+
+/// One task's record, read as it exited.
+#[derive(Debug, Clone)]
+pub struct TaskRecord {
+    pub tid: Tid,
+    pub tgid: Tid,
+    /// The slot its counters belong to (a process's last slot; a thread's process's).
+    pub slot: Option<usize>,
+    pub counts: TaskCounts,
+    /// Its mask at the end differed from where pinbench placed it (the program re-pinned it).
+    pub repinned: bool,
+    /// CLOCK_MONOTONIC nanoseconds of its exit.
+    pub exit_ns: u64,
+}
+
+/// Where each slot's tasks were seen running.
+#[derive(Debug, Clone, Default)]
+pub struct Seen {
+    pub cpus: CpuSet,
+    pub samples: u64,
+    pub outside: u64,
+}
+
+/// What one run of the command produced.
+#[derive(Debug)]
+pub struct Traced {
+    pub start_ns: u64,
+    pub end_ns: u64,
+    /// When the (first) copy last exec'd: tree-mode tasks that were gone by then were the
+    /// launch's own helpers (a shell wrapper's, a version manager shim's), not the program's.
+    pub main_exec_ns: u64,
+    /// Each copy's ending, in copy order.
+    pub endings: Vec<Option<Ending>>,
+    /// Every task that exited with its counters read (threads included).
+    pub tasks: Vec<TaskRecord>,
+    /// Tasks that ended without an exit stop (killed), so their counters are missing.
+    pub unread: usize,
+    pub seen: Vec<Seen>,
+    pub tally: Tally,
+    /// Processes still alive when every copy had ended, killed then.
+    pub leftovers: usize,
+    pub killed: Option<Killed>,
+    /// The copy whose program could not be started, with the reason.
+    pub exec_failed: Option<String>,
+}
+
+/// What the watchdog shares with the tracing thread.
+#[derive(Default)]
+struct Shared {
+    live: Mutex<Live>,
+    done: AtomicBool,
+    /// 0 running, 1 timed out, 2 interrupted.
+    killed: AtomicU8,
+}
+
+#[derive(Default)]
+struct Live {
+    /// tid -> tgid of every live task.
+    tasks: HashMap<Tid, Tid>,
+    /// The slot of each placed process (process modes) or thread (thread mode).
+    slots: HashMap<Tid, usize>,
+    seen: Vec<Seen>,
+}
+
+impl Live {
+    fn kill_all(&self) {
+        let mut groups: Vec<Tid> = self.tasks.values().copied().collect();
+        groups.sort_unstable();
+        groups.dedup();
+        for g in groups {
+            let _ = kill(Pid::from_raw(g), Signal::SIGKILL);
+        }
+    }
+}
+
+/// The child's side of the fork: everything prepared before, nothing allocated here.
+struct ChildPlan {
+    path: CString,
+    argv: Vec<*const libc::c_char>,
+    envp: Vec<*const libc::c_char>,
+    mask: Option<libc::cpu_set_t>,
+    output: Option<i32>,
+    devnull: i32,
+    pgid: i32,
+    err_fd: i32,
+}
+
+fn raw_mask(set: &CpuSet) -> libc::cpu_set_t {
+    // SAFETY: cpu_set_t is plain bits; CPU_SET stays within it for ids below CPU_SETSIZE.
+    unsafe {
+        let mut m: libc::cpu_set_t = std::mem::zeroed();
+        for c in set.iter().filter(|&c| c < libc::CPU_SETSIZE as usize) {
+            libc::CPU_SET(c, &mut m);
+        }
+        m
+    }
+}
+
+/// Forks one copy, stopped before exec, traced by this thread.
+fn fork_copy(plan: &ChildPlan) -> std::io::Result<Tid> {
+    // SAFETY: the child only makes async-signal-safe calls on memory prepared before the
+    // fork, then execs or exits.
+    let pid = unsafe { libc::fork() };
+    if pid < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    if pid > 0 {
+        return Ok(pid);
+    }
+    // SAFETY: see above; every pointer was built before the fork and outlives it.
+    unsafe {
+        libc::setpgid(0, plan.pgid);
+        libc::dup2(plan.devnull, 0);
+        if let Some(fd) = plan.output {
+            libc::dup2(fd, 1);
+            libc::dup2(fd, 2);
+        }
+        if let Some(m) = &plan.mask {
+            libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), m);
+        }
+        libc::ptrace(libc::PTRACE_TRACEME, 0, 0, 0);
+        libc::raise(libc::SIGSTOP);
+        libc::execve(plan.path.as_ptr(), plan.argv.as_ptr(), plan.envp.as_ptr());
+        let errno = *libc::__errno_location();
+        let bytes = errno.to_ne_bytes();
+        libc::write(plan.err_fd, bytes.as_ptr().cast(), bytes.len());
+        libc::_exit(127);
+    }
+}
+
+/// Applies a move: the whole process in process modes, one thread in thread mode.
+fn apply(
+    mv: Move,
+    mode: Mode,
+    masks: &[Option<NixCpuSet>],
+    main: &Option<NixCpuSet>,
+    live: &mut Live,
+) {
+    let mask = match mv.to {
+        Place::Slot(s) => masks.get(s).and_then(Option::as_ref),
+        Place::Main => main.as_ref(),
+    };
+    let key = mv.task;
+    match mv.to {
+        Place::Slot(s) => {
+            live.slots.insert(key, s);
+        }
+        Place::Main => {
+            live.slots.remove(&key);
+        }
+    }
+    let Some(mask) = mask else { return };
+    let targets: Vec<Tid> = if mode == Mode::Threads {
+        vec![mv.task]
+    } else {
+        live.tasks
+            .iter()
+            .filter(|&(_, &g)| g == mv.task)
+            .map(|(&t, _)| t)
+            .collect()
+    };
+    for t in targets {
+        // A task killed meanwhile (ESRCH) has nothing left to place.
+        let _ = nix::sched::sched_setaffinity(Pid::from_raw(t), mask);
+    }
+}
+
+/// Runs the command to its end and returns what the kernel counted.
+pub fn trace(l: &Launch) -> std::io::Result<Traced> {
+    let copies = l.envs.len().max(1);
+    let nix_masks: Vec<Option<NixCpuSet>> = l
+        .slot_masks
+        .iter()
+        .map(|m| m.as_ref().and_then(|m| to_nix(m).ok()))
+        .collect();
+    let nix_main = l.main_mask.as_ref().and_then(|m| to_nix(m).ok());
+    let devnull = std::fs::File::open("/dev/null")?;
+    let (err_r, err_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
+    let mut argv: Vec<*const libc::c_char> = l.argv.iter().map(|a| a.as_ptr()).collect();
+    argv.push(std::ptr::null());
+
+    let shared = Arc::new(Shared::default());
+    shared.live.lock().expect("live").seen = vec![Seen::default(); l.slot_masks.len()];
+    let mut slots = Slots::new(l.mode, l.slot_masks.len());
+    let mut roots: Vec<Tid> = Vec::new();
+    let mut pgid = 0;
+    for i in 0..copies {
+        let env = l.envs.get(i).cloned().unwrap_or_default();
+        let mut envp: Vec<*const libc::c_char> = env.iter().map(|e| e.as_ptr()).collect();
+        envp.push(std::ptr::null());
+        let plan = ChildPlan {
+            path: l.path.clone(),
+            argv: argv.clone(),
+            envp,
+            mask: l.root_masks.get(i).cloned().flatten().map(|m| raw_mask(&m)),
+            output: l.output.map(|f| f.as_raw_fd()),
+            devnull: devnull.as_raw_fd(),
+            pgid,
+            err_fd: err_w.as_raw_fd(),
+        };
+        let pid = match fork_copy(&plan) {
+            Ok(p) => p,
+            Err(e) => {
+                for &r in &roots {
+                    let _ = kill(Pid::from_raw(r), Signal::SIGKILL);
+                }
+                return Err(e);
+            }
+        };
+        drop(env);
+        if pgid == 0 {
+            pgid = pid;
+        }
+        // Wait for its stop before exec, then ask for the tree's events.
+        loop {
+            match nix::sys::wait::waitpid(
+                Pid::from_raw(pid),
+                Some(nix::sys::wait::WaitPidFlag::__WALL),
+            ) {
+                Ok(WaitStatus::Stopped(_, _)) => break,
+                Ok(_) => return Err(std::io::Error::other("the command ended before it started")),
+                Err(nix::errno::Errno::EINTR) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        ptrace::setoptions(
+            Pid::from_raw(pid),
+            Options::PTRACE_O_TRACEFORK
+                | Options::PTRACE_O_TRACEVFORK
+                | Options::PTRACE_O_TRACECLONE
+                | Options::PTRACE_O_TRACEEXEC
+                | Options::PTRACE_O_TRACEEXIT
+                | Options::PTRACE_O_EXITKILL,
+        )?;
+        slots.root(pid, (l.mode == Mode::Copies).then_some(i));
+        let mut live = shared.live.lock().expect("live");
+        live.tasks.insert(pid, pid);
+        if let Some(s) = slots.slot_of(pid) {
+            live.slots.insert(pid, s);
+        }
+        roots.push(pid);
+    }
+    drop(err_w);
+
+    let watchdog = {
+        let shared = Arc::clone(&shared);
+        let masks: Vec<Option<CpuSet>> = l.slot_masks.clone();
+        let deadline = l.timeout.map(|t| Instant::now() + t);
+        let mode = l.mode;
+        std::thread::spawn(move || watch(&shared, &masks, deadline, mode))
+    };
+
+    let start_ns = monotonic_ns();
+    for &r in &roots {
+        let _ = ptrace::cont(Pid::from_raw(r), None);
+    }
+    let mut endings: Vec<Option<Ending>> = vec![None; copies];
+    let mut end_ns = 0;
+    let mut main_exec_ns = start_ns;
+    let mut records: Vec<TaskRecord> = Vec::new();
+    let mut exit_read: std::collections::HashSet<Tid> = Default::default();
+    let mut unread = 0;
+    let mut leftovers = 0;
+    // New tasks whose first stop came before their creator's event, held until placed.
+    let mut early: std::collections::HashSet<Tid> = Default::default();
+    // New tasks placed, whose first stop is still to come.
+    let mut expecting: std::collections::HashSet<Tid> = Default::default();
+    // tid -> tgid, this thread's own copy (the watchdog's is behind the lock).
+    let mut tgids: BTreeMap<Tid, Tid> = roots.iter().map(|&r| (r, r)).collect();
+    // Where each task was last put, to tell a program's own re-pin from ours.
+    let expected_mask = |slot: Option<usize>| -> CpuSet {
+        slot.and_then(|s| l.slot_masks.get(s).cloned().flatten())
+            .or_else(|| l.main_mask.clone())
+            .unwrap_or_else(|| l.default_mask.clone())
+    };
+
+    loop {
+        let status = match nix::sys::wait::waitpid(None, Some(nix::sys::wait::WaitPidFlag::__WALL))
+        {
+            Ok(s) => s,
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(nix::errno::Errno::ECHILD) => break,
+            Err(e) => return Err(e.into()),
+        };
+        match status {
+            WaitStatus::PtraceEvent(pid, _, ev) => {
+                let tid = pid.as_raw();
+                let tgid = *tgids.get(&tid).unwrap_or(&tid);
+                if ev == Event::PTRACE_EVENT_FORK as i32
+                    || ev == Event::PTRACE_EVENT_VFORK as i32
+                    || ev == Event::PTRACE_EVENT_CLONE as i32
+                {
+                    let child = ptrace::getevent(pid).map(|c| c as Tid).unwrap_or(0);
+                    if child > 0 {
+                        let thread = ev == Event::PTRACE_EVENT_CLONE as i32
+                            && task::tgid_of(child).is_some_and(|g| g != child);
+                        let child_tgid = if thread { tgid } else { child };
+                        tgids.insert(child, child_tgid);
+                        let mut live = shared.live.lock().expect("live");
+                        live.tasks.insert(child, child_tgid);
+                        let creator = if l.mode == Mode::Threads { tid } else { tgid };
+                        for mv in slots.spawned(creator, child, thread) {
+                            apply(mv, l.mode, &nix_masks, &nix_main, &mut live);
+                        }
+                        drop(live);
+                        if early.remove(&child) {
+                            let _ = ptrace::cont(Pid::from_raw(child), None);
+                        } else {
+                            expecting.insert(child);
+                        }
+                    }
+                } else if ev == Event::PTRACE_EVENT_EXEC as i32 {
+                    let former = ptrace::getevent(pid).map(|c| c as Tid).unwrap_or(tid);
+                    if former != tid {
+                        // A thread other than the leader exec'd and took the leader's pid.
+                        tgids.remove(&former);
+                        shared.live.lock().expect("live").tasks.remove(&former);
+                        slots.exited(former);
+                    }
+                    if l.mode == Mode::Processes && !slots.is_root(tid) {
+                        let helper = l.helpers.is_match(&task::cmdline(tid));
+                        let moves = slots.exec(tid, helper);
+                        let mut live = shared.live.lock().expect("live");
+                        for mv in moves {
+                            apply(mv, l.mode, &nix_masks, &nix_main, &mut live);
+                        }
+                    }
+                    let copy = roots.iter().position(|&r| r == tid);
+                    if copy == Some(0) && l.mode != Mode::Copies {
+                        main_exec_ns = monotonic_ns();
+                        // Where the launch's helpers ran is not where the program's workers did.
+                        let mut live = shared.live.lock().expect("live");
+                        live.seen = vec![Seen::default(); l.slot_masks.len()];
+                    }
+                    let _ = ptrace::cont(pid, None);
+                    // by=parent: the copy runs unpinned until now, as after `taskset -p`.
+                    if let Some(mask) = copy
+                        .and_then(|i| l.parent_pins.get(i))
+                        .and_then(Option::as_ref)
+                        .and_then(|m| to_nix(m).ok())
+                    {
+                        let _ = nix::sched::sched_setaffinity(pid, &mask);
+                    }
+                    continue;
+                } else if ev == Event::PTRACE_EVENT_EXIT as i32 {
+                    let counts = TaskCounts::read(tgid, tid);
+                    let key = if l.mode == Mode::Threads { tid } else { tgid };
+                    let slot = slots.slot_of(key);
+                    // A copy's descendants inherit its mask, wherever it was when they started.
+                    let judged = l.mode != Mode::Copies || slot.is_some();
+                    let repinned = judged
+                        && counts
+                            .mask
+                            .as_ref()
+                            .is_some_and(|m| *m != expected_mask(slot));
+                    if let Some(s) = slot
+                        && let Some(cpu) = counts.last_cpu
+                    {
+                        let mut live = shared.live.lock().expect("live");
+                        if let Some(seen) = live.seen.get_mut(s) {
+                            seen.cpus.insert(cpu);
+                        }
+                    }
+                    records.push(TaskRecord {
+                        tid,
+                        tgid,
+                        slot: slots.last_slot(key),
+                        counts,
+                        repinned,
+                        exit_ns: monotonic_ns(),
+                    });
+                    exit_read.insert(tid);
+                    if l.mode == Mode::Threads || tid == tgid {
+                        let moves = slots.exited(tid);
+                        let mut live = shared.live.lock().expect("live");
+                        live.slots.remove(&tid);
+                        for mv in moves {
+                            apply(mv, l.mode, &nix_masks, &nix_main, &mut live);
+                        }
+                    }
+                }
+                let _ = ptrace::cont(pid, None);
+            }
+            WaitStatus::Stopped(pid, sig) => {
+                let tid = pid.as_raw();
+                if !tgids.contains_key(&tid) {
+                    // Its creator's event is still to come: hold it until it is placed.
+                    early.insert(tid);
+                } else if expecting.remove(&tid) && sig == Signal::SIGSTOP {
+                    let _ = ptrace::cont(pid, None);
+                } else if matches!(
+                    sig,
+                    Signal::SIGSTOP | Signal::SIGTSTP | Signal::SIGTTIN | Signal::SIGTTOU
+                ) && ptrace::getsiginfo(pid).is_err()
+                {
+                    // A group-stop (no signal to deliver): let it run on.
+                    let _ = ptrace::cont(pid, None);
+                } else {
+                    let _ = ptrace::cont(pid, Some(sig));
+                }
+            }
+            WaitStatus::Exited(pid, _) | WaitStatus::Signaled(pid, _, _) => {
+                let tid = pid.as_raw();
+                if !exit_read.remove(&tid) && tgids.contains_key(&tid) {
+                    unread += 1;
+                }
+                let moves = slots.exited(tid);
+                tgids.remove(&tid);
+                {
+                    let mut live = shared.live.lock().expect("live");
+                    live.tasks.remove(&tid);
+                    live.slots.remove(&tid);
+                    for mv in moves {
+                        apply(mv, l.mode, &nix_masks, &nix_main, &mut live);
+                    }
+                }
+                if let Some(i) = roots.iter().position(|&r| r == tid) {
+                    endings[i] = Some(match status {
+                        WaitStatus::Exited(_, code) => Ending::Exited(code),
+                        WaitStatus::Signaled(_, sig, _) => Ending::Signalled(sig as i32),
+                        _ => unreachable!(),
+                    });
+                    if endings.iter().all(Option::is_some) {
+                        end_ns = monotonic_ns();
+                        // Whatever the program left running is not ours to keep.
+                        let live = shared.live.lock().expect("live");
+                        let mut procs: Vec<Tid> = live.tasks.values().copied().collect();
+                        procs.sort_unstable();
+                        procs.dedup();
+                        leftovers = procs.len();
+                        live.kill_all();
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    if end_ns == 0 {
+        end_ns = monotonic_ns();
+    }
+    shared.done.store(true, Ordering::SeqCst);
+    let _ = watchdog.join();
+    let killed = match shared.killed.load(Ordering::SeqCst) {
+        1 => Some(Killed::Timeout),
+        2 => Some(Killed::Interrupted),
+        _ => None,
+    };
+    let mut errno = [0u8; 4];
+    let exec_failed = match nix::unistd::read(&err_r, &mut errno) {
+        Ok(4) => Some(std::io::Error::from_raw_os_error(i32::from_ne_bytes(errno)).to_string()),
+        _ => None,
+    };
+    let seen = std::mem::take(&mut shared.live.lock().expect("live").seen);
+    Ok(Traced {
+        start_ns,
+        end_ns,
+        main_exec_ns,
+        endings,
+        tasks: records,
+        unread,
+        seen,
+        tally: slots.tally().clone(),
+        leftovers,
+        killed,
+        exec_failed,
+    })
+}
+
+/// The watchdog: samples where each placed task runs, and kills the tree at the deadline or
+/// on SIGINT/SIGTERM.
+fn watch(shared: &Shared, masks: &[Option<CpuSet>], deadline: Option<Instant>, mode: Mode) {
+    while !shared.done.load(Ordering::SeqCst) {
+        std::thread::sleep(TICK);
+        let mut live = shared.live.lock().expect("live");
+        let reason = if deadline.is_some_and(|d| Instant::now() >= d) {
+            1
+        } else if crate::sweep::interrupted().is_some() {
+            2
+        } else {
+            0
+        };
+        if reason != 0 {
+            let _ = shared
+                .killed
+                .compare_exchange(0, reason, Ordering::SeqCst, Ordering::SeqCst);
+            live.kill_all();
+            continue;
+        }
+        let placed: Vec<(Tid, Tid, usize)> = live
+            .tasks
+            .iter()
+            .filter_map(|(&tid, &tgid)| {
+                let key = if mode == Mode::Threads { tid } else { tgid };
+                live.slots.get(&key).map(|&s| (tid, tgid, s))
+            })
+            .collect();
+        for (tid, tgid, s) in placed {
+            if let Some(cpu) = task::current_cpu(tgid, tid) {
+                let planned = masks.get(s).cloned().flatten();
+                if let Some(seen) = live.seen.get_mut(s) {
+                    seen.cpus.insert(cpu);
+                    seen.samples += 1;
+                    if planned.is_some_and(|p| !p.contains(cpu)) {
+                        seen.outside += 1;
+                    }
+                }
+            }
+        }
+    }
+}
