@@ -61,6 +61,7 @@ fn benches(c: &mut Criterion) {
                 seed: 1,
                 allow_mismatch: false,
                 ops: None,
+                exec: None,
             };
             group.bench_function(strategy.to_string(), |b| {
                 b.iter_custom(|iters| {

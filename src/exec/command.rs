@@ -122,9 +122,16 @@ impl Command {
         let interpreter = INTERPRETERS
             .iter()
             .any(|i| program == *i || program.strip_prefix(i).is_some_and(is_version));
-        let chosen = if interpreter {
-            self.argv[1..]
-                .iter()
+        let args = &self.argv[1.min(self.argv.len())..];
+        // `python3 -m pkg` names the module; `sh -c '...'` and `python3 -c '...'` name no file.
+        let flag = args.iter().position(|a| a == "-m" || a == "-c");
+        let chosen = if interpreter && let Some(i) = flag {
+            match (self.argv[i + 1].to_str(), args.get(i + 1)) {
+                (Some("-m"), Some(m)) => m.to_string_lossy().into_owned(),
+                _ => program,
+            }
+        } else if interpreter {
+            args.iter()
                 .find(|a| !a.as_bytes().starts_with(b"-"))
                 .map(|a| {
                     let b = base(a);
@@ -220,5 +227,7 @@ mod tests {
         assert_eq!(name(&["python3.11", "-u", "my job.py"]), "my-job");
         assert_eq!(name(&["./build/solver", "--fast"]), "solver");
         assert_eq!(name(&["/usr/bin/env"]), "env");
+        assert_eq!(name(&["sh", "-c", "echo a/b"]), "sh");
+        assert_eq!(name(&["python3", "-m", "mypkg.bench", "-x"]), "mypkg.bench");
     }
 }

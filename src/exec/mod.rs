@@ -352,14 +352,21 @@ fn measure(
                 .filter(|&h| !launch_helper(h))
                 .collect();
             let last = holders.last().copied().unwrap_or(0);
-            let readback = t
+            // Every mask the slot's tasks (every generation, every thread) ended under, and
+            // every CPU they were seen on: one task off its slot shows here.
+            let mine: Vec<&tracer::TaskRecord> = t
                 .tasks
                 .iter()
-                .rev()
-                .find(|r| r.tid == last)
-                .and_then(|r| r.counts.mask.clone())
-                .unwrap_or_default();
-            let seen = t.seen.get(s).cloned().unwrap_or_default();
+                .filter(|r| r.slot == Some(s) && !launch_helper(r.tgid))
+                .collect();
+            let readback = mine
+                .iter()
+                .filter_map(|r| r.counts.mask.as_ref())
+                .fold(CpuSet::new(), |acc, m| acc.union(m));
+            let mut seen = t.seen.get(s).cloned().unwrap_or_default();
+            for cpu in mine.iter().filter_map(|r| r.counts.last_cpu) {
+                seen.cpus.insert(cpu);
+            }
             WorkerResult {
                 worker: s,
                 pid: last.max(0) as u32,

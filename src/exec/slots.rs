@@ -72,8 +72,6 @@ struct Task {
     live_children: usize,
     /// Ever waited with no slot free.
     waited: bool,
-    /// Slots it held, in order.
-    held: Vec<usize>,
 }
 
 /// What became of the tasks of one run, for the results.
@@ -122,11 +120,9 @@ impl Slots {
             slot: None,
             live_children: 0,
             waited: false,
-            held: Vec::new(),
         };
         if let Some(i) = copy.filter(|&i| i < self.holder.len()) {
             t.slot = Some(i);
-            t.held.push(i);
             self.holder[i] = Some(tid);
             self.tally.holders[i].push(tid);
         }
@@ -152,7 +148,6 @@ impl Slots {
                 slot: None,
                 live_children: 0,
                 waited: false,
-                held: Vec::new(),
             },
         );
         if self.mode == Mode::Processes && !thread && known_parent {
@@ -246,11 +241,6 @@ impl Slots {
         self.tasks.get(&tid).and_then(|t| t.slot)
     }
 
-    /// The last slot `tid` held, if it ever held one.
-    pub fn last_slot(&self, tid: Tid) -> Option<usize> {
-        self.tasks.get(&tid).and_then(|t| t.held.last().copied())
-    }
-
     /// Whether `tid` is the main process (or one of the copies in each mode).
     pub fn is_root(&self, tid: Tid) -> bool {
         self.tasks
@@ -271,7 +261,6 @@ impl Slots {
         self.tally.holders[slot].push(tid);
         let t = self.tasks.get_mut(&tid).expect("known task");
         t.slot = Some(slot);
-        t.held.push(slot);
         moves.push(Move {
             task: tid,
             to: Place::Slot(slot),

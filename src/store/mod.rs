@@ -267,6 +267,15 @@ mod tests {
             generations: None,
             unpinned_fraction: None,
             antagonist_cpus: None,
+            command: Some("python3 'my pool.py'".into()),
+            exit_status: Some(0),
+            metric: None,
+            tasks: Some(5),
+            processes: Some(3),
+            waited_tasks: Some(0),
+            helper_tasks: Some(1),
+            leftover_processes: Some(0),
+            repinned_tasks: Some(0),
         }
     }
 

@@ -186,3 +186,52 @@ pub fn workers_of(parent: u32) -> usize {
         })
         .count()
 }
+
+/// A CSV file of the results as rows of named cells.
+pub fn csv_rows(path: &Path) -> Vec<BTreeMap<String, String>> {
+    let mut rdr = csv::Reader::from_path(path).unwrap();
+    let head: Vec<String> = rdr.headers().unwrap().iter().map(String::from).collect();
+    rdr.records()
+        .map(|r| {
+            let r = r.unwrap();
+            head.iter()
+                .cloned()
+                .zip(r.iter().map(String::from))
+                .collect()
+        })
+        .collect()
+}
+
+/// Runs `pinbench exec ARGS --out OUT -- CMD` and returns its output.
+pub fn exec(args: &[&str], out: &Path, cmd: &[&str]) -> std::process::Output {
+    Command::new(assert_cmd::cargo::cargo_bin("pinbench"))
+        .arg("exec")
+        .args(args)
+        .arg("--out")
+        .arg(out)
+        .arg("--")
+        .args(cmd)
+        .output()
+        .unwrap()
+}
+
+/// Live (not zombie) processes whose command line holds `marker`.
+pub fn live_with(marker: &str) -> Vec<String> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().parse::<u32>().is_ok())
+        .filter_map(|e| {
+            let cmd = std::fs::read(e.path().join("cmdline")).ok()?;
+            let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
+            let stat = std::fs::read_to_string(e.path().join("stat")).ok()?;
+            let state = stat
+                .rsplit(')')
+                .next()?
+                .split_whitespace()
+                .next()?
+                .to_string();
+            (cmd.contains(marker) && state != "Z").then_some(format!("{state} {cmd}"))
+        })
+        .collect()
+}

@@ -1,0 +1,163 @@
+//! What `pinbench exec` costs a program: each program run directly (twice, an A/A pair) and
+//! under `exec -s none` (traced, nothing pinned), interleaved A B A' round after round in one
+//! run, so drift of a shared machine falls on all three. Prints every round, the medians, the
+//! traced/direct ratio with its 95 % interval, and the A/A ratio (the noise floor).
+//!
+//! `cargo bench --bench exec_overhead`; `PINBENCH_OVERHEAD_ROUNDS` sets the rounds (default 15),
+//! `PINBENCH_OVERHEAD_ONLY=pool` runs only the programs whose label holds that text.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use pinbench::exec::{Command as Program, DEFAULT_HELPERS, ExecSpec, Mode};
+use pinbench::metrics::CountingMode;
+use pinbench::plan::plan;
+use pinbench::profile::{AllowedSource, read_profile};
+use pinbench::runner::{Model, PinBy, Scenario, measure_scenario};
+use pinbench::stats::{NOISE_THRESHOLD, median, speedup};
+use pinbench::strategy::Strategy;
+
+fn direct(argv: &[String]) -> f64 {
+    let start = Instant::now();
+    let status = Command::new(&argv[0])
+        .args(&argv[1..])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("the program runs");
+    assert!(status.success(), "{argv:?} failed");
+    start.elapsed().as_secs_f64()
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--test") || std::env::args().all(|a| a != "--bench") {
+        return;
+    }
+    let rounds: usize = std::env::var("PINBENCH_OVERHEAD_ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(15);
+    let allowed = pinbench::affinity::startup_allowed().expect("allowed set");
+    let profile =
+        read_profile(Path::new("/"), AllowedSource::Live, Some(&allowed)).expect("profile");
+    let tmp = std::env::temp_dir().join(format!("pinbench-overhead-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).unwrap();
+    let script = tmp.join("children.sh");
+    std::fs::write(
+        &script,
+        "#!/bin/sh\ni=0\nwhile [ $i -lt 500 ]; do /bin/true; i=$((i+1)); done\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let pool = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/python/pool.py");
+    let workers = allowed.len();
+    // The interpreter itself, past any wrapper (pyenv's shim starts ~45 processes first).
+    let interpreter = Command::new("python3")
+        .args(["-c", "import sys; print(sys.executable)"])
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(|| "python3".into());
+    let pool_args = |python: &str| {
+        vec![
+            python.to_string(),
+            pool.display().to_string(),
+            "--workers".into(),
+            workers.to_string(),
+            "--tasks".into(),
+            (8 * workers).to_string(),
+            "--size".into(),
+            "1000000".into(),
+        ]
+    };
+    let programs: Vec<(&str, Vec<String>)> = vec![
+        (
+            "500 children (sh, /bin/true)",
+            vec![script.display().to_string()],
+        ),
+        (
+            "500 children (python3 subprocess.run)",
+            vec![
+                "python3".into(),
+                "-c".into(),
+                "import subprocess\nfor _ in range(500): subprocess.run(['/bin/true'])".into(),
+            ],
+        ),
+        (
+            "compute-bound pool (python3 examples/python/pool.py)",
+            pool_args("python3"),
+        ),
+        (
+            "compute-bound pool (the interpreter itself, no wrapper)",
+            pool_args(&interpreter),
+        ),
+    ];
+    let helpers = regex::Regex::new(DEFAULT_HELPERS).unwrap();
+    let only = std::env::var("PINBENCH_OVERHEAD_ONLY").unwrap_or_default();
+    for (label, argv) in programs
+        .into_iter()
+        .filter(|(l, _)| l.contains(only.as_str()))
+    {
+        let spec = ExecSpec {
+            command: Program::resolve(argv.iter().map(Into::into).collect()).expect("program"),
+            mode: Mode::Processes,
+            pin_by: PinBy::Tracer,
+            metric: None,
+            timeout: Some(Duration::from_secs(120)),
+            helpers: helpers.clone(),
+            show_output: false,
+        };
+        let scenario = Scenario {
+            workload: "cmd:overhead".parse().unwrap(),
+            model: Model::Processes,
+            workers,
+            duration: Duration::ZERO,
+            pin_by: PinBy::Tracer,
+            counting: CountingMode::Procfs,
+            antagonist: None,
+            recycle: None,
+            seed: 1,
+            allow_mismatch: true,
+            ops: None,
+            exec: Some(Arc::new(spec)),
+        };
+        let placement = plan(&Strategy::None, &profile.topology, &allowed, workers).unwrap();
+        // One of each first, uncounted.
+        direct(&argv);
+        measure_scenario(&scenario, &placement).expect("traced run");
+        let (mut a, mut b, mut a2) = (Vec::new(), Vec::new(), Vec::new());
+        println!("\n{label}: seconds per run, direct A / traced B / direct A'");
+        for r in 0..rounds {
+            a.push(direct(&argv));
+            let m = measure_scenario(&scenario, &placement).expect("traced run");
+            b.push(m.total.seconds);
+            a2.push(direct(&argv));
+            println!("  round {r:2}: {:.4} / {:.4} / {:.4}", a[r], b[r], a2[r]);
+        }
+        let rate = |v: &[f64]| v.iter().map(|s| 1.0 / s).collect::<Vec<f64>>();
+        let aa = speedup(&rate(&a), &rate(&a2), NOISE_THRESHOLD, 0.0).unwrap();
+        let floor = (aa.ratio - 1.0).abs();
+        let ab = speedup(&rate(&a), &rate(&b), NOISE_THRESHOLD, floor).unwrap();
+        let slowdown = median(&b).unwrap() / median(&a).unwrap();
+        let (lo, hi) = ab
+            .ci
+            .map_or((f64::NAN, f64::NAN), |(l, h)| (1.0 / h, 1.0 / l));
+        println!(
+            "  median direct {:.4} s, traced {:.4} s: traced runs {slowdown:.3}x as long (95 % interval {lo:.3}-{hi:.3}); verdict {}",
+            median(&a).unwrap(),
+            median(&b).unwrap(),
+            ab.verdict.as_str()
+        );
+        println!(
+            "  A/A: direct A' over A {:.3}x, verdict {} (noise floor {:.1} %)",
+            median(&a2).unwrap() / median(&a).unwrap(),
+            aa.verdict.as_str(),
+            floor * 100.0
+        );
+    }
+    let _ = std::fs::remove_dir_all(&tmp);
+}

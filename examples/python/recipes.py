@@ -1,0 +1,48 @@
+"""How Python programs pin themselves today, as the blog posts and answers write it.
+
+Every example takes --pin with one of these, so one sweep compares "the program pins itself
+as the recipe says" with "pinbench pins from outside" (run it with --pin none) and "nobody
+pins" (pinbench's `none` strategy with --pin none). Standard library only.
+"""
+import os
+
+RECIPES = ("none", "index", "modulo", "parent-mask")
+
+
+def workers_default():
+    """The worker count pinbench asks for (PINBENCH_WORKERS), else the CPUs we may use."""
+    return int(os.environ.get("PINBENCH_WORKERS", len(os.sched_getaffinity(0))))
+
+
+def before_pool(how, workers):
+    """The parent's part: `taskset -p -c 0,1 <pid>` on the parent so its children inherit."""
+    if how == "parent-mask":
+        allowed = sorted(os.sched_getaffinity(0))
+        os.sched_setaffinity(0, allowed[: max(1, min(workers, len(allowed)))])
+
+
+def in_worker(how, index):
+    """The worker's part, first thing inside it."""
+    if how == "index":
+        # psutil.Process().cpu_affinity([i]) with i the i-th allowed CPU.
+        allowed = sorted(os.sched_getaffinity(0))
+        os.sched_setaffinity(0, [allowed[index % len(allowed)]])
+    elif how == "modulo":
+        # The `i % os.cpu_count()` recipe: right only when the allowed CPUs are 0..n-1.
+        os.sched_setaffinity(0, [index % os.cpu_count()])
+
+
+def worker_index():
+    """This pool worker's index (multiprocessing numbers its children from 1)."""
+    import multiprocessing as mp
+
+    ident = mp.current_process()._identity
+    return (ident[0] - 1) if ident else 0
+
+
+def add_arguments(parser, spare=0):
+    """--workers (default: pinbench's slots less `spare` processes of the program's own) and
+    --pin."""
+    parser.add_argument("--workers", type=int, default=max(1, workers_default() - spare))
+    parser.add_argument("--pin", choices=RECIPES, default="none",
+                        help="pin the way a recipe does, from inside the program")

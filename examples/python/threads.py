@@ -1,0 +1,42 @@
+"""Threads that hash buffers (hashlib releases the GIL), for `--workers-are threads`.
+
+    pinbench exec --workers-are threads -w 2 -- python3 examples/python/threads.py
+
+Prints `throughput: <MiB/s>`.
+"""
+import argparse
+import hashlib
+import os
+import threading
+import time
+
+import recipes
+
+
+def worker(index, how, rounds, buf):
+    if how != "none":
+        allowed = sorted(os.sched_getaffinity(0))
+        cpu = allowed[index % len(allowed)] if how == "index" else index % os.cpu_count()
+        os.sched_setaffinity(0, [cpu])  # this thread only, as pthread_setaffinity_np
+    for _ in range(rounds):
+        hashlib.sha256(buf).digest()
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__)
+    recipes.add_arguments(p)
+    p.add_argument("--rounds", type=int, default=40)
+    a = p.parse_args()
+    buf = os.urandom(1 << 20)
+    start = time.perf_counter()
+    ts = [threading.Thread(target=worker, args=(i, a.pin, a.rounds, buf)) for i in range(a.workers)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    took = time.perf_counter() - start
+    print(f"throughput: {a.workers * a.rounds / took:.1f} MiB/s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,472 @@
+//! `pinbench exec -- CMD`, run as a user would: the seeds' Python recipes under the strategies,
+//! with every worker process (the replacements of a recycling pool included) checked against its
+//! slot, and every way a program can go wrong leaving its results and no process behind.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{assert_refused, csv_rows, exec, live_with, profile_dir};
+use pinbench::cpuset::CpuSet;
+
+fn example(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples/python")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+fn python() -> bool {
+    Command::new("python3")
+        .arg("-c")
+        .arg("pass")
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+fn set(text: &str) -> CpuSet {
+    CpuSet::parse(text).unwrap()
+}
+
+fn allowed() -> CpuSet {
+    pinbench::affinity::current_affinity().unwrap()
+}
+
+fn by_strategy<'a>(
+    rows: &'a [BTreeMap<String, String>],
+    strategy: &str,
+) -> Vec<&'a BTreeMap<String, String>> {
+    rows.iter().filter(|r| r["strategy"] == strategy).collect()
+}
+
+#[test]
+fn a_recycling_pool_runs_every_worker_on_its_slot_and_is_judged_against_none() {
+    if !python() {
+        eprintln!("skipped: no python3");
+        return;
+    }
+    let n = allowed().len().max(1).to_string();
+    let out = tempfile::tempdir().unwrap();
+    let pool = example("pool.py");
+    let run = exec(
+        &[
+            "-s",
+            "none",
+            "-s",
+            "inherited",
+            "-s",
+            "per-worker",
+            "-w",
+            &n,
+            "--reps",
+            "6",
+            "--no-warmup",
+        ],
+        out.path(),
+        &[
+            "python3",
+            &pool,
+            "--maxtasksperchild",
+            "2",
+            "--tasks",
+            "8",
+            "--size",
+            "20000",
+        ],
+    );
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{err}");
+    let dir = profile_dir(out.path());
+    let runs = csv_rows(&dir.join("runs.csv"));
+    assert_eq!(runs.len(), 18, "3 strategies x 6 runs");
+    for r in &runs {
+        assert_eq!(r["status"], "ok", "{r:?}");
+        assert_eq!(r["workload"], "cmd:pool");
+        assert_eq!(r["exit_status"], "0");
+        assert!(
+            r["command"].contains("pool.py --maxtasksperchild 2"),
+            "{r:?}"
+        );
+        assert_eq!(r["repinned_tasks"], "0", "{r:?}");
+        assert!(r["migrations"].parse::<u64>().is_ok(), "{r:?}");
+    }
+    let workers = csv_rows(&dir.join("workers.csv"));
+    // per-worker: every process of every slot, replacements included, ran only on its CPU.
+    let pinned = by_strategy(&workers, "per-worker");
+    assert_eq!(pinned.len(), 6 * allowed().len());
+    let mut recycled = 0;
+    for w in &pinned {
+        let planned = set(&w["cpus_planned"]);
+        assert_eq!(planned.len(), 1, "{w:?}");
+        assert_eq!(
+            set(&w["cpus_readback"]),
+            planned,
+            "every holder's mask: {w:?}"
+        );
+        assert!(set(&w["cpus_seen"]).is_subset(&planned), "{w:?}");
+        assert_eq!(w["pin_by"], "tracer");
+        if w["generations"].parse::<u32>().unwrap() >= 2 {
+            recycled += 1;
+        }
+    }
+    assert!(
+        recycled > 0,
+        "maxtasksperchild=2 replaces workers: {pinned:?}"
+    );
+    // inherited: the workers float inside the spawner's mask.
+    let inherited = by_strategy(&runs, "inherited");
+    let mask = set(&inherited[0]["spawner_mask"]);
+    for w in by_strategy(&workers, "inherited") {
+        assert_eq!(set(&w["cpus_readback"]), mask, "{w:?}");
+        assert!(set(&w["cpus_seen"]).is_subset(&mask), "{w:?}");
+    }
+    // The summary judges each strategy against none, as for every workload.
+    let summary = csv_rows(&dir.join("summary.csv"));
+    let per_worker = by_strategy(&summary, "per-worker")[0];
+    assert_eq!(per_worker["n"], "6");
+    assert!(!per_worker["verdict"].is_empty(), "{per_worker:?}");
+    assert!(per_worker["speedup_vs_none"].parse::<f64>().is_ok());
+    let profile = std::fs::read_to_string(dir.join("profile.json")).unwrap();
+    assert!(
+        profile.contains("\"cmd:pool\""),
+        "the command is in the profile"
+    );
+    assert!(dir.join("charts").read_dir().unwrap().count() > 0);
+}
+
+#[test]
+fn threads_and_copies_are_workers_too() {
+    if !python() {
+        eprintln!("skipped: no python3");
+        return;
+    }
+    let cpus = allowed();
+    let n = cpus.len().to_string();
+    let out = tempfile::tempdir().unwrap();
+    let run = exec(
+        &[
+            "--workers-are",
+            "threads",
+            "-s",
+            "per-worker",
+            "-w",
+            &n,
+            "--reps",
+            "2",
+            "--no-warmup",
+        ],
+        out.path(),
+        &["python3", &example("threads.py"), "--rounds", "4"],
+    );
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let dir = profile_dir(out.path());
+    for w in csv_rows(&dir.join("workers.csv")) {
+        assert_eq!(w["model"], "threads");
+        assert_eq!(w["cpus_readback"], w["cpus_planned"], "{w:?}");
+        assert_eq!(w["generations"], "1", "one thread per slot: {w:?}");
+    }
+    // Each mode: one copy per worker, told who it is and where it runs.
+    let run = exec(
+        &[
+            "--each",
+            "--show-output",
+            "-s",
+            "per-worker",
+            "-w",
+            &n,
+            "--reps",
+            "1",
+            "--no-warmup",
+            "--name",
+            "env",
+        ],
+        out.path(),
+        &[
+            "sh",
+            "-c",
+            "echo copy=$PINBENCH_WORKER/$PINBENCH_WORKERS cpus=$PINBENCH_CPUS; grep Cpus_allowed_list /proc/self/status",
+        ],
+    );
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{err}");
+    for (i, cpu) in cpus.iter().enumerate() {
+        assert!(err.contains(&format!("copy={i}/{n} cpus={cpu}")), "{err}");
+    }
+    assert!(!err.contains(&format!("Cpus_allowed_list:\t{cpus}\n")) || cpus.len() == 1);
+}
+
+#[test]
+fn a_program_that_pins_itself_is_flagged_not_hidden() {
+    if !python() {
+        eprintln!("skipped: no python3");
+        return;
+    }
+    let out = tempfile::tempdir().unwrap();
+    let run = exec(
+        &["-s", "none", "-w", "1", "--reps", "1", "--no-warmup"],
+        out.path(),
+        &[
+            "python3",
+            &example("pool.py"),
+            "--pin",
+            "index",
+            "--tasks",
+            "2",
+            "--size",
+            "1000",
+        ],
+    );
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let runs = csv_rows(&profile_dir(out.path()).join("runs.csv"));
+    assert!(
+        runs[0]["repinned_tasks"].parse::<u32>().unwrap() >= 1,
+        "{runs:?}"
+    );
+    assert!(
+        runs[0]["reason"].contains("changed the CPU mask"),
+        "{runs:?}"
+    );
+}
+
+#[test]
+fn bad_commands_are_refused_with_one_line() {
+    let out = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("job.sh");
+    std::fs::write(&script, "#!/bin/sh\n").unwrap();
+    let script = script.display().to_string();
+    for (cmd, needle) in [
+        (vec!["no-such-program-pinbench"], "not found on PATH"),
+        (vec![script.as_str()], "is not executable"),
+        (vec![], "no command given"),
+        (vec!["/nonexistent/prog"], "does not exist"),
+    ] {
+        assert_refused(&exec(&[], out.path(), &cmd), &format!("{cmd:?}"), needle);
+    }
+    assert_refused(
+        &exec(&["--metric", "took ([0-9.]+)"], out.path(), &["true"]),
+        "metric without direction",
+        "--better higher",
+    );
+    assert_refused(
+        &exec(
+            &["--metric", "(a)(b)", "--better", "lower"],
+            out.path(),
+            &["true"],
+        ),
+        "two groups",
+        "capture groups",
+    );
+    assert_refused(
+        &exec(&["--pin-by", "parent"], out.path(), &["true"]),
+        "parent pin in tree mode",
+        "--each",
+    );
+    assert_refused(
+        &exec(&["--name", "a/b"], out.path(), &["true"]),
+        "bad name",
+        "--name",
+    );
+    assert!(!out.path().join("results").exists());
+}
+
+#[test]
+fn failed_runs_keep_their_reason_and_the_earlier_results() {
+    let out = tempfile::tempdir().unwrap();
+    let ok = exec(
+        &["-s", "none", "--reps", "2", "--no-warmup", "--name", "job"],
+        out.path(),
+        &["true"],
+    );
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let cases: [(&[&str], &[&str], &str); 4] = [
+        (
+            &[],
+            &["sh", "-c", "echo boom; exit 3"],
+            "exited with status 3 (last output: boom)",
+        ),
+        (
+            &[],
+            &["sh", "-c", "kill -SEGV $$"],
+            "killed by signal SIGSEGV",
+        ),
+        (
+            &["--timeout", "200ms"],
+            &["sleep", "5"],
+            "ran past --timeout 0.2 s",
+        ),
+        (
+            &["--metric", "rate=([0-9]+)", "--better", "higher"],
+            &["echo", "no figure here"],
+            "found no number in the output",
+        ),
+    ];
+    for (args, cmd, reason) in cases {
+        let mut all = vec!["-s", "none", "--reps", "1", "--no-warmup", "--name", "job"];
+        all.extend_from_slice(args);
+        let run = exec(&all, out.path(), cmd);
+        assert_eq!(
+            run.status.code(),
+            Some(1),
+            "{cmd:?}: {}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        let runs = csv_rows(&profile_dir(out.path()).join("runs.csv"));
+        let last = runs.last().unwrap();
+        assert_eq!(last["status"], "failed");
+        assert!(last["reason"].contains(reason), "{cmd:?}: {last:?}");
+        assert_eq!(
+            runs.iter().filter(|r| r["status"] == "ok").count(),
+            2,
+            "the first runs stay"
+        );
+    }
+    // A figure the program prints is what gets judged.
+    let run = exec(
+        &[
+            "-s",
+            "none",
+            "--reps",
+            "1",
+            "--no-warmup",
+            "--name",
+            "fig",
+            "--metric",
+            "rate=([0-9.]+)",
+            "--better",
+            "lower",
+        ],
+        out.path(),
+        &["sh", "-c", "echo rate=9; echo rate=4"],
+    );
+    assert!(run.status.success());
+    let runs = csv_rows(&profile_dir(out.path()).join("runs.csv"));
+    let last = runs.last().unwrap();
+    assert_eq!(last["metric"], "4.0");
+    assert_eq!(
+        last["throughput_ops_s"], "0.25",
+        "lower is better: judged as 1/4"
+    );
+}
+
+/// Waits until `check` holds or `limit` passes.
+fn wait_for(limit: Duration, check: impl Fn() -> bool) -> bool {
+    let until = Instant::now() + limit;
+    while Instant::now() < until {
+        if check() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    check()
+}
+
+#[test]
+fn no_process_of_the_tree_outlives_a_timeout_an_interrupt_or_pinbench() {
+    let out = tempfile::tempdir().unwrap();
+    // A timeout, with a grandchild left in the background.
+    // The marker is put together by the shell, so that only the program's own process
+    // carries it (not pinbench's command line, nor bash's).
+    let id = std::process::id();
+    let marker = format!("pinbench-test-{id}-a");
+    let script = format!("m=pinbench-test-{id}; sleep 300 & exec -a $m-a sleep 301");
+    let run = exec(
+        &[
+            "-s",
+            "none",
+            "--reps",
+            "1",
+            "--no-warmup",
+            "--timeout",
+            "300ms",
+            "--name",
+            "hang",
+        ],
+        out.path(),
+        &["bash", "-c", &script],
+    );
+    assert_eq!(run.status.code(), Some(1));
+    assert!(wait_for(Duration::from_secs(3), || live_with(&marker).is_empty()));
+    // A program that leaves a daemon behind when it ends: killed, and said.
+    let marker = format!("pinbench-test-{id}-b");
+    let script = format!("m=pinbench-test-{id}; (exec -a $m-b sleep 302 &); true");
+    let run = exec(
+        &[
+            "-s",
+            "none",
+            "--reps",
+            "1",
+            "--no-warmup",
+            "--name",
+            "daemon",
+        ],
+        out.path(),
+        &["bash", "-c", &script],
+    );
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(wait_for(Duration::from_secs(3), || live_with(&marker).is_empty()));
+    let runs = csv_rows(&profile_dir(out.path()).join("runs.csv"));
+    assert_eq!(runs.last().unwrap()["leftover_processes"], "1", "{runs:?}");
+    // SIGINT to pinbench, then SIGKILL to pinbench: the tree goes with it.
+    for (signal, code) in [(libc::SIGINT, Some(130)), (libc::SIGKILL, None)] {
+        let marker = format!("pinbench-test-{id}-{signal}");
+        let script = format!("m=pinbench-test-{id}; exec -a $m-{signal} sleep 303");
+        let mut child = Command::new(assert_cmd::cargo::cargo_bin("pinbench"))
+            .args([
+                "exec",
+                "-s",
+                "none",
+                "--reps",
+                "3",
+                "--no-warmup",
+                "--name",
+                "sig",
+                "--out",
+            ])
+            .arg(out.path())
+            .args(["--", "bash", "-c", &script])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        assert!(
+            wait_for(Duration::from_secs(10), || !live_with(&marker).is_empty()),
+            "the program started"
+        );
+        // SAFETY: signals our own child.
+        unsafe { libc::kill(child.id() as i32, signal) };
+        let status = child.wait().unwrap();
+        assert_eq!(
+            std::os::unix::process::ExitStatusExt::signal(&status).is_some(),
+            code.is_none()
+        );
+        if let Some(c) = code {
+            assert_eq!(status.code(), Some(c));
+        }
+        assert!(
+            wait_for(Duration::from_secs(3), || live_with(&marker).is_empty()),
+            "left behind after {signal}: {:?}",
+            live_with(&marker)
+        );
+    }
+}
