@@ -3,7 +3,9 @@
 #   1. topology vs hwloc (every recorded machine in tests/fixtures/sysfs, and this one);
 #   2. migration counts: the perf cpu-migrations event vs the scheduler's procfs count, per worker;
 #   3. pipe ping-pong on one CPU vs `perf bench sched pipe` (within 5 %);
-#   4. shared-memory cache-line ping-pong vs core-to-core-latency (within 10 %).
+#   4. shared-memory cache-line ping-pong vs core-to-core-latency (within 10 %);
+#   5. `pinbench exec` tree migrations vs `perf stat -e cpu-migrations` on the same runs (within
+#      5 %, as root: perf needs it to count kernel-side migrations).
 # Prints pinbench's figure, the tool's figure and their ratio; exits 1 if any is out of tolerance.
 # Needs: hwloc, linux-perf (scripts/setup.sh installs them), and cargo to install
 # core-to-core-latency into .tools/ when it is not on PATH. Run it on a quiet machine.
@@ -104,5 +106,25 @@ else
   done
   echo "pinbench ns one-way: ${ours[*]}; core-to-core-latency: ${theirs[*]}"
   report "shm one-way latency (ns), medians" "$(median "${ours[@]}")" "$(median "${theirs[@]}")" 0.10
+fi
+echo "== 5. exec: tree migrations vs perf stat -e cpu-migrations on the same runs (recycling pool)"
+if [ "$(id -u)" != 0 ]; then
+  echo "skip: perf counts migrations of other tasks' kernel side only as root"
+else
+  py=$(python3 -c 'import sys; print(sys.executable)')
+  rm -f "$tmp/perf-mig.txt"
+  # perf is the command, so it sees exactly the runs pinbench measures; its own process is the
+  # tree's main process, whose migrations pinbench reports apart (main_migrations).
+  "$B" exec -s none -s per-worker --reps "$reps" --no-warmup --name perfcheck --out "$tmp/exec" -- \
+    perf stat -e cpu-migrations -x, --append -o "$tmp/perf-mig.txt" -- \
+    "$py" examples/python/pool.py --maxtasksperchild 2 --tasks 96 --size 100000 > /dev/null
+  theirs=$(grep cpu-migrations "$tmp/perf-mig.txt" | cut -d, -f1 | tr '\n' ' ')
+  ours=$(python3 -c "
+import csv, glob, sys
+rows = list(csv.DictReader(open(glob.glob(sys.argv[1] + '/*/runs.csv')[0])))
+print(' '.join(str(int(r['migrations']) - int(r['main_migrations'])) for r in rows))" "$tmp/exec")
+  echo "per run, pinbench: $ours; perf stat: $theirs"
+  total() { python3 -c "import sys; print(sum(int(x) for x in sys.argv[1:]))" "$@"; }
+  report "tree migrations, summed over runs" "$(total $ours)" "$(total $theirs)" 0.05
 fi
 exit $fail

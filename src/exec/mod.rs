@@ -120,6 +120,9 @@ pub struct TreeFacts {
     pub repinned: usize,
     /// Tasks that ended without their counters read (killed at once).
     pub unread: usize,
+    /// Migrations of the command's own process(es) (their threads included), the rest of the
+    /// tree's being its children's.
+    pub main_migrations: Option<u64>,
 }
 
 /// One run of the program, measured.
@@ -427,6 +430,12 @@ fn measure(
         leftovers: t.leftovers,
         repinned: t.tasks.iter().filter(|r| r.repinned).count(),
         unread: t.unread,
+        main_migrations: t
+            .tasks
+            .iter()
+            .filter(|r| t.roots.contains(&r.tgid))
+            .map(|r| r.counts.migrations)
+            .sum(),
     };
     ExecRun {
         workers,

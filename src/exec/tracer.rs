@@ -101,6 +101,8 @@ pub struct Traced {
     /// When the (first) copy last exec'd: tree-mode tasks that were gone by then were the
     /// launch's own helpers (a shell wrapper's, a version manager shim's), not the program's.
     pub main_exec_ns: u64,
+    /// The copies' process ids, in copy order.
+    pub roots: Vec<Tid>,
     /// Each copy's ending, in copy order.
     pub endings: Vec<Option<Ending>>,
     /// Every task that exited with its counters read (threads included).
@@ -526,6 +528,7 @@ pub fn trace(l: &Launch) -> std::io::Result<Traced> {
         start_ns,
         end_ns,
         main_exec_ns,
+        roots,
         endings,
         tasks: records,
         unread,

@@ -276,6 +276,7 @@ mod tests {
             helper_tasks: Some(1),
             leftover_processes: Some(0),
             repinned_tasks: Some(0),
+            main_migrations: Some(3),
         }
     }
 

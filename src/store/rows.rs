@@ -225,6 +225,8 @@ keyed_row! {
         pub helper_tasks: Option<usize>,
         pub leftover_processes: Option<usize>,
         pub repinned_tasks: Option<usize>,
+        /// Of `migrations`, those of the command's own process (its threads included).
+        pub main_migrations: Option<u64>,
         text {}
     }
 }

@@ -145,6 +145,7 @@ fn run_row(
                 row.helper_tasks = Some(f.helpers);
                 row.leftover_processes = Some(f.leftovers);
                 row.repinned_tasks = Some(f.repinned);
+                row.main_migrations = f.main_migrations;
                 let mut notes: Vec<String> = Vec::new();
                 if f.repinned > 0 {
                     notes.push(format!(
