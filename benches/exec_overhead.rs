@@ -124,6 +124,7 @@ fn main() {
             allow_mismatch: true,
             ops: None,
             exec: Some(Arc::new(spec)),
+            label: None,
         };
         let placement = plan(&Strategy::None, &profile.topology, &allowed, workers).unwrap();
         // One of each first, uncounted.

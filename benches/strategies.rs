@@ -62,6 +62,7 @@ fn benches(c: &mut Criterion) {
                 allow_mismatch: false,
                 ops: None,
                 exec: None,
+                label: None,
             };
             group.bench_function(strategy.to_string(), |b| {
                 b.iter_custom(|iters| {

@@ -35,11 +35,35 @@ pub struct HardwareProfile {
     /// The environment checks taken when results were recorded (empty when not taken).
     #[serde(default)]
     pub doctor: Vec<crate::check::Check>,
-    /// The programs measured here with `pinbench exec`: each `cmd:<name>` workload's full
-    /// command line (the latest one given that name).
+    /// The programs measured here with `pinbench exec`, by workload (`cmd:<name>`; the latest
+    /// one given that name).
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
-    pub programs: std::collections::BTreeMap<String, String>,
+    pub programs: std::collections::BTreeMap<String, Program>,
     pub topology: Topology,
+}
+
+/// A user's program measured with `pinbench exec`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Program {
+    /// The full command line.
+    pub command: String,
+    /// `--metric`: the pattern of its own figure, and which way is better; without one its
+    /// throughput is runs per second.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metric: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub better: Option<crate::exec::Better>,
+}
+
+impl Program {
+    /// What its throughput column holds, for axis labels.
+    pub fn throughput_label(&self) -> &'static str {
+        match self.better {
+            Some(crate::exec::Better::Higher) => "its own figure (--metric)",
+            Some(crate::exec::Better::Lower) => "1 / its own figure (--metric, lower is better)",
+            None => "runs/s",
+        }
+    }
 }
 
 /// Where the allowed set comes from: the live process, or a recording's cgroup.

@@ -25,7 +25,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__)
     recipes.add_arguments(p, spare=1)
     p.add_argument("--requests", type=int, default=2_000, help="per worker")
-    a = p.parse_args()
+    a = recipes.parse(p)
     recipes.before_pool(a.pin, a.workers + 1)
     with mp.Manager() as m:
         shared = m.dict()

@@ -28,7 +28,7 @@ def main():
     p.add_argument("--tasks", type=int, default=32)
     p.add_argument("--size", type=int, default=100_000, help="loop iterations per task")
     p.add_argument("--maxtasksperchild", type=int, default=None)
-    a = p.parse_args()
+    a = recipes.parse(p)
     recipes.before_pool(a.pin, a.workers)
     start = time.perf_counter()
     with mp.Pool(a.workers, initializer=init, initargs=(a.pin,),

@@ -22,7 +22,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__)
     recipes.add_arguments(p)
     p.add_argument("--messages", type=int, default=20_000, help="per worker")
-    a = p.parse_args()
+    a = recipes.parse(p)
     recipes.before_pool(a.pin, a.workers)
     q = mp.Queue()
     start = time.perf_counter()

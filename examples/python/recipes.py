@@ -1,12 +1,26 @@
 """How Python programs pin themselves today, as the blog posts and answers write it.
 
-Every example takes --pin with one of these, so one sweep compares "the program pins itself
-as the recipe says" with "pinbench pins from outside" (run it with --pin none) and "nobody
-pins" (pinbench's `none` strategy with --pin none). Standard library only.
+Every example takes --pin with one of these. With `--pin from-strategy` the recipe comes from
+the label of pinbench's strategy (PINBENCH_STRATEGY, `none@index` -> `index`), so one sweep
+compares "the program pins itself as the recipe says" (`-s none@index`), "pinbench pins from
+outside" (`-s per-worker`) and "nobody pins" (`-s none`):
+
+    pinbench exec -s none -s none@index -s none@modulo -s none@parent-mask -s per-worker \
+        -- python3 examples/python/pool.py --pin from-strategy
+
+Standard library only.
 """
 import os
 
 RECIPES = ("none", "index", "modulo", "parent-mask")
+
+
+def recipe(how):
+    """The recipe to follow: `how`, or with `from-strategy` the label of pinbench's strategy."""
+    if how != "from-strategy":
+        return how
+    label = os.environ.get("PINBENCH_STRATEGY", "").partition("@")[2]
+    return label if label in RECIPES else "none"
 
 
 def workers_default():
@@ -44,5 +58,12 @@ def add_arguments(parser, spare=0):
     """--workers (default: pinbench's slots less `spare` processes of the program's own) and
     --pin."""
     parser.add_argument("--workers", type=int, default=max(1, workers_default() - spare))
-    parser.add_argument("--pin", choices=RECIPES, default="none",
+    parser.add_argument("--pin", choices=RECIPES + ("from-strategy",), default="none",
                         help="pin the way a recipe does, from inside the program")
+
+
+def parse(parser):
+    """Parses the arguments, the recipe resolved (see `recipe`)."""
+    args = parser.parse_args()
+    args.pin = recipe(args.pin)
+    return args

@@ -23,7 +23,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__)
     recipes.add_arguments(p)
     p.add_argument("--updates", type=int, default=50_000, help="per worker")
-    a = p.parse_args()
+    a = recipes.parse(p)
     recipes.before_pool(a.pin, a.workers)
     counter = mp.Value("q", 0)
     arr = mp.Array("d", a.workers * 64)

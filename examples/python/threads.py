@@ -14,7 +14,7 @@ import recipes
 
 
 def worker(index, how, rounds, buf):
-    if how != "none":
+    if how in ("index", "modulo"):
         allowed = sorted(os.sched_getaffinity(0))
         cpu = allowed[index % len(allowed)] if how == "index" else index % os.cpu_count()
         os.sched_setaffinity(0, [cpu])  # this thread only, as pthread_setaffinity_np
@@ -26,7 +26,8 @@ def main():
     p = argparse.ArgumentParser(description=__doc__)
     recipes.add_arguments(p)
     p.add_argument("--rounds", type=int, default=40)
-    a = p.parse_args()
+    a = recipes.parse(p)
+    recipes.before_pool(a.pin, a.workers)
     buf = os.urandom(1 << 20)
     start = time.perf_counter()
     ts = [threading.Thread(target=worker, args=(i, a.pin, a.rounds, buf)) for i in range(a.workers)]

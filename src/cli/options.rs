@@ -68,6 +68,7 @@ impl Template {
             allow_mismatch: self.allow_mismatch,
             ops: None,
             exec: self.exec.clone(),
+            label: None,
         }
     }
 }

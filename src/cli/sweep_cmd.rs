@@ -35,7 +35,12 @@ pub fn run(sweep: Sweep, mut profile: HardwareProfile) -> Result<i32> {
             profile.programs = before.programs;
         }
         for w in &axes.workloads {
-            profile.programs.insert(w.to_string(), spec.command.line());
+            let program = crate::profile::Program {
+                command: spec.command.line(),
+                metric: spec.metric.as_ref().map(|m| m.pattern().to_string()),
+                better: spec.metric.as_ref().map(|m| m.better()),
+            };
+            profile.programs.insert(w.to_string(), program);
         }
     }
     profile.doctor = crate::doctor::diagnose(&profile, Duration::from_millis(200));

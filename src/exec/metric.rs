@@ -36,6 +36,8 @@ impl fmt::Display for Better {
     }
 }
 
+serde_as_text!(Better);
+
 #[derive(Debug, Clone)]
 pub struct Metric {
     regex: regex::Regex,

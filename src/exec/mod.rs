@@ -190,10 +190,13 @@ pub fn run(
         (None, false) => None,
     };
     let copies = if spec.mode == Mode::Copies { n } else { 1 };
-    let workers_env = ("PINBENCH_WORKERS".to_string(), n.to_string());
+    let mut shared_env = vec![("PINBENCH_WORKERS".to_string(), n.to_string())];
+    if let Some(label) = &scenario.label {
+        shared_env.push(("PINBENCH_STRATEGY".to_string(), label.clone()));
+    }
     let envs: Vec<Vec<CString>> = (0..copies)
         .map(|i| {
-            let mut extra = vec![workers_env.clone()];
+            let mut extra = shared_env.clone();
             if spec.mode == Mode::Copies {
                 let cpus = slot_masks[i]
                     .clone()

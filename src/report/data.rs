@@ -139,6 +139,15 @@ impl ProfileResults {
             .map_or(&[], Vec::as_slice)
     }
 
+    /// What a workload's throughput counts, for axis labels: its unit per second, or for a
+    /// user's program measured on its own figure, that figure.
+    pub fn unit_label(&self, w: Workload) -> &'static str {
+        match self.profile.programs.get(&w.to_string()) {
+            Some(p) => p.throughput_label(),
+            None => w.unit().per_second(),
+        }
+    }
+
     /// Measured rows only.
     pub fn ok(&self) -> impl Iterator<Item = &SummaryRow> {
         self.rows.iter().filter(|r| r.status.is_ok())

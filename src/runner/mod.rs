@@ -142,6 +142,10 @@ pub struct Scenario {
     /// The user's program (`pinbench exec`), whose own processes or threads are the workers.
     #[serde(skip)]
     pub exec: Option<std::sync::Arc<crate::exec::ExecSpec>>,
+    /// The strategy as named on the command line (`none@index`), which a user's program
+    /// reads as PINBENCH_STRATEGY.
+    #[serde(skip)]
+    pub label: Option<String>,
 }
 
 /// Totals over a scenario's workers.

@@ -174,9 +174,11 @@ pub fn build(
                             });
                             continue;
                         }
+                        let mut scenario = scenario(*workload, *model, workers, at);
+                        scenario.label = Some(s.to_string());
                         planned.push(Planned {
                             key,
-                            scenario: scenario(*workload, *model, workers, at),
+                            scenario,
                             placement,
                         });
                     }

@@ -11,6 +11,7 @@ use crate::cpuset::CpuSet;
 use crate::runner::Model;
 use crate::stats::{Summary, Verdict, speedup};
 use crate::store::{RunRow, ScenarioKey, Status, SummaryRow};
+use crate::strategy::LabelledStrategy;
 use crate::workload::Workload;
 
 fn median_of(values: impl Iterator<Item = f64>) -> Option<f64> {
@@ -35,17 +36,29 @@ fn effective(row: &RunRow, allowed: &CpuSet) -> Vec<CpuSet> {
 }
 
 /// What makes two scenarios comparable as placements: everything in the key but the
-/// strategy (and who pins), plus the effective masks.
-type PlacementKey = (Workload, Model, usize, Option<AntagonistSpec>, Vec<CpuSet>);
+/// strategy (and who pins), plus the effective masks. A user's program that changed its own
+/// masks (`repinned_tasks`) ran where it chose, not where the plan says: its placement is its
+/// own, named by its strategy, so it is judged rather than taken for the plan's twin.
+type PlacementKey = (
+    Workload,
+    Model,
+    usize,
+    Option<AntagonistSpec>,
+    Vec<CpuSet>,
+    Option<LabelledStrategy>,
+);
 
-fn placement_key(row: &RunRow, allowed: &CpuSet) -> PlacementKey {
+fn placement_key(rows: &[&RunRow], allowed: &CpuSet) -> PlacementKey {
+    let row = rows[0];
     let k = &row.key;
+    let self_pinned = rows.iter().any(|r| r.repinned_tasks.is_some_and(|n| n > 0));
     (
         k.workload,
         k.model,
         k.workers,
         k.antagonist.clone(),
         effective(row, allowed),
+        self_pinned.then(|| k.strategy.clone()),
     )
 }
 
@@ -100,7 +113,10 @@ pub fn summarise(runs: &mut [RunRow], threshold: f64, allowed: &CpuSet) -> Vec<S
             }
             Scenario {
                 key: key.clone(),
-                placement: placement_key(&runs[rows[0]], allowed),
+                placement: placement_key(
+                    &rows.iter().map(|&i| &runs[i]).collect::<Vec<_>>(),
+                    allowed,
+                ),
                 rows,
                 values,
                 summary,
@@ -298,5 +314,27 @@ mod tests {
         assert_eq!(pw.speedup_ci_low, None);
         assert_eq!(pw.ci_low_throughput_ops_s, None);
         assert!(pw.noisy);
+    }
+
+    #[test]
+    fn a_program_that_pinned_itself_is_judged_not_taken_for_the_plan() {
+        let allowed = CpuSet::parse("0-1").unwrap();
+        let base = [100.0, 101.0, 99.0, 100.5, 99.5, 100.2];
+        let mut runs = rows("none", "", &base);
+        // The same plan as none, but the program re-pinned its workers itself.
+        let mut recipe = rows("none@index", "", &base.map(|x| x * 1.5));
+        for r in &mut recipe {
+            r.repinned_tasks = Some(2);
+        }
+        runs.extend(recipe);
+        let s = summarise(&mut runs, 0.02, &allowed);
+        let r = find(&s, "none@index");
+        assert_eq!(r.same_placement_as, None);
+        assert_eq!(r.verdict, Some(Verdict::Faster));
+        // Without the re-pin it is none's twin, as before.
+        let mut runs = rows("none", "", &base);
+        runs.extend(rows("none@index", "", &base.map(|x| x * 1.5)));
+        let s = summarise(&mut runs, 0.02, &allowed);
+        assert_eq!(find(&s, "none@index").verdict, Some(Verdict::SamePlacement));
     }
 }

@@ -42,10 +42,25 @@ pub fn color_of(s: &LabelledStrategy) -> RGBColor {
         Strategy::Scatter => RGBColor(214, 39, 40),
         Strategy::Cpus(_) => RGBColor(100, 100, 160),
     };
-    if s.label.is_some() {
-        RGBColor(c.0 / 2, c.1 / 2, c.2 / 2)
-    } else {
-        c
+    match &s.label {
+        // Each label its own shade, so `none@index` and `none@modulo` stay apart.
+        Some(label) => {
+            const ACCENTS: [RGBColor; 6] = [
+                RGBColor(140, 86, 75),
+                RGBColor(227, 119, 194),
+                RGBColor(188, 189, 34),
+                RGBColor(23, 190, 207),
+                RGBColor(60, 60, 60),
+                RGBColor(255, 187, 120),
+            ];
+            let h = label
+                .bytes()
+                .fold(0usize, |h, b| h.wrapping_mul(31).wrapping_add(b as usize));
+            let a = ACCENTS[h % ACCENTS.len()];
+            let mix = |x: u8, y: u8| ((x as u16 + 2 * y as u16) / 3) as u8;
+            RGBColor(mix(c.0 / 2, a.0), mix(c.1 / 2, a.1), mix(c.2 / 2, a.2))
+        }
+        None => c,
     }
 }
 

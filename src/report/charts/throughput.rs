@@ -53,7 +53,7 @@ impl Chart for Throughput<'_> {
                         })
                     })
                     .collect(),
-                y_label: format!("throughput ({})", self.workload.unit().per_second()),
+                y_label: format!("throughput ({})", self.res.unit_label(self.workload)),
                 log: false,
                 reference: mine
                     .iter()
