@@ -59,8 +59,8 @@ impl Program {
     /// What its throughput column holds, for axis labels.
     pub fn throughput_label(&self) -> &'static str {
         match self.better {
-            Some(crate::exec::Better::Higher) => "its own figure (--metric)",
-            Some(crate::exec::Better::Lower) => "1 / its own figure (--metric, lower is better)",
+            Some(crate::exec::Better::Higher) => "its own figure, --metric",
+            Some(crate::exec::Better::Lower) => "1 / its own figure, --metric, lower is better",
             None => "runs/s",
         }
     }

@@ -22,7 +22,7 @@ pub fn register_font() {
 }
 
 /// The colour of a strategy, the same in every chart: by pair placement for the ipc
-/// placements, else by strategy; a second label of a strategy is a darker shade of its colour.
+/// placements, else by strategy; a labelled strategy (`none@B`) has a colour of its own label.
 pub fn color_of(s: &LabelledStrategy) -> RGBColor {
     if let Some(place) = s.pair_place() {
         return match place {
@@ -43,25 +43,33 @@ pub fn color_of(s: &LabelledStrategy) -> RGBColor {
         Strategy::Cpus(_) => RGBColor(100, 100, 160),
     };
     match &s.label {
-        // Each label its own shade, so `none@index` and `none@modulo` stay apart.
+        // Each label its own colour (a hue from the label's hash, darker than the plain
+        // strategies), so `none@index` and `none@modulo` stay apart in every chart.
         Some(label) => {
-            const ACCENTS: [RGBColor; 6] = [
-                RGBColor(140, 86, 75),
-                RGBColor(227, 119, 194),
-                RGBColor(188, 189, 34),
-                RGBColor(23, 190, 207),
-                RGBColor(60, 60, 60),
-                RGBColor(255, 187, 120),
-            ];
-            let h = label
-                .bytes()
-                .fold(0usize, |h, b| h.wrapping_mul(31).wrapping_add(b as usize));
-            let a = ACCENTS[h % ACCENTS.len()];
-            let mix = |x: u8, y: u8| ((x as u16 + 2 * y as u16) / 3) as u8;
-            RGBColor(mix(c.0 / 2, a.0), mix(c.1 / 2, a.1), mix(c.2 / 2, a.2))
+            let h = label.bytes().fold(2166136261u32, |h, b| {
+                (h ^ u32::from(b)).wrapping_mul(16777619)
+            });
+            hsl(f64::from(h % 360), 0.55, 0.42)
         }
         None => c,
     }
+}
+
+/// An RGB colour from hue (degrees), saturation and lightness (0-1).
+fn hsl(h: f64, s: f64, l: f64) -> RGBColor {
+    let c = (1.0 - (2.0 * l - 1.0).abs()) * s;
+    let x = c * (1.0 - ((h / 60.0) % 2.0 - 1.0).abs());
+    let m = l - c / 2.0;
+    let (r, g, b) = match (h / 60.0) as u32 {
+        0 => (c, x, 0.0),
+        1 => (x, c, 0.0),
+        2 => (0.0, c, x),
+        3 => (0.0, x, c),
+        4 => (x, 0.0, c),
+        _ => (c, 0.0, x),
+    };
+    let to = |v: f64| ((v + m) * 255.0).round().clamp(0.0, 255.0) as u8;
+    RGBColor(to(r), to(g), to(b))
 }
 
 /// 1234567 -> `1.23M`
