@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what pinbench's tests and cross-checks use beyond the Rust toolchain, from Debian's
-# packages: bzip2 (tests unpack the recorded machines; required), linux-perf and hwloc (for
+# packages: bzip2 (tests unpack the recorded machines; required), python3 (the `exec` tests run
+# the Python recipes of examples/python; required), linux-perf and hwloc (for
 # scripts/validate.sh) and chromium (the test that renders report.html in a real browser);
 # optional: a failure to get them is reported, not fatal, and their checks are skipped. Idempotent.
 set -uo pipefail
@@ -12,6 +13,7 @@ install() {
 need=()
 command -v bzip2 >/dev/null || need+=(bzip2)
 command -v tar >/dev/null || need+=(tar)
+command -v python3 >/dev/null || need+=(python3)
 if [ ${#need[@]} -gt 0 ] && ! install "${need[@]}"; then
   echo "setup: could not install ${need[*]} (needed by the tests): install them and retry" >&2
   exit 1
