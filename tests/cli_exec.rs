@@ -36,6 +36,13 @@ fn allowed() -> CpuSet {
     pinbench::affinity::current_affinity().unwrap()
 }
 
+/// `-s none --reps 1 --no-warmup --name NAME` and `extra`: one run of a program.
+fn once<'a>(name: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut v = vec!["-s", "none", "--reps", "1", "--no-warmup", "--name", name];
+    v.extend_from_slice(extra);
+    v
+}
+
 fn by_strategy<'a>(
     rows: &'a [BTreeMap<String, String>],
     strategy: &str,
@@ -318,9 +325,7 @@ fn failed_runs_keep_their_reason_and_the_earlier_results() {
         ),
     ];
     for (args, cmd, reason) in cases {
-        let mut all = vec!["-s", "none", "--reps", "1", "--no-warmup", "--name", "job"];
-        all.extend_from_slice(args);
-        let run = exec(&all, out.path(), cmd);
+        let run = exec(&once("job", args), out.path(), cmd);
         assert_eq!(
             run.status.code(),
             Some(1),
@@ -339,19 +344,7 @@ fn failed_runs_keep_their_reason_and_the_earlier_results() {
     }
     // A figure the program prints is what gets judged.
     let run = exec(
-        &[
-            "-s",
-            "none",
-            "--reps",
-            "1",
-            "--no-warmup",
-            "--name",
-            "fig",
-            "--metric",
-            "rate=([0-9.]+)",
-            "--better",
-            "lower",
-        ],
+        &once("fig", &["--metric", "rate=([0-9.]+)", "--better", "lower"]),
         out.path(),
         &["sh", "-c", "echo rate=9; echo rate=4"],
     );
@@ -387,17 +380,7 @@ fn no_process_of_the_tree_outlives_a_timeout_an_interrupt_or_pinbench() {
     let marker = format!("pinbench-test-{id}-a");
     let script = format!("m=pinbench-test-{id}; sleep 300 & exec -a $m-a sleep 301");
     let run = exec(
-        &[
-            "-s",
-            "none",
-            "--reps",
-            "1",
-            "--no-warmup",
-            "--timeout",
-            "300ms",
-            "--name",
-            "hang",
-        ],
+        &once("hang", &["--timeout", "300ms"]),
         out.path(),
         &["bash", "-c", &script],
     );
@@ -406,19 +389,7 @@ fn no_process_of_the_tree_outlives_a_timeout_an_interrupt_or_pinbench() {
     // A program that leaves a daemon behind when it ends: killed, and said.
     let marker = format!("pinbench-test-{id}-b");
     let script = format!("m=pinbench-test-{id}; (exec -a $m-b sleep 302 &); true");
-    let run = exec(
-        &[
-            "-s",
-            "none",
-            "--reps",
-            "1",
-            "--no-warmup",
-            "--name",
-            "daemon",
-        ],
-        out.path(),
-        &["bash", "-c", &script],
-    );
+    let run = exec(&once("daemon", &[]), out.path(), &["bash", "-c", &script]);
     assert!(
         run.status.success(),
         "{}",

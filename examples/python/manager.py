@@ -10,7 +10,6 @@ Prints `throughput: <requests/s>`.
 """
 import argparse
 import multiprocessing as mp
-import time
 
 import recipes
 
@@ -29,14 +28,9 @@ def main():
     recipes.before_pool(a.pin, a.workers + 1)
     with mp.Manager() as m:
         shared = m.dict()
-        start = time.perf_counter()
         procs = [mp.Process(target=worker, args=(i, a.pin, a.requests, shared))
                  for i in range(a.workers)]
-        for pr in procs:
-            pr.start()
-        for pr in procs:
-            pr.join()
-        took = time.perf_counter() - start
+        took, _ = recipes.run_all(procs)
         total = sum(shared.values())
     assert total == a.requests * a.workers, total
     print(f"throughput: {total / took:.1f} requests/s")

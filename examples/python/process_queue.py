@@ -6,7 +6,6 @@ Prints `throughput: <messages/s>`.
 """
 import argparse
 import multiprocessing as mp
-import time
 
 import recipes
 
@@ -25,20 +24,19 @@ def main():
     a = recipes.parse(p)
     recipes.before_pool(a.pin, a.workers)
     q = mp.Queue()
-    start = time.perf_counter()
     procs = [mp.Process(target=worker, args=(i, a.pin, a.messages, q)) for i in range(a.workers)]
-    for pr in procs:
-        pr.start()
-    done = got = 0
-    while done < a.workers:
-        item = q.get()
-        if item is None:
-            done += 1
-        else:
-            got += 1
-    for pr in procs:
-        pr.join()
-    took = time.perf_counter() - start
+
+    def consume():
+        done = got = 0
+        while done < a.workers:
+            item = q.get()
+            if item is None:
+                done += 1
+            else:
+                got += 1
+        return got
+
+    took, got = recipes.run_all(procs, consume)
     print(f"throughput: {got / took:.1f} messages/s")
 
 

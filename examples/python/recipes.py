@@ -11,6 +11,7 @@ outside" (`-s per-worker`) and "nobody pins" (`-s none`):
 Standard library only.
 """
 import os
+import time
 
 RECIPES = ("none", "index", "modulo", "parent-mask")
 
@@ -67,3 +68,15 @@ def parse(parser):
     args = parser.parse_args()
     args.pin = recipe(args.pin)
     return args
+
+
+def run_all(workers, during=None):
+    """Starts every worker (a Process or a Thread), runs `during()` meanwhile (a consumer's
+    loop) and joins them; returns the seconds from the first start to the last join."""
+    start = time.perf_counter()
+    for w in workers:
+        w.start()
+    result = during() if during else None
+    for w in workers:
+        w.join()
+    return time.perf_counter() - start, result

@@ -6,7 +6,6 @@ Prints `throughput: <updates/s>`.
 """
 import argparse
 import multiprocessing as mp
-import time
 
 import recipes
 
@@ -27,14 +26,9 @@ def main():
     recipes.before_pool(a.pin, a.workers)
     counter = mp.Value("q", 0)
     arr = mp.Array("d", a.workers * 64)
-    start = time.perf_counter()
     procs = [mp.Process(target=worker, args=(i, a.pin, a.updates, counter, arr, a.workers))
              for i in range(a.workers)]
-    for pr in procs:
-        pr.start()
-    for pr in procs:
-        pr.join()
-    took = time.perf_counter() - start
+    took, _ = recipes.run_all(procs)
     assert counter.value == a.updates * a.workers, counter.value
     print(f"throughput: {counter.value / took:.1f} updates/s")
 

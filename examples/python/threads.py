@@ -8,7 +8,6 @@ import argparse
 import hashlib
 import os
 import threading
-import time
 
 import recipes
 
@@ -29,13 +28,8 @@ def main():
     a = recipes.parse(p)
     recipes.before_pool(a.pin, a.workers)
     buf = os.urandom(1 << 20)
-    start = time.perf_counter()
     ts = [threading.Thread(target=worker, args=(i, a.pin, a.rounds, buf)) for i in range(a.workers)]
-    for t in ts:
-        t.start()
-    for t in ts:
-        t.join()
-    took = time.perf_counter() - start
+    took, _ = recipes.run_all(ts)
     print(f"throughput: {a.workers * a.rounds / took:.1f} MiB/s")
 
 

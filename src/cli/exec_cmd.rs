@@ -9,14 +9,12 @@ use std::time::Duration;
 use anyhow::{Result, bail};
 use clap::Args;
 
-use super::options::{Sweep, Template, split_strategies};
+use super::options::{Sweep, Template, or_default_strategies, parse_strategies, repetitions};
 use super::{parse_count, parse_threshold, run_cmd::parse_duration};
 use crate::exec::{Better, Command, DEFAULT_HELPERS, ExecSpec, Metric, Mode};
 use crate::metrics::CountingMode;
 use crate::profile::HardwareProfile;
 use crate::runner::{Model, PinBy};
-use crate::stats::MIN_SAMPLES;
-use crate::strategy::{LabelledStrategy, Strategy};
 use crate::sweep::{Axes, SweepConfig};
 use crate::workload::{Workload, family_named};
 
@@ -162,22 +160,8 @@ pub fn options(a: ExecArgs, profile: &HardwareProfile) -> Result<Sweep> {
         helpers,
         show_output: a.show_output,
     };
-    let strategies = a
-        .strategy
-        .iter()
-        .flat_map(|s| split_strategies(s))
-        .map(|s| s.parse::<LabelledStrategy>())
-        .collect::<Result<Vec<_>, _>>()?;
-    let reps = a.reps.unwrap_or(MIN_SAMPLES);
-    if reps == 0 {
-        bail!("--reps 0: give at least 1 run ({MIN_SAMPLES} or more to judge differences)");
-    }
-    let max_reps = match (a.reps, a.max_reps) {
-        (_, Some(m)) => m,
-        (Some(r), None) => r,
-        (None, None) => 20,
-    }
-    .max(reps);
+    let strategies = parse_strategies(&a.strategy)?;
+    let (reps, max_reps) = repetitions(a.reps, a.max_reps, 20)?;
     let model = match mode {
         Mode::Processes => Model::Processes,
         Mode::Threads => Model::Threads,
@@ -194,14 +178,7 @@ pub fn options(a: ExecArgs, profile: &HardwareProfile) -> Result<Sweep> {
     };
     let axes = Axes {
         workloads: vec![workload],
-        strategies: if strategies.is_empty() {
-            Strategy::defaults()
-                .into_iter()
-                .map(LabelledStrategy::plain)
-                .collect()
-        } else {
-            strategies
-        },
+        strategies: or_default_strategies(strategies),
         models: vec![model],
         worker_counts: if a.workers.is_empty() {
             vec![profile.allowed.len()]

@@ -135,6 +135,47 @@ pub(crate) fn split_strategies(text: &str) -> Vec<&str> {
     out
 }
 
+/// `-s` as given (comma-separated or repeated), parsed.
+pub(crate) fn parse_strategies(given: &[String]) -> Result<Vec<LabelledStrategy>> {
+    Ok(given
+        .iter()
+        .flat_map(|s| split_strategies(s))
+        .map(|s| s.parse::<LabelledStrategy>())
+        .collect::<Result<Vec<_>, _>>()?)
+}
+
+/// The strategies given, or every default strategy when none was.
+pub(crate) fn or_default_strategies(given: Vec<LabelledStrategy>) -> Vec<LabelledStrategy> {
+    if given.is_empty() {
+        Strategy::defaults()
+            .into_iter()
+            .map(LabelledStrategy::plain)
+            .collect()
+    } else {
+        given
+    }
+}
+
+/// The repetitions every scenario gets and the most any gets: `--reps R` alone runs exactly R
+/// (as hyperfine's --runs); otherwise repetitions adapt to the precision target between the
+/// minimum and `--max-reps` (`default_max` when not given).
+pub(crate) fn repetitions(
+    reps: Option<usize>,
+    max_reps: Option<usize>,
+    default_max: usize,
+) -> Result<(usize, usize)> {
+    let min = reps.unwrap_or(MIN_SAMPLES);
+    if min == 0 {
+        bail!("--reps 0: give at least 1 repetition ({MIN_SAMPLES} or more to judge differences)");
+    }
+    let max = match (reps, max_reps) {
+        (_, Some(m)) => m,
+        (Some(r), None) => r,
+        (None, None) => default_max,
+    };
+    Ok((min, max.max(min)))
+}
+
 /// Whether the arguments ask for one scenario: one workload, strategy, worker count and at
 /// most one model, and none of the options that only a sweep has.
 fn is_single(a: &RunArgs) -> bool {
@@ -193,12 +234,7 @@ impl RunOptions {
                 "--recycle applies to --model processes only (threads are never recycled): add -m processes"
             );
         }
-        let strategies = a
-            .strategy
-            .iter()
-            .flat_map(|s| split_strategies(s))
-            .map(|s| s.parse::<LabelledStrategy>())
-            .collect::<Result<Vec<_>, _>>()?;
+        let strategies = parse_strategies(&a.strategy)?;
         let template = Template {
             duration: a.duration.unwrap_or(if single {
                 Duration::from_secs(1)
@@ -233,21 +269,7 @@ impl RunOptions {
                 json: a.json,
             }));
         }
-        let reps = a.reps.unwrap_or(MIN_SAMPLES);
-        if reps == 0 {
-            bail!(
-                "--reps 0: give at least 1 repetition ({MIN_SAMPLES} or more to judge differences)"
-            );
-        }
-        // `--reps R` alone runs exactly R (as hyperfine's --runs); otherwise repetitions adapt
-        // to the precision target between the minimum and --max-reps.
-        let max_reps = match (a.reps, a.max_reps) {
-            (_, Some(m)) => m,
-            (Some(r), None) => r,
-            (None, None) if a.quick => 20,
-            (None, None) => 30,
-        }
-        .max(reps);
+        let (reps, max_reps) = repetitions(a.reps, a.max_reps, if a.quick { 20 } else { 30 })?;
         if a.pin_by == PinBy::Parent && (a.model.is_empty() || a.model.contains(&Model::Threads)) {
             bail!(
                 "--pin-by parent pins process workers by pid after they start: add --model processes"
@@ -259,14 +281,7 @@ impl RunOptions {
                 (true, false) => default_workloads(profile),
                 (true, true) => quick_workloads(profile),
             },
-            strategies: if strategies.is_empty() {
-                Strategy::defaults()
-                    .into_iter()
-                    .map(LabelledStrategy::plain)
-                    .collect()
-            } else {
-                strategies
-            },
+            strategies: or_default_strategies(strategies),
             models: if a.model.is_empty() {
                 vec![Model::Threads, Model::Processes]
             } else {
