@@ -40,6 +40,23 @@ pub fn run(sweep: Sweep, mut profile: HardwareProfile) -> Result<i32> {
                 metric: spec.metric.as_ref().map(|m| m.pattern().to_string()),
                 better: spec.metric.as_ref().map(|m| m.better()),
             };
+            if let Some(before) = profile.programs.get(&w.to_string())
+                && *before != program
+            {
+                eprintln!(
+                    "pinbench: warning: {w} was measured here before as `{}`{}; these runs measure `{}`{}: give --name to keep them apart",
+                    before.command,
+                    before
+                        .metric
+                        .as_ref()
+                        .map_or(String::new(), |m| format!(" (--metric {m})")),
+                    program.command,
+                    program
+                        .metric
+                        .as_ref()
+                        .map_or(String::new(), |m| format!(" (--metric {m})")),
+                );
+            }
             profile.programs.insert(w.to_string(), program);
         }
     }
