@@ -279,10 +279,12 @@ pub fn compact_order(topo: &Topology, allowed: &CpuSet) -> Vec<usize> {
     p.into_iter().map(|p| p.cpu).collect()
 }
 
-/// OpenMP `spread` / likwid scatter: the most performant kind first, and within it consecutive
-/// workers on different packages, then NUMA nodes, caches and cores; SMT siblings last.
+/// OpenMP `spread` / likwid scatter: one CPU of every core before any SMT sibling (the most
+/// performant kind's cores first, then the next kind's: on a hybrid part the E-cores come before
+/// a second thread on a P-core), and consecutive workers on different packages, then NUMA nodes,
+/// caches and cores.
 pub fn scatter_order(topo: &Topology, allowed: &CpuSet) -> Vec<usize> {
     let mut p = paths(topo, allowed);
-    p.sort_by_key(|p| (p.kind, p.thread, p.core, p.llc, p.numa, p.package, p.cpu));
+    p.sort_by_key(|p| (p.thread, p.kind, p.core, p.llc, p.numa, p.package, p.cpu));
     p.into_iter().map(|p| p.cpu).collect()
 }

@@ -46,6 +46,18 @@ pub fn profile_dir(out: &Path) -> PathBuf {
     dirs.pop().unwrap()
 }
 
+/// Machines of our own, each a small recorded tree with exactly one shape that hwloc reads in
+/// a particular way (`tests/fixtures/shapes/<name>/`, hwloc 2.9's answer in `<name>.xml`
+/// beside it; `scripts/fixtures/shapes.py` writes them).
+pub const SHAPES: [&str; 0] = [];
+
+/// The root of a shape of our own.
+pub fn shape(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/shapes")
+        .join(name)
+}
+
 pub fn fixtures_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sysfs")
 }
