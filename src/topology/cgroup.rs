@@ -99,6 +99,94 @@ fn ancestry(root: &Path, mount_point: &str, cg_path: &str) -> Vec<(PathBuf, Stri
     out
 }
 
+/// How a cpuset hierarchy names its files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CpusetFs {
+    /// cgroup v2: `cpuset.cpus.effective`.
+    V2,
+    /// cgroup v1 with the `cpuset.` prefix: `cpuset.cpus`.
+    V1,
+    /// The legacy cpuset filesystem, or cgroup v1 mounted with `noprefix`: `cpus`.
+    Plain,
+}
+
+/// Where the cpuset hierarchy is mounted, found as hwloc's Linux backend finds it: the standard
+/// places first (`/sys/fs/cgroup` for v2, `/sys/fs/cgroup/cpuset` for v1, `/dev/cpuset`), then
+/// the first mount in `/proc/mounts` that carries cpusets (cgroup2 with the cpuset controller
+/// enabled, the `cpuset` filesystem, cgroup v1 with the `cpuset` option, `noprefix` or not).
+fn cpuset_mount(root: &Path, mounts: &[Mount]) -> Option<(CpusetFs, String)> {
+    let exists = |p: &str| root.join(p.trim_start_matches('/')).is_file();
+    if exists("/sys/fs/cgroup/cpuset.cpus.effective") {
+        return Some((CpusetFs::V2, "/sys/fs/cgroup".into()));
+    }
+    if exists("/sys/fs/cgroup/cpuset/cpuset.cpus") {
+        return Some((CpusetFs::V1, "/sys/fs/cgroup/cpuset".into()));
+    }
+    if exists("/dev/cpuset/cpus") {
+        return Some((CpusetFs::Plain, "/dev/cpuset".into()));
+    }
+    mounts.iter().find_map(|m| {
+        let has = |o: &str| m.options.iter().any(|x| x == o);
+        match m.fstype.as_str() {
+            "cgroup2" => {
+                let controllers = read_trimmed(
+                    &root
+                        .join(m.point.trim_start_matches('/'))
+                        .join("cgroup.controllers"),
+                )?;
+                controllers
+                    .split_whitespace()
+                    .any(|c| c == "cpuset")
+                    .then(|| (CpusetFs::V2, m.point.clone()))
+            }
+            "cpuset" => Some((CpusetFs::Plain, m.point.clone())),
+            "cgroup" if has("cpuset") && has("noprefix") => {
+                Some((CpusetFs::Plain, m.point.clone()))
+            }
+            "cgroup" if has("cpuset") => Some((CpusetFs::V1, m.point.clone())),
+            _ => None,
+        }
+    })
+}
+
+/// The process's cpuset path, as hwloc finds it: `/proc/self/cpuset` first, else the first line
+/// of `/proc/self/cgroup` that is the v1 cpuset hierarchy's or the v2 unified one's.
+fn cpuset_name(root: &Path) -> Option<String> {
+    if let Some(name) = read_trimmed(&root.join("proc/self/cpuset")).filter(|n| !n.is_empty()) {
+        return Some(name);
+    }
+    read_trimmed(&root.join("proc/self/cgroup"))?
+        .lines()
+        .find_map(|l| {
+            let (_, rest) = l.split_once(':')?;
+            rest.strip_prefix("cpuset:")
+                .or_else(|| rest.strip_prefix(':'))
+                .map(str::to_string)
+        })
+}
+
+/// The cpuset that bounds this process, read exactly where hwloc reads it: the named cgroup's
+/// own file (`cpuset.cpus.effective` in v2, `cpuset.cpus` in v1, `cpus` without prefix), no
+/// walking up. A file that cannot be read restricts nothing (hwloc then allows every CPU).
+fn cpuset_as_hwloc(root: &Path, mounts: &[Mount]) -> Option<(CpuSet, String)> {
+    let (fs, point) = cpuset_mount(root, mounts)?;
+    let name = cpuset_name(root)?;
+    let file = match fs {
+        CpusetFs::V2 => "cpuset.cpus.effective",
+        CpusetFs::V1 => "cpuset.cpus",
+        CpusetFs::Plain => "cpus",
+    };
+    let shown = format!(
+        "{}/{}/{file}",
+        point.trim_end_matches('/'),
+        name.trim_matches('/')
+    )
+    .replace("//", "/");
+    let set = read_trimmed(&root.join(shown.trim_start_matches('/')))
+        .and_then(|t| CpuSet::parse(&t).ok())?;
+    Some((set, shown))
+}
+
 impl CgroupLimits {
     /// Reads the limits below `root`; nothing found is not an error, only unknown.
     pub fn read(root: &Path) -> Self {
@@ -128,30 +216,10 @@ impl CgroupLimits {
             );
         }
 
-        // cpuset: the innermost folder that states one.
-        let mut cpuset_dirs = dirs.clone();
-        if let Some((m, p)) = v1("cpuset") {
-            cpuset_dirs.extend(
-                ancestry(root, &m.point, p)
-                    .into_iter()
-                    .map(|(d, s)| (d, s, false)),
-            );
-        }
-        'found: for (dir, shown, v2) in &cpuset_dirs {
-            let files: &[&str] = if *v2 {
-                &["cpuset.cpus.effective"]
-            } else {
-                &["cpuset.effective_cpus", "cpuset.cpus"]
-            };
-            for file in files {
-                if let Some(set) =
-                    read_trimmed(&dir.join(file)).and_then(|t| CpuSet::parse(&t).ok())
-                {
-                    limits.cpuset = Some(set);
-                    limits.cpuset_source = Some(format!("{shown}/{file}"));
-                    break 'found;
-                }
-            }
+        // cpuset: as hwloc reads it (see `cpuset_as_hwloc`).
+        if let Some((set, source)) = cpuset_as_hwloc(root, &mounts) {
+            limits.cpuset = Some(set);
+            limits.cpuset_source = Some(source);
         }
 
         // quota: the tightest along the path, v2 `cpu.max` or v1 `cpu.cfs_quota_us`.
@@ -234,6 +302,7 @@ mod tests {
         let r = dir.path();
         write(r, "proc/mounts", "cgroup2 /sys/fs/cgroup cgroup2 rw 0 0\n");
         write(r, "proc/self/cgroup", "0::/job/step\n");
+        write(r, "sys/fs/cgroup/cgroup.controllers", "cpuset cpu io memory\n");
         write(r, "sys/fs/cgroup/job/step/cpuset.cpus.effective", "2,4\n");
         write(r, "sys/fs/cgroup/job/step/cpu.max", "max 100000\n");
         write(r, "sys/fs/cgroup/job/cpu.max", "150000 100000\n");
@@ -273,6 +342,20 @@ mod tests {
             l.cpu_stat_path.unwrap(),
             r.join("sys/fs/cgroup/cpu/box/cpu.stat")
         );
+    }
+
+    #[test]
+    fn a_v2_mount_without_the_cpuset_controller_restricts_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let r = dir.path();
+        write(r, "proc/mounts", "cgroup2 /mnt/cg cgroup2 rw 0 0\n");
+        write(r, "proc/self/cgroup", "0::/job\n");
+        write(r, "mnt/cg/cgroup.controllers", "cpu io memory\n");
+        write(r, "mnt/cg/job/cpuset.cpus.effective", "1\n");
+        assert_eq!(CgroupLimits::read(r).cpuset, None);
+        // With the controller enabled, the job's own file counts.
+        write(r, "mnt/cg/cgroup.controllers", "cpuset cpu\n");
+        assert_eq!(CgroupLimits::read(r).cpuset.unwrap().to_string(), "1");
     }
 
     #[test]

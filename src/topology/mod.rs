@@ -98,6 +98,10 @@ pub struct Topology {
     pub core_kinds: Vec<CoreKind>,
     /// `model name` (x86) or `Processor`/`Hardware` (ARM) from `/proc/cpuinfo`.
     pub cpu_model: Option<String>,
+    /// Readings that were ambiguous (files that contradict each other) and how they were read,
+    /// as hwloc reads them; shown by `topology` and kept in the profile.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// Counts of the objects that hold at least one CPU of a set, the numbers `lstopo` prints.

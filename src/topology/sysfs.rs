@@ -90,6 +90,10 @@ pub fn read_topology(root: &Path) -> Result<Topology, TopologyError> {
         });
     }
 
+    let mut warnings: Vec<String> = Vec::new();
+    let amd_compute_units = is_amd_with_compute_units(root);
+    let mut cu_noted = false;
+    let mut inconsistent_caches: Vec<String> = Vec::new();
     let mut package_keys: BTreeMap<(i64, usize), CpuSet> = BTreeMap::new();
     let mut cores: BTreeMap<usize, CpuSet> = BTreeMap::new();
     let mut cpu_package_key: BTreeMap<usize, (i64, usize)> = BTreeMap::new();
@@ -123,6 +127,31 @@ pub fn read_topology(root: &Path) -> Result<Topology, TopologyError> {
         .map(|s| s.intersection(&online))
         .filter(|s| s.contains(cpu))
         .unwrap_or_else(|| CpuSet::single(cpu));
+        // AMD family 15h/16h list the two cores of a compute unit as thread siblings, but each
+        // has its own core_id: hwloc makes each its own core there (and so do we).
+        let siblings = if amd_compute_units && siblings.len() > 1 {
+            let core_id = |c: usize| -> Option<i64> {
+                let d = cpu_dirs
+                    .get(&c)
+                    .cloned()
+                    .unwrap_or_else(|| cpu_dir.join(format!("cpu{c}")));
+                read_num(&d.join("topology/core_id"))
+            };
+            let other = siblings.iter().find(|&c| c != cpu).unwrap_or(cpu);
+            if core_id(cpu) != core_id(other) {
+                if !cu_noted {
+                    warnings.push(
+                        "AMD family 15h/16h: the two cores of a compute unit are listed as thread siblings but have their own core_id; read as separate cores, as hwloc does".into(),
+                    );
+                    cu_noted = true;
+                }
+                CpuSet::single(cpu)
+            } else {
+                siblings
+            }
+        } else {
+            siblings
+        };
         let core_key = siblings.first().unwrap_or(cpu);
         cores.entry(core_key).or_default().insert(cpu);
 
@@ -135,10 +164,26 @@ pub fn read_topology(root: &Path) -> Result<Topology, TopologyError> {
                 Some("Instruction") => CacheKind::Instruction,
                 _ => CacheKind::Unified,
             };
+            // As hwloc: the map within the online CPUs (an empty one is the core's), and a
+            // cache is made only by the CPU that comes first in its own map, so CPUs that
+            // disagree about who shares a cache never multiply the caches.
             let shared = read_list_or_mask(&index, "shared_cpu_list", "shared_cpu_map")?
                 .map(|s| s.intersection(&online))
-                .filter(|s| s.contains(cpu))
-                .unwrap_or_else(|| CpuSet::single(cpu));
+                .filter(|s| !s.is_empty())
+                .unwrap_or_else(|| siblings.clone());
+            if shared.first() != Some(cpu) {
+                let owner = shared.first().unwrap_or(cpu);
+                let agrees = caches.iter().any(|c| {
+                    c.level == level && c.kind == kind && c.cpus == shared && c.cpus.contains(owner)
+                });
+                if !agrees && !inconsistent_caches.iter().any(|l| l.starts_with(&format!("L{level} "))) {
+                    inconsistent_caches.push(format!(
+                        "L{level} {}: CPU {cpu} says it shares it with {shared}, which CPU {owner} does not confirm; read as hwloc does (a cache per CPU first in its own map)",
+                        kind_name(kind)
+                    ));
+                }
+                continue;
+            }
             if caches
                 .iter()
                 .any(|c| c.level == level && c.kind == kind && c.cpus == shared)
@@ -175,10 +220,13 @@ pub fn read_topology(root: &Path) -> Result<Topology, TopologyError> {
         })
         .collect();
     caches.sort_by_key(|c| (c.level, c.kind, c.cpus.first()));
+    warnings.extend(inconsistent_caches);
+    let numa_nodes = read_numa(root, &online, &mut warnings)?;
 
     Ok(Topology {
         root: root.to_path_buf(),
-        numa_nodes: read_numa(root, &online)?,
+        numa_nodes,
+        warnings,
         core_kinds: read_core_kinds(root, &cpu_dirs, &online)?,
         cpu_model: read_cpu_model(root),
         online,
@@ -219,7 +267,11 @@ fn online_offline(
     Ok((online, offline))
 }
 
-fn read_numa(root: &Path, online: &CpuSet) -> Result<Vec<NumaNode>, TopologyError> {
+fn read_numa(
+    root: &Path,
+    online: &CpuSet,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<NumaNode>, TopologyError> {
     let node_dir = root.join("sys/devices/system/node");
     let mut nodes = Vec::new();
     for (id, dir) in numbered_entries(&node_dir, "node") {
@@ -237,6 +289,36 @@ fn read_numa(root: &Path, online: &CpuSet) -> Result<Vec<NumaNode>, TopologyErro
             cpus,
             memory_bytes,
         });
+    }
+    // Node cpumaps that overlap contradict each other: hwloc cannot insert them and reports
+    // one node holding every CPU (with the first node's number); so do we, and say so.
+    let overlap = nodes.iter().enumerate().find_map(|(i, a)| {
+        nodes[i + 1..]
+            .iter()
+            .find(|b| a.cpus.intersects(&b.cpus))
+            .map(|b| (a.id, b.id, a.cpus.intersection(&b.cpus)))
+    });
+    if let Some((a, b, both)) = overlap {
+        warnings.push(format!(
+            "NUMA nodes {a} and {b} both claim CPUs {both}: the node information contradicts itself; read as one node holding every CPU, as hwloc does"
+        ));
+        let memory_bytes = nodes.iter().map(|n| n.memory_bytes).sum();
+        let id = nodes[0].id;
+        nodes = vec![NumaNode {
+            id,
+            cpus: online.clone(),
+            memory_bytes,
+        }];
+    } else if !nodes.is_empty() {
+        let covered = nodes
+            .iter()
+            .fold(CpuSet::new(), |acc, n| acc.union(&n.cpus));
+        let left = online.difference(&covered);
+        if !left.is_empty() {
+            warnings.push(format!(
+                "CPUs {left} are in no NUMA node's cpumap: kept outside every node, as hwloc does; their memory locality is unknown"
+            ));
+        }
     }
     if nodes.is_empty() {
         // No NUMA support in the kernel: one node holds everything, as hwloc assumes.
@@ -315,6 +397,47 @@ fn name_kinds(mut groups: Vec<(u64, CpuSet)>, source: &str) -> Vec<CoreKind> {
             source: source.into(),
         })
         .collect()
+}
+
+/// `Unified`, `Data`, `Instruction`.
+fn kind_name(k: CacheKind) -> &'static str {
+    match k {
+        CacheKind::Data => "data",
+        CacheKind::Instruction => "instruction",
+        CacheKind::Unified => "unified",
+    }
+}
+
+/// hwloc's rule for AMD compute units: an x86 machine (by `uname`, or the architecture
+/// hwloc-gather-topology recorded in `/proc/hwloc-nofile-info`) whose `/proc/cpuinfo` says
+/// AuthenticAMD, family 0x15 or 0x16.
+fn is_amd_with_compute_units(root: &Path) -> bool {
+    let arch = read_trimmed(&root.join("proc/hwloc-nofile-info"))
+        .and_then(|t| {
+            t.lines()
+                .find_map(|l| l.strip_prefix("Architecture:").map(|a| a.trim().to_string()))
+        })
+        .unwrap_or_else(|| {
+            if root == Path::new("/") {
+                std::env::consts::ARCH.to_string()
+            } else {
+                String::new()
+            }
+        });
+    if !matches!(arch.as_str(), "x86_64" | "x86" | "i686" | "i386") {
+        return false;
+    }
+    let Ok(text) = fs::read_to_string(root.join("proc/cpuinfo")) else {
+        return false;
+    };
+    let field = |name: &str| {
+        text.lines().find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            (k.trim() == name).then(|| v.trim().to_string())
+        })
+    };
+    field("vendor_id").as_deref() == Some("AuthenticAMD")
+        && matches!(field("cpu family").as_deref(), Some("21") | Some("22"))
 }
 
 fn read_cpu_model(root: &Path) -> Option<String> {
