@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Cross-checks pinbench's measurements against independent tools on this machine:
-#   1. topology vs hwloc (every recorded machine in tests/fixtures/sysfs, and this one);
+#   1. topology vs hwloc: counts on every recorded machine and this one, whole sets on every
+#      recorded machine (tests/fixtures/sysfs and tests/fixtures/shapes);
 #   2. migration counts: the perf cpu-migrations event vs the scheduler's procfs count, per worker;
 #   3. pipe ping-pong on one CPU vs `perf bench sched pipe` (within 5 %);
 #   4. shared-memory cache-line ping-pong vs core-to-core-latency (within 10 %);
@@ -61,6 +62,17 @@ for f in tests/fixtures/sysfs/*.tar.bz2; do
   check_topology "$name" "$(find "$tmp/$name" -mindepth 1 -maxdepth 1 -type d | head -1)"
 done
 check_topology "this machine" ""
+# Whole sets, not counts: hwloc's answer for every recorded tree (tests/fixtures/sysfs and the
+# shapes of tests/fixtures/shapes) recorded again with the hwloc installed here, then every
+# core's, L3 domain's, NUMA node's and package's CPU set and the allowed set compared with
+# pinbench's (tests/hwloc_sets.rs). `git diff tests/fixtures` shows any answer hwloc changed.
+python3 scripts/fixtures/shapes.py
+if cargo test --quiet --test hwloc_sets >/dev/null 2>&1; then
+  echo "ok   every recorded tree: allowed set, PUs, packages, cores, L3 domains, NUMA nodes (sets) and SMT equal hwloc's"
+else
+  echo "FAIL a recorded tree differs from hwloc: cargo test --test hwloc_sets says which"; fail=1
+fi
+git diff --stat -- tests/fixtures | tail -1
 
 echo "== 2. migrations: perf event vs procfs, per worker (ipc:server, 5 floating processes, 2 s)"
 "$B" run -W ipc:server -s none -w 5 -m processes -d 2s --counting perf --json > "$tmp/mig.json"

@@ -302,7 +302,11 @@ mod tests {
         let r = dir.path();
         write(r, "proc/mounts", "cgroup2 /sys/fs/cgroup cgroup2 rw 0 0\n");
         write(r, "proc/self/cgroup", "0::/job/step\n");
-        write(r, "sys/fs/cgroup/cgroup.controllers", "cpuset cpu io memory\n");
+        write(
+            r,
+            "sys/fs/cgroup/cgroup.controllers",
+            "cpuset cpu io memory\n",
+        );
         write(r, "sys/fs/cgroup/job/step/cpuset.cpus.effective", "2,4\n");
         write(r, "sys/fs/cgroup/job/step/cpu.max", "max 100000\n");
         write(r, "sys/fs/cgroup/job/cpu.max", "150000 100000\n");

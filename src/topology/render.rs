@@ -109,5 +109,8 @@ pub fn render_tree(topo: &Topology, allowed: &CpuSet) -> String {
     if !topo.offline.is_empty() {
         let _ = writeln!(out, "Offline CPUs: {}", topo.offline);
     }
+    for w in &topo.warnings {
+        let _ = writeln!(out, "Ambiguous: {w}");
+    }
     out
 }

@@ -176,7 +176,11 @@ pub fn read_topology(root: &Path) -> Result<Topology, TopologyError> {
                 let agrees = caches.iter().any(|c| {
                     c.level == level && c.kind == kind && c.cpus == shared && c.cpus.contains(owner)
                 });
-                if !agrees && !inconsistent_caches.iter().any(|l| l.starts_with(&format!("L{level} "))) {
+                if !agrees
+                    && !inconsistent_caches
+                        .iter()
+                        .any(|l| l.starts_with(&format!("L{level} ")))
+                {
                     inconsistent_caches.push(format!(
                         "L{level} {}: CPU {cpu} says it shares it with {shared}, which CPU {owner} does not confirm; read as hwloc does (a cache per CPU first in its own map)",
                         kind_name(kind)
@@ -414,8 +418,10 @@ fn kind_name(k: CacheKind) -> &'static str {
 fn is_amd_with_compute_units(root: &Path) -> bool {
     let arch = read_trimmed(&root.join("proc/hwloc-nofile-info"))
         .and_then(|t| {
-            t.lines()
-                .find_map(|l| l.strip_prefix("Architecture:").map(|a| a.trim().to_string()))
+            t.lines().find_map(|l| {
+                l.strip_prefix("Architecture:")
+                    .map(|a| a.trim().to_string())
+            })
         })
         .unwrap_or_else(|| {
             if root == Path::new("/") {

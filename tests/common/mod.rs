@@ -47,15 +47,25 @@ pub fn profile_dir(out: &Path) -> PathBuf {
 }
 
 /// Machines of our own, each a small recorded tree with exactly one shape that hwloc reads in
-/// a particular way (`tests/fixtures/shapes/<name>/`, hwloc 2.9's answer in `<name>.xml`
-/// beside it; `scripts/fixtures/shapes.py` writes them).
-pub const SHAPES: [&str; 0] = [];
+/// a particular way (`tests/fixtures/shapes/<name>.tar.bz2`, hwloc 2.9's answer in
+/// `<name>.xml` beside it; `scripts/fixtures/shapes.py` writes them).
+pub const SHAPES: [&str; 7] = [
+    "cgroup1-noprefix",
+    "cpuset-fs-nested",
+    "cgroup1-nested",
+    "amd-15h-compute-units",
+    "inconsistent-caches",
+    "numa-overlap",
+    "numa-missing",
+];
 
-/// The root of a shape of our own.
+pub fn shapes_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/shapes")
+}
+
+/// The unpacked root of a shape of our own.
 pub fn shape(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/shapes")
-        .join(name)
+    unpack(&shapes_dir(), name)
 }
 
 pub fn fixtures_dir() -> PathBuf {
@@ -65,12 +75,17 @@ pub fn fixtures_dir() -> PathBuf {
 /// The unpacked root of a fixture, unpacked once into cargo's target tmp folder. Safe against
 /// other test processes doing the same: each unpacks into its own folder, then renames.
 pub fn fixture(name: &str) -> PathBuf {
+    unpack(&fixtures_dir(), name)
+}
+
+/// `DIR/NAME.tar.bz2` unpacked once into cargo's target tmp folder.
+fn unpack(dir: &Path, name: &str) -> PathBuf {
     let base = Path::new(env!("CARGO_TARGET_TMPDIR")).join("sysfs-fixtures");
     let dest = base.join(name);
     if !dest.join(".complete").exists() {
         std::fs::create_dir_all(&base).unwrap();
         let scratch = tempfile::tempdir_in(&base).unwrap();
-        let archive = fixtures_dir().join(format!("{name}.tar.bz2"));
+        let archive = dir.join(format!("{name}.tar.bz2"));
         let status = Command::new("tar")
             .arg("xjf")
             .arg(&archive)
