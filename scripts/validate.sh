@@ -56,7 +56,7 @@ print(c[0], c[1], c[2], l3, numa)" "$calc" "$tree" "$numa_tree")
     echo "FAIL $label: pinbench $ours, hwloc $theirs"; fail=1
   fi
 }
-for f in tests/fixtures/sysfs/*.tar.bz2; do
+for f in tests/fixtures/sysfs/*.tar.bz2 tests/fixtures/shapes/*.tar.bz2; do
   name=$(basename "$f" .tar.bz2)
   mkdir -p "$tmp/$name" && tar xjf "$f" -C "$tmp/$name"
   check_topology "$name" "$(find "$tmp/$name" -mindepth 1 -maxdepth 1 -type d | head -1)"
