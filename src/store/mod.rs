@@ -3,6 +3,7 @@
 //! temporary name in the same folder, synced and renamed, so a reader or a crash sees either
 //! the old file or the new one, whole.
 
+mod lock;
 pub mod rows;
 
 use std::fs::{self, File, OpenOptions};
@@ -13,6 +14,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::profile::HardwareProfile;
+pub use lock::DirLock;
 pub use rows::{RunRow, ScenarioKey, Status, SummaryRow, WorkerRow};
 
 pub const PROFILE_FILE: &str = "profile.json";
@@ -44,6 +46,8 @@ pub enum StoreError {
     },
     #[error("`{}` is not a pinbench profile ({message})", path.display())]
     BadProfile { path: PathBuf, message: String },
+    #[error("`{}` stayed locked by another writer ({holder}) for minutes: if no pinbench runs there, remove the file", path.display())]
+    Locked { path: PathBuf, holder: String },
 }
 
 fn io(path: &Path) -> impl Fn(std::io::Error) -> StoreError + '_ {
@@ -58,7 +62,7 @@ fn io(path: &Path) -> impl Fn(std::io::Error) -> StoreError + '_ {
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let tmp = dir.join(format!(".{name}.tmp-{}", lock::unique_suffix()));
     let result = (|| {
         let mut f = OpenOptions::new()
             .write(true)
@@ -181,7 +185,34 @@ impl ResultsDir {
 
     pub fn write_profile(&self, profile: &HardwareProfile) -> Result<(), StoreError> {
         let json = serde_json::to_vec_pretty(profile).expect("profile serialises");
+        let _lock = DirLock::acquire(&self.path)?;
         write_atomic(&self.file(PROFILE_FILE), &json)
+    }
+
+    /// Merges one run's rows into the files, safe against other writers adding runs of the
+    /// same profile at the same time (other processes, other hosts on a shared filesystem):
+    /// under the folder's lock, the files are read again, this run's earlier rows replaced by
+    /// `runs`, `workers` and `summary`, and every file rewritten atomically.
+    pub fn merge_run(
+        &self,
+        run_id: &str,
+        runs: &[RunRow],
+        workers: &[WorkerRow],
+        summary: &[SummaryRow],
+    ) -> Result<(), StoreError> {
+        let _lock = DirLock::acquire(&self.path)?;
+        let Stored {
+            runs: mut all_runs,
+            workers: mut all_workers,
+            summary: mut all_summary,
+        } = self.load()?;
+        all_runs.retain(|r| r.run_id != run_id);
+        all_workers.retain(|r| r.run_id != run_id);
+        all_summary.retain(|r| r.run_id != run_id);
+        all_runs.extend_from_slice(runs);
+        all_workers.extend_from_slice(workers);
+        all_summary.extend_from_slice(summary);
+        self.write_unlocked(&all_runs, &all_workers, &all_summary)
     }
 
     pub fn read_profile(&self) -> Result<HardwareProfile, StoreError> {
@@ -214,8 +245,18 @@ impl ResultsDir {
         })
     }
 
-    /// Rewrites the three CSV files whole (each atomically).
+    /// Rewrites the three CSV files whole (each atomically), under the folder's lock.
     pub fn write_all(
+        &self,
+        runs: &[RunRow],
+        workers: &[WorkerRow],
+        summary: &[SummaryRow],
+    ) -> Result<(), StoreError> {
+        let _lock = DirLock::acquire(&self.path)?;
+        self.write_unlocked(runs, workers, summary)
+    }
+
+    fn write_unlocked(
         &self,
         runs: &[RunRow],
         workers: &[WorkerRow],

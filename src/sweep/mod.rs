@@ -266,6 +266,7 @@ pub fn execute(
     dir.write_profile(profile)?;
     let run_id = run_id_now();
     let first_new_run = runs.len();
+    let first_new_worker = workers.len();
     let keep_summaries = summaries.len();
     let mut progress = Progress::new(((cfg.reps + usize::from(cfg.warmup)) * planned.len()) as u64);
     let mut last_write = Instant::now();
@@ -285,12 +286,19 @@ pub fn execute(
         })
         .collect();
 
+    // Only this run's rows are written, merged into the files as they are on disk then: other
+    // writers (array tasks of a cluster job) may be adding runs of this profile meanwhile.
     let flush = |runs: &mut Vec<RunRow>, workers: &[WorkerRow], summaries: &mut Vec<SummaryRow>| {
         let fresh = summarise(&mut runs[first_new_run..], cfg.threshold, &profile.allowed);
         summaries.truncate(keep_summaries);
         summaries.extend(fresh);
         summaries.extend(skipped_rows.iter().cloned());
-        dir.write_all(runs, workers, summaries)
+        dir.merge_run(
+            &run_id,
+            &runs[first_new_run..],
+            &workers[first_new_worker..],
+            &summaries[keep_summaries..],
+        )
     };
 
     // Each scenario's measured throughputs so far, to decide whether it needs more.

@@ -40,9 +40,16 @@ pub fn utc_timestamp() -> String {
 /// `20261122T041500Z-1a2b`: sortable, unique per process.
 pub fn run_id_now() -> String {
     let (y, m, d, h, mi, s) = civil(now_secs());
+    // The process id alone repeats across the nodes of a cluster job started in one second:
+    // the host's name goes into the id too.
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+    let h32 = host.trim().bytes().fold(2166136261u32, |a, b| {
+        (a ^ u32::from(b)).wrapping_mul(16777619)
+    });
     format!(
-        "{y:04}{m:02}{d:02}T{h:02}{mi:02}{s:02}Z-{:04x}",
-        std::process::id() & 0xffff
+        "{y:04}{m:02}{d:02}T{h:02}{mi:02}{s:02}Z-{:04x}{:04x}",
+        std::process::id() & 0xffff,
+        h32 & 0xffff
     )
 }
 

@@ -1,0 +1,68 @@
+//! Several writers adding runs of one profile to one results folder at once (the array tasks of
+//! a cluster job on a shared filesystem): every row of every run is there afterwards, every
+//! file whole, no lock or temporary file left.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::process::{Command, Stdio};
+
+use common::{csv_rows, profile_dir};
+
+#[test]
+fn writers_at_once_lose_no_row() {
+    let out = tempfile::tempdir().unwrap();
+    let writers = 6;
+    let children: Vec<_> = (0..writers)
+        .map(|_| {
+            Command::new(assert_cmd::cargo::cargo_bin("pinbench"))
+                .args([
+                    "run",
+                    "-W",
+                    "cpu",
+                    "-s",
+                    "none,per-worker",
+                    "-w",
+                    "1",
+                    "-m",
+                    "threads",
+                ])
+                .args(["--reps", "3", "-d", "20ms", "--no-warmup", "--out"])
+                .arg(out.path())
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for c in children {
+        let o = c.wait_with_output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let dir = profile_dir(out.path());
+    let runs = csv_rows(&dir.join("runs.csv"));
+    let mut per_run: BTreeMap<String, usize> = BTreeMap::new();
+    for r in &runs {
+        *per_run.entry(r["run_id"].clone()).or_default() += 1;
+        assert_eq!(r["status"], "ok");
+    }
+    assert_eq!(per_run.len(), writers, "one run id per writer: {per_run:?}");
+    assert!(
+        per_run.values().all(|&n| n == 6),
+        "2 strategies x 3 reps each: {per_run:?}"
+    );
+    assert_eq!(csv_rows(&dir.join("workers.csv")).len(), writers * 6);
+    let summary = csv_rows(&dir.join("summary.csv"));
+    assert_eq!(
+        summary.len(),
+        writers * 2,
+        "a summary per scenario of every run"
+    );
+    let leftovers: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
