@@ -92,7 +92,8 @@ pub enum Command {
         #[arg(long, default_value_t = crate::stats::NOISE_THRESHOLD, value_parser = parse_threshold)]
         threshold: f64,
     },
-    /// Compare two or more profiles' results: compare.csv, charts and a table of differences.
+    /// Compare two or more profiles' results: compare.csv, charts and a table of differences;
+    /// with three or more, also the fleet view (every profile x scenario) in compare/fleet/.
     Compare {
         /// Profile folders (results/<profile-id>); the first is A, each other is compared with it.
         #[arg(required = true, num_args = 2..)]

@@ -1,4 +1,5 @@
-//! `pinbench compare`: two hardware profiles side by side. Scenarios are joined on workload,
+//! `pinbench compare`: two hardware profiles side by side (and, for three or more, the fleet
+//! view of [`fleet`]). Scenarios are joined on workload,
 //! strategy, model, workers, pin-by and antagonist (explicit pair placements join on their
 //! label, `@same-cpu`, since CPU ids differ between machines); scenarios that only one profile
 //! has are listed, never dropped.
@@ -10,6 +11,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 mod charts;
+pub mod fleet;
 
 use crate::report::charts::style::render;
 use crate::report::{ProfileResults, ReportError};

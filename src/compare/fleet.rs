@@ -1,0 +1,316 @@
+//! The fleet view: any number of profiles at once. `compare/fleet/compare.csv` has one row per
+//! profile x scenario (tidy, for pandas or R), and `fleet-speedup` draws a grid of scenarios
+//! (rows) by profiles (columns), each cell the speedup over `none` on that machine, coloured by
+//! its verdict. Worker counts differ between machines, so scenarios join on the worker count
+//! relative to each machine's allowed CPUs (`1`, `n`, `2n`); the grid shows `n` (every allowed
+//! CPU busy), the CSV every count. Profiles are ordered by CPU model, then allowed CPUs, so
+//! machines of one kind stand side by side.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write;
+use std::path::{Path, PathBuf};
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::report::charts::style::{Chart, render};
+use crate::report::{ProfileResults, ReportError};
+use crate::runner::Model;
+use crate::stats::Verdict;
+use crate::workload::Workload;
+
+/// One row of the fleet's `compare.csv`: one scenario on one profile.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct FleetRow {
+    pub profile_id: String,
+    pub cpu_model: String,
+    pub allowed_cpus: usize,
+    pub workload: Workload,
+    /// The strategy's join name (`@<placement>` for pair placements).
+    pub strategy: String,
+    pub model: Model,
+    pub workers: usize,
+    /// The worker count relative to the allowed CPUs: `1`, `n`, `2n`, or the count.
+    pub workers_class: String,
+    pub median_throughput_ops_s: Option<f64>,
+    pub speedup_vs_none: Option<f64>,
+    pub speedup_ci_low: Option<f64>,
+    pub speedup_ci_high: Option<f64>,
+    pub verdict: Option<Verdict>,
+}
+
+fn class(workers: usize, allowed: usize) -> String {
+    match workers {
+        1 => "1".into(),
+        w if w == allowed => "n".into(),
+        w if w == 2 * allowed => "2n".into(),
+        w => w.to_string(),
+    }
+}
+
+/// The profiles in fleet order: CPU model, then allowed CPUs, then id.
+fn ordered(profiles: &[ProfileResults]) -> Vec<&ProfileResults> {
+    let mut v: Vec<&ProfileResults> = profiles.iter().collect();
+    v.sort_by_key(|p| {
+        (
+            p.profile.cpu_model.clone().unwrap_or_default(),
+            p.profile.allowed.len(),
+            p.profile.id.clone(),
+        )
+    });
+    v
+}
+
+/// Every measured scenario of every profile, one row each.
+pub fn rows(profiles: &[ProfileResults]) -> Vec<FleetRow> {
+    let mut out = Vec::new();
+    for p in ordered(profiles) {
+        let n = p.profile.allowed.len();
+        for r in p.ok() {
+            let k = &r.key;
+            if k.antagonist.is_some() {
+                continue;
+            }
+            out.push(FleetRow {
+                profile_id: p.profile.id.clone(),
+                cpu_model: p.profile.cpu_model.clone().unwrap_or_default(),
+                allowed_cpus: n,
+                workload: k.workload,
+                strategy: k.strategy.join_name(),
+                model: k.model,
+                workers: k.workers,
+                workers_class: class(k.workers, n),
+                median_throughput_ops_s: r.median_throughput_ops_s,
+                speedup_vs_none: r.speedup_vs_none,
+                speedup_ci_low: r.speedup_ci_low,
+                speedup_ci_high: r.speedup_ci_high,
+                verdict: r.verdict,
+            });
+        }
+    }
+    out
+}
+
+/// A grid row: a scenario at `n` workers.
+type GridKey = (Workload, String, Model);
+
+/// The fleet grid chart.
+pub struct FleetGrid<'a> {
+    pub profiles: Vec<(&'a str, String)>,
+    pub scenarios: Vec<GridKey>,
+    pub cells: BTreeMap<(GridKey, String), (Option<f64>, Option<Verdict>)>,
+}
+
+const LEFT: u32 = 300;
+const TOP: u32 = 240;
+const CELL_W: u32 = 64;
+const CELL_H: u32 = 20;
+
+impl<'a> FleetGrid<'a> {
+    pub fn new(profiles: &'a [ProfileResults], rows: &[FleetRow]) -> Self {
+        let order = ordered(profiles);
+        let cols: Vec<(&str, String)> = order
+            .iter()
+            .map(|p| {
+                let id = &p.profile.id;
+                let short: String = id.chars().take(34).collect();
+                let label = if short.len() < id.len() {
+                    format!("{short}...")
+                } else {
+                    short
+                };
+                (id.as_str(), label)
+            })
+            .collect();
+        let mut scenarios: BTreeSet<GridKey> = BTreeSet::new();
+        let mut cells = BTreeMap::new();
+        for r in rows
+            .iter()
+            .filter(|r| r.workers_class == "n" && r.strategy != "none")
+        {
+            let key = (r.workload, r.strategy.clone(), r.model);
+            scenarios.insert(key.clone());
+            cells.insert((key, r.profile_id.clone()), (r.speedup_vs_none, r.verdict));
+        }
+        Self {
+            profiles: cols,
+            scenarios: scenarios.into_iter().collect(),
+            cells,
+        }
+    }
+}
+
+fn cell_colour(speedup: Option<f64>, verdict: Option<Verdict>) -> RGBColor {
+    let strength = |s: f64| (s.ln().abs() / 2f64.ln()).clamp(0.15, 1.0);
+    match (verdict, speedup) {
+        (Some(Verdict::Faster), Some(s)) => {
+            let t = strength(s);
+            RGBColor(
+                (230.0 - 190.0 * t) as u8,
+                (240.0 - 120.0 * t) as u8,
+                (255.0 - 75.0 * t) as u8,
+            )
+        }
+        (Some(Verdict::Slower), Some(s)) => {
+            let t = strength(s);
+            RGBColor(
+                (255.0 - 45.0 * t) as u8,
+                (230.0 - 190.0 * t) as u8,
+                (230.0 - 190.0 * t) as u8,
+            )
+        }
+        (Some(Verdict::SamePlacement), _) => RGBColor(250, 250, 250),
+        (Some(_), _) => RGBColor(225, 225, 225),
+        (None, _) => RGBColor(255, 255, 255),
+    }
+}
+
+impl Chart for FleetGrid<'_> {
+    fn size(&self) -> (u32, u32) {
+        (
+            LEFT + CELL_W * self.profiles.len().max(1) as u32 + 40,
+            TOP + CELL_H * self.scenarios.len().max(1) as u32 + 60,
+        )
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+        let e = |e: DrawingAreaErrorKind<DB::ErrorType>| format!("{e:?}");
+        let title = ("sans-serif", 18).into_font();
+        let small = ("sans-serif", 11).into_font();
+        root.draw(&Text::new(
+            "Fleet: speedup over none with every allowed CPU busy (n workers), per machine",
+            (10, 8),
+            title,
+        ))
+        .map_err(e)?;
+        root.draw(&Text::new(
+            "blue: faster, red: slower (deeper: larger), grey: no difference, = : none's own placement, blank: not measured",
+            (10, 32),
+            small.clone(),
+        ))
+        .map_err(e)?;
+        // Column heads, turned up so twenty machines fit.
+        for (i, (_, label)) in self.profiles.iter().enumerate() {
+            let x = LEFT as i32 + i as i32 * CELL_W as i32 + CELL_W as i32 / 2;
+            let style = small
+                .clone()
+                .transform(FontTransform::Rotate270)
+                .color(&BLACK);
+            root.draw(&Text::new(label.clone(), (x - 6, TOP as i32 - 8), style))
+                .map_err(e)?;
+        }
+        let mut last_workload: Option<Workload> = None;
+        for (j, key) in self.scenarios.iter().enumerate() {
+            let y = TOP as i32 + j as i32 * CELL_H as i32;
+            let label = format!(
+                "{}  {}  {}",
+                if last_workload == Some(key.0) {
+                    String::new()
+                } else {
+                    key.0.to_string()
+                },
+                key.1,
+                key.2
+            );
+            if last_workload != Some(key.0) && j > 0 {
+                root.draw(&PathElement::new(
+                    vec![
+                        (10, y),
+                        (LEFT as i32 + CELL_W as i32 * self.profiles.len() as i32, y),
+                    ],
+                    BLACK.mix(0.5),
+                ))
+                .map_err(e)?;
+            }
+            last_workload = Some(key.0);
+            root.draw(&Text::new(label, (10, y + 4), small.clone()))
+                .map_err(e)?;
+            for (i, (id, _)) in self.profiles.iter().enumerate() {
+                let x = LEFT as i32 + i as i32 * CELL_W as i32;
+                let (speedup, verdict) = self
+                    .cells
+                    .get(&(key.clone(), id.to_string()))
+                    .cloned()
+                    .unwrap_or((None, None));
+                root.draw(&Rectangle::new(
+                    [
+                        (x + 1, y + 1),
+                        (x + CELL_W as i32 - 1, y + CELL_H as i32 - 1),
+                    ],
+                    cell_colour(speedup, verdict).filled(),
+                ))
+                .map_err(e)?;
+                let text = match (verdict, speedup) {
+                    (Some(Verdict::SamePlacement), _) => "=".to_string(),
+                    (_, Some(s)) => format!("{s:.2}"),
+                    _ => String::new(),
+                };
+                if !text.is_empty() {
+                    root.draw(&Text::new(text, (x + 14, y + 4), small.clone()))
+                        .map_err(e)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What the fleet comparison wrote.
+pub struct Fleet {
+    pub dir: PathBuf,
+    pub profiles: usize,
+    pub rows: usize,
+}
+
+/// Compares every profile folder in `dirs` into `out_root/compare/fleet/`.
+pub fn fleet(dirs: &[PathBuf], out_root: &Path) -> Result<Fleet, ReportError> {
+    let profiles: Vec<ProfileResults> = dirs
+        .iter()
+        .map(|d| ProfileResults::load(d))
+        .collect::<Result<_, _>>()?;
+    let mut ids = BTreeSet::new();
+    for p in &profiles {
+        if !ids.insert(p.profile.id.clone()) {
+            return Err(ReportError::Other(format!(
+                "profile {} is given twice: give each machine's folder once",
+                p.profile.id
+            )));
+        }
+    }
+    let rows = rows(&profiles);
+    let dir = out_root.join("compare").join("fleet");
+    std::fs::create_dir_all(&dir).map_err(|e| ReportError::Draw {
+        path: dir.clone(),
+        message: e.to_string(),
+    })?;
+    crate::store::write_atomic(&dir.join("compare.csv"), &crate::store::to_csv(&rows)?)?;
+    let grid = FleetGrid::new(&profiles, &rows);
+    render(&grid, &dir, "fleet-speedup")?;
+    let mut md = format!(
+        "# Fleet: {} profiles\n\n| profile | CPU model | allowed CPUs | SMT | faster | slower | no difference |\n| --- | --- | --- | --- | --- | --- | --- |\n",
+        profiles.len()
+    );
+    for p in ordered(&profiles) {
+        let mine = rows.iter().filter(|r| r.profile_id == p.profile.id);
+        let count = |v: Verdict| mine.clone().filter(|r| r.verdict == Some(v)).count();
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | {} | {} | {} |",
+            p.profile.id,
+            p.profile.cpu_model.clone().unwrap_or_default(),
+            p.profile.allowed.len(),
+            p.profile.smt,
+            count(Verdict::Faster),
+            count(Verdict::Slower),
+            count(Verdict::NoDifference)
+        );
+    }
+    md.push_str("\n![fleet](fleet-speedup.png)\n\nEvery profile x scenario, every worker count: `compare.csv`.\n");
+    crate::store::write_atomic(&dir.join("compare.md"), md.as_bytes())?;
+    Ok(Fleet {
+        dir,
+        profiles: profiles.len(),
+        rows: rows.len(),
+    })
+}
