@@ -10,6 +10,7 @@ pub mod slots;
 mod task;
 pub mod tracer;
 
+use std::collections::HashSet;
 use std::ffi::CString;
 use std::fmt;
 use std::io::{Read, Seek};
@@ -84,12 +85,7 @@ pub struct Tail(String);
 
 impl Tail {
     fn of(output: &str) -> Self {
-        let last: Vec<&str> = output
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .collect();
-        let Some(line) = last.last() else {
+        let Some(line) = output.lines().map(str::trim).rfind(|l| !l.is_empty()) else {
             return Tail(String::new());
         };
         let line: String = line.chars().take(160).collect();
@@ -317,6 +313,13 @@ fn to_counts(c: &task::TaskCounts) -> Counts {
     }
 }
 
+/// Tasks' counters summed (a counter unknown for one task is unknown for the sum).
+fn sum<'a>(records: impl Iterator<Item = &'a tracer::TaskRecord>) -> Counts {
+    records.fold(to_counts(&task::TaskCounts::zero()), |acc, r| {
+        Counts::sum(&acc, &to_counts(&r.counts))
+    })
+}
+
 /// The run's totals and each slot's figures from the traced tasks.
 fn measure(
     spec: &ExecSpec,
@@ -325,46 +328,40 @@ fn measure(
     metric: Option<f64>,
 ) -> ExecRun {
     let seconds = t.end_ns.saturating_sub(t.start_ns) as f64 * 1e-9;
-    let mut tree = task::TaskCounts::zero();
-    for r in &t.tasks {
-        tree.add(&r.counts);
-    }
+    let tree = sum(t.tasks.iter());
     // The launch's helpers (gone before the program itself started) held slots for a moment:
     // they count in the tree, not in any slot.
-    let launch_helper = |tid: Tid| {
-        spec.mode != Mode::Copies
-            && t.tasks
-                .iter()
-                .any(|r| r.tid == tid && r.exit_ns < t.main_exec_ns)
+    let launch_helpers: HashSet<Tid> = if spec.mode == Mode::Copies {
+        HashSet::new()
+    } else {
+        t.tasks
+            .iter()
+            .filter(|r| r.exit_ns < t.main_exec_ns)
+            .map(|r| r.tid)
+            .collect()
     };
-    let launch_helpers = t
+    let launch_helper = |tid: Tid| launch_helpers.contains(&tid);
+    let launch_helper_processes = t
         .tasks
         .iter()
         .filter(|r| r.tid == r.tgid && launch_helper(r.tid))
         .count();
     let workers: Vec<WorkerResult> = (0..slot_masks.len())
         .map(|s| {
-            let mut c = task::TaskCounts::zero();
-            for r in t
+            // The slot's tasks: every generation, every thread.
+            let mine: Vec<&tracer::TaskRecord> = t
                 .tasks
                 .iter()
                 .filter(|r| r.slot == Some(s) && !launch_helper(r.tgid))
-            {
-                c.add(&r.counts);
-            }
+                .collect();
             let holders: Vec<Tid> = t.tally.holders[s]
                 .iter()
                 .copied()
                 .filter(|&h| !launch_helper(h))
                 .collect();
             let last = holders.last().copied().unwrap_or(0);
-            // Every mask the slot's tasks (every generation, every thread) ended under, and
-            // every CPU they were seen on: one task off its slot shows here.
-            let mine: Vec<&tracer::TaskRecord> = t
-                .tasks
-                .iter()
-                .filter(|r| r.slot == Some(s) && !launch_helper(r.tgid))
-                .collect();
+            // Every mask the slot's tasks ended under, and every CPU they were seen on: one
+            // task off its slot shows here.
             let readback = mine
                 .iter()
                 .filter_map(|r| r.counts.mask.as_ref())
@@ -386,7 +383,7 @@ fn measure(
                 ops: 0,
                 seconds,
                 throughput_ops_s: 0.0,
-                counts: to_counts(&c),
+                counts: sum(mine.iter().copied()),
                 start_ns: t.start_ns,
                 end_ns: t.end_ns,
                 generations: Some(holders.len() as u32),
@@ -429,7 +426,7 @@ fn measure(
         tasks: t.tasks.len() + t.unread,
         processes: t.tasks.iter().filter(|r| r.tid == r.tgid).count(),
         waited: t.tally.waited,
-        helpers: t.tally.helpers + launch_helpers,
+        helpers: t.tally.helpers + launch_helper_processes,
         leftovers: t.leftovers,
         repinned: t.tasks.iter().filter(|r| r.repinned).count(),
         unread: t.unread,

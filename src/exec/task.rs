@@ -100,17 +100,6 @@ impl TaskCounts {
         }
     }
 
-    /// Sums where both are known.
-    pub fn add(&mut self, o: &TaskCounts) {
-        let add = |a: Option<u64>, b: Option<u64>| Some(a? + b?);
-        let addf = |a: Option<f64>, b: Option<f64>| Some(a? + b?);
-        self.migrations = add(self.migrations, o.migrations);
-        self.voluntary_switches = add(self.voluntary_switches, o.voluntary_switches);
-        self.involuntary_switches = add(self.involuntary_switches, o.involuntary_switches);
-        self.user_seconds = addf(self.user_seconds, o.user_seconds);
-        self.system_seconds = addf(self.system_seconds, o.system_seconds);
-    }
-
     /// Zero counts, to sum into.
     pub fn zero() -> Self {
         Self {

@@ -134,6 +134,9 @@ struct Live {
     /// The slot of each placed process (process modes) or thread (thread mode).
     slots: HashMap<Tid, usize>,
     seen: Vec<Seen>,
+    /// Bumped when `seen` starts over (at the command's exec), so a sample taken before is
+    /// not counted after.
+    epoch: u64,
 }
 
 impl Live {
@@ -152,22 +155,11 @@ struct ChildPlan {
     path: CString,
     argv: Vec<*const libc::c_char>,
     envp: Vec<*const libc::c_char>,
-    mask: Option<libc::cpu_set_t>,
+    mask: Option<NixCpuSet>,
     output: Option<i32>,
     devnull: i32,
     pgid: i32,
     err_fd: i32,
-}
-
-fn raw_mask(set: &CpuSet) -> libc::cpu_set_t {
-    // SAFETY: cpu_set_t is plain bits; CPU_SET stays within it for ids below CPU_SETSIZE.
-    unsafe {
-        let mut m: libc::cpu_set_t = std::mem::zeroed();
-        for c in set.iter().filter(|&c| c < libc::CPU_SETSIZE as usize) {
-            libc::CPU_SET(c, &mut m);
-        }
-        m
-    }
 }
 
 /// Forks one copy, stopped before exec, traced by this thread.
@@ -190,7 +182,7 @@ fn fork_copy(plan: &ChildPlan) -> std::io::Result<Tid> {
             libc::dup2(fd, 2);
         }
         if let Some(m) = &plan.mask {
-            libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), m);
+            let _ = nix::sched::sched_setaffinity(Pid::from_raw(0), m);
         }
         libc::ptrace(libc::PTRACE_TRACEME, 0, 0, 0);
         libc::raise(libc::SIGSTOP);
@@ -200,6 +192,31 @@ fn fork_copy(plan: &ChildPlan) -> std::io::Result<Tid> {
         libc::write(plan.err_fd, bytes.as_ptr().cast(), bytes.len());
         libc::_exit(127);
     }
+}
+
+/// Waits for a forked copy's stop before exec, then asks for its tree's events.
+fn attach(pid: Tid) -> std::io::Result<Tid> {
+    loop {
+        match nix::sys::wait::waitpid(
+            Pid::from_raw(pid),
+            Some(nix::sys::wait::WaitPidFlag::__WALL),
+        ) {
+            Ok(WaitStatus::Stopped(_, _)) => break,
+            Ok(_) => return Err(std::io::Error::other("the command ended before it started")),
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    ptrace::setoptions(
+        Pid::from_raw(pid),
+        Options::PTRACE_O_TRACEFORK
+            | Options::PTRACE_O_TRACEVFORK
+            | Options::PTRACE_O_TRACECLONE
+            | Options::PTRACE_O_TRACEEXEC
+            | Options::PTRACE_O_TRACEEXIT
+            | Options::PTRACE_O_EXITKILL,
+    )?;
+    Ok(pid)
 }
 
 /// Applies a move: the whole process in process modes, one thread in thread mode.
@@ -239,6 +256,20 @@ fn apply(
     }
 }
 
+/// Applies every move under the lock of the shared state.
+fn apply_all(
+    moves: Vec<Move>,
+    mode: Mode,
+    masks: &[Option<NixCpuSet>],
+    main: &Option<NixCpuSet>,
+    shared: &Shared,
+) {
+    let mut live = shared.live.lock().expect("live");
+    for mv in moves {
+        apply(mv, mode, masks, main, &mut live);
+    }
+}
+
 /// Runs the command to its end and returns what the kernel counted.
 pub fn trace(l: &Launch) -> std::io::Result<Traced> {
     let copies = l.envs.len().max(1);
@@ -266,13 +297,21 @@ pub fn trace(l: &Launch) -> std::io::Result<Traced> {
             path: l.path.clone(),
             argv: argv.clone(),
             envp,
-            mask: l.root_masks.get(i).cloned().flatten().map(|m| raw_mask(&m)),
+            mask: l
+                .root_masks
+                .get(i)
+                .and_then(Option::as_ref)
+                .and_then(|m| to_nix(m).ok()),
             output: l.output.map(|f| f.as_raw_fd()),
             devnull: devnull.as_raw_fd(),
             pgid,
             err_fd: err_w.as_raw_fd(),
         };
-        let pid = match fork_copy(&plan) {
+        // A copy that cannot be started and traced takes the copies before it down too.
+        let pid = match fork_copy(&plan).and_then(|pid| {
+            roots.push(pid);
+            attach(pid)
+        }) {
             Ok(p) => p,
             Err(e) => {
                 for &r in &roots {
@@ -285,34 +324,12 @@ pub fn trace(l: &Launch) -> std::io::Result<Traced> {
         if pgid == 0 {
             pgid = pid;
         }
-        // Wait for its stop before exec, then ask for the tree's events.
-        loop {
-            match nix::sys::wait::waitpid(
-                Pid::from_raw(pid),
-                Some(nix::sys::wait::WaitPidFlag::__WALL),
-            ) {
-                Ok(WaitStatus::Stopped(_, _)) => break,
-                Ok(_) => return Err(std::io::Error::other("the command ended before it started")),
-                Err(nix::errno::Errno::EINTR) => continue,
-                Err(e) => return Err(e.into()),
-            }
-        }
-        ptrace::setoptions(
-            Pid::from_raw(pid),
-            Options::PTRACE_O_TRACEFORK
-                | Options::PTRACE_O_TRACEVFORK
-                | Options::PTRACE_O_TRACECLONE
-                | Options::PTRACE_O_TRACEEXEC
-                | Options::PTRACE_O_TRACEEXIT
-                | Options::PTRACE_O_EXITKILL,
-        )?;
         slots.root(pid, (l.mode == Mode::Copies).then_some(i));
         let mut live = shared.live.lock().expect("live");
         live.tasks.insert(pid, pid);
         if let Some(s) = slots.slot_of(pid) {
             live.slots.insert(pid, s);
         }
-        roots.push(pid);
     }
     drop(err_w);
 
@@ -369,13 +386,15 @@ pub fn trace(l: &Launch) -> std::io::Result<Traced> {
                             && task::tgid_of(child).is_some_and(|g| g != child);
                         let child_tgid = if thread { tgid } else { child };
                         tgids.insert(child, child_tgid);
-                        let mut live = shared.live.lock().expect("live");
-                        live.tasks.insert(child, child_tgid);
+                        shared
+                            .live
+                            .lock()
+                            .expect("live")
+                            .tasks
+                            .insert(child, child_tgid);
                         let creator = if l.mode == Mode::Threads { tid } else { tgid };
-                        for mv in slots.spawned(creator, child, thread) {
-                            apply(mv, l.mode, &nix_masks, &nix_main, &mut live);
-                        }
-                        drop(live);
+                        let moves = slots.spawned(creator, child, thread);
+                        apply_all(moves, l.mode, &nix_masks, &nix_main, &shared);
                         if early.remove(&child) {
                             let _ = ptrace::cont(Pid::from_raw(child), None);
                         } else {
@@ -393,10 +412,7 @@ pub fn trace(l: &Launch) -> std::io::Result<Traced> {
                     if l.mode == Mode::Processes && !slots.is_root(tid) {
                         let helper = l.helpers.is_match(&task::cmdline(tid));
                         let moves = slots.exec(tid, helper);
-                        let mut live = shared.live.lock().expect("live");
-                        for mv in moves {
-                            apply(mv, l.mode, &nix_masks, &nix_main, &mut live);
-                        }
+                        apply_all(moves, l.mode, &nix_masks, &nix_main, &shared);
                     }
                     let copy = roots.iter().position(|&r| r == tid);
                     if copy == Some(0) && l.mode != Mode::Copies {
@@ -404,6 +420,7 @@ pub fn trace(l: &Launch) -> std::io::Result<Traced> {
                         // Where the launch's helpers ran is not where the program's workers did.
                         let mut live = shared.live.lock().expect("live");
                         live.seen = vec![Seen::default(); l.slot_masks.len()];
+                        live.epoch += 1;
                     }
                     let _ = ptrace::cont(pid, None);
                     // by=parent: the copy runs unpinned until now, as after `taskset -p`.
@@ -426,14 +443,6 @@ pub fn trace(l: &Launch) -> std::io::Result<Traced> {
                             .mask
                             .as_ref()
                             .is_some_and(|m| *m != expected_mask(slot));
-                    if let Some(s) = slot
-                        && let Some(cpu) = counts.last_cpu
-                    {
-                        let mut live = shared.live.lock().expect("live");
-                        if let Some(seen) = live.seen.get_mut(s) {
-                            seen.cpus.insert(cpu);
-                        }
-                    }
                     records.push(TaskRecord {
                         tid,
                         tgid,
@@ -445,11 +454,8 @@ pub fn trace(l: &Launch) -> std::io::Result<Traced> {
                     exit_read.insert(tid);
                     if l.mode == Mode::Threads || tid == tgid {
                         let moves = slots.exited(tid);
-                        let mut live = shared.live.lock().expect("live");
-                        live.slots.remove(&tid);
-                        for mv in moves {
-                            apply(mv, l.mode, &nix_masks, &nix_main, &mut live);
-                        }
+                        shared.live.lock().expect("live").slots.remove(&tid);
+                        apply_all(moves, l.mode, &nix_masks, &nix_main, &shared);
                     }
                 }
                 let _ = ptrace::cont(pid, None);
@@ -483,10 +489,8 @@ pub fn trace(l: &Launch) -> std::io::Result<Traced> {
                     let mut live = shared.live.lock().expect("live");
                     live.tasks.remove(&tid);
                     live.slots.remove(&tid);
-                    for mv in moves {
-                        apply(mv, l.mode, &nix_masks, &nix_main, &mut live);
-                    }
                 }
+                apply_all(moves, l.mode, &nix_masks, &nix_main, &shared);
                 if let Some(i) = roots.iter().position(|&r| r == tid) {
                     endings[i] = Some(match status {
                         WaitStatus::Exited(_, code) => Ending::Exited(code),
@@ -547,10 +551,7 @@ pub fn trace(l: &Launch) -> std::io::Result<Traced> {
 /// program starting 500 children ran 1.55x slower traced when the tracer slept between events,
 /// because this host wakes an idle vCPU slowly. Polling a moment keeps the next event of the
 /// burst cheap; a compute-bound program has no bursts and never sees the polling.
-const POLL: Duration = Duration::from_micros(match option_env!("PINBENCH_TRACER_POLL_US") {
-    Some(_) => 0,
-    None => 500,
-});
+const POLL: Duration = Duration::from_micros(500);
 
 fn next_event() -> nix::Result<WaitStatus> {
     use nix::sys::wait::WaitPidFlag;
@@ -569,7 +570,7 @@ fn next_event() -> nix::Result<WaitStatus> {
 fn watch(shared: &Shared, masks: &[Option<CpuSet>], deadline: Option<Instant>, mode: Mode) {
     while !shared.done.load(Ordering::SeqCst) {
         std::thread::sleep(TICK);
-        let mut live = shared.live.lock().expect("live");
+        let live = shared.live.lock().expect("live");
         let reason = if deadline.is_some_and(|d| Instant::now() >= d) {
             1
         } else if crate::sweep::interrupted().is_some() {
@@ -592,15 +593,38 @@ fn watch(shared: &Shared, masks: &[Option<CpuSet>], deadline: Option<Instant>, m
                 live.slots.get(&key).map(|&s| (tid, tgid, s))
             })
             .collect();
-        for (tid, tgid, s) in placed {
-            if let Some(cpu) = task::current_cpu(tgid, tid) {
-                let planned = masks.get(s).cloned().flatten();
-                if let Some(seen) = live.seen.get_mut(s) {
-                    seen.cpus.insert(cpu);
-                    seen.samples += 1;
-                    if planned.is_some_and(|p| !p.contains(cpu)) {
-                        seen.outside += 1;
-                    }
+        // The /proc reads happen without the lock, which the tracing thread needs at every
+        // event.
+        let epoch = live.epoch;
+        drop(live);
+        let cpus: Vec<(Tid, usize, usize)> = placed
+            .into_iter()
+            .filter_map(|(tid, tgid, s)| {
+                let key = if mode == Mode::Threads { tid } else { tgid };
+                Some((key, s, task::current_cpu(tgid, tid)?))
+            })
+            .collect();
+        let mut live = shared.live.lock().expect("live");
+        if live.epoch != epoch {
+            continue;
+        }
+        // A task moved meanwhile may have been read where its new place put it: not counted.
+        let still = |key: Tid, s: usize| live.slots.get(&key) == Some(&s);
+        let cpus: Vec<(usize, usize)> = cpus
+            .into_iter()
+            .filter(|&(key, s, _)| still(key, s))
+            .map(|(_, s, cpu)| (s, cpu))
+            .collect();
+        for (s, cpu) in cpus {
+            let outside = masks
+                .get(s)
+                .and_then(Option::as_ref)
+                .is_some_and(|p| !p.contains(cpu));
+            if let Some(seen) = live.seen.get_mut(s) {
+                seen.cpus.insert(cpu);
+                seen.samples += 1;
+                if outside {
+                    seen.outside += 1;
                 }
             }
         }
