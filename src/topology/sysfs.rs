@@ -91,7 +91,8 @@ pub fn read_topology(root: &Path) -> Result<Topology, TopologyError> {
     }
 
     let mut warnings: Vec<String> = Vec::new();
-    let amd_compute_units = is_amd_with_compute_units(root);
+    let cpuinfo = fs::read_to_string(root.join("proc/cpuinfo")).unwrap_or_default();
+    let amd_compute_units = is_amd_with_compute_units(root, &cpuinfo);
     let mut cu_noted = false;
     let mut inconsistent_caches: Vec<String> = Vec::new();
     let mut package_keys: BTreeMap<(i64, usize), CpuSet> = BTreeMap::new();
@@ -99,11 +100,14 @@ pub fn read_topology(root: &Path) -> Result<Topology, TopologyError> {
     let mut cpu_package_key: BTreeMap<usize, (i64, usize)> = BTreeMap::new();
     let mut caches: Vec<Cache> = Vec::new();
 
-    for cpu in online.iter() {
-        let dir = cpu_dirs
-            .get(&cpu)
+    let cpu_path = |c: usize| {
+        cpu_dirs
+            .get(&c)
             .cloned()
-            .unwrap_or_else(|| cpu_dir.join(format!("cpu{cpu}")));
+            .unwrap_or_else(|| cpu_dir.join(format!("cpu{c}")))
+    };
+    for cpu in online.iter() {
+        let dir = cpu_path(cpu);
         let topo = dir.join("topology");
 
         let pkg_id: Option<i64> = read_num(&topo.join("physical_package_id"));
@@ -130,13 +134,8 @@ pub fn read_topology(root: &Path) -> Result<Topology, TopologyError> {
         // AMD family 15h/16h list the two cores of a compute unit as thread siblings, but each
         // has its own core_id: hwloc makes each its own core there (and so do we).
         let siblings = if amd_compute_units && siblings.len() > 1 {
-            let core_id = |c: usize| -> Option<i64> {
-                let d = cpu_dirs
-                    .get(&c)
-                    .cloned()
-                    .unwrap_or_else(|| cpu_dir.join(format!("cpu{c}")));
-                read_num(&d.join("topology/core_id"))
-            };
+            let core_id =
+                |c: usize| -> Option<i64> { read_num(&cpu_path(c).join("topology/core_id")) };
             let other = siblings.iter().find(|&c| c != cpu).unwrap_or(cpu);
             if core_id(cpu) != core_id(other) {
                 if !cu_noted {
@@ -232,7 +231,7 @@ pub fn read_topology(root: &Path) -> Result<Topology, TopologyError> {
         numa_nodes,
         warnings,
         core_kinds: read_core_kinds(root, &cpu_dirs, &online)?,
-        cpu_model: read_cpu_model(root),
+        cpu_model: read_cpu_model(&cpuinfo),
         online,
         offline,
         packages,
@@ -415,7 +414,7 @@ fn kind_name(k: CacheKind) -> &'static str {
 /// hwloc's rule for AMD compute units: an x86 machine (by `uname`, or the architecture
 /// hwloc-gather-topology recorded in `/proc/hwloc-nofile-info`) whose `/proc/cpuinfo` says
 /// AuthenticAMD, family 0x15 or 0x16.
-fn is_amd_with_compute_units(root: &Path) -> bool {
+fn is_amd_with_compute_units(root: &Path, cpuinfo: &str) -> bool {
     let arch = read_trimmed(&root.join("proc/hwloc-nofile-info"))
         .and_then(|t| {
             t.lines().find_map(|l| {
@@ -433,27 +432,23 @@ fn is_amd_with_compute_units(root: &Path) -> bool {
     if !matches!(arch.as_str(), "x86_64" | "x86" | "i686" | "i386") {
         return false;
     }
-    let Ok(text) = fs::read_to_string(root.join("proc/cpuinfo")) else {
-        return false;
-    };
-    let field = |name: &str| {
-        text.lines().find_map(|l| {
-            let (k, v) = l.split_once(':')?;
-            (k.trim() == name).then(|| v.trim().to_string())
-        })
-    };
-    field("vendor_id").as_deref() == Some("AuthenticAMD")
-        && matches!(field("cpu family").as_deref(), Some("21") | Some("22"))
+    cpuinfo_field(cpuinfo, "vendor_id") == Some("AuthenticAMD")
+        && matches!(
+            cpuinfo_field(cpuinfo, "cpu family"),
+            Some("21") | Some("22")
+        )
 }
 
-fn read_cpu_model(root: &Path) -> Option<String> {
-    let text = fs::read_to_string(root.join("proc/cpuinfo")).ok()?;
-    let field = |name: &str| {
-        text.lines().find_map(|l| {
-            let (k, v) = l.split_once(':')?;
-            (k.trim() == name && !v.trim().is_empty()).then(|| v.trim().to_string())
-        })
-    };
+/// The first non-empty value of a `/proc/cpuinfo` field.
+fn cpuinfo_field<'a>(cpuinfo: &'a str, name: &str) -> Option<&'a str> {
+    cpuinfo.lines().find_map(|l| {
+        let (k, v) = l.split_once(':')?;
+        (k.trim() == name && !v.trim().is_empty()).then(|| v.trim())
+    })
+}
+
+fn read_cpu_model(cpuinfo: &str) -> Option<String> {
+    let field = |name: &str| cpuinfo_field(cpuinfo, name).map(str::to_string);
     field("model name")
         .or_else(|| field("Processor"))
         .or_else(|| field("Hardware"))
