@@ -29,7 +29,8 @@ pub fn run(sweep: Sweep, mut profile: HardwareProfile) -> Result<i32> {
         bail!("nothing to run: every combination of the given axes was skipped ({why})");
     }
     let dir = ResultsDir::prepare(&out, &profile.id)?;
-    let stored = dir.load()?;
+    // Files that do not parse are refused now, before anything is measured.
+    dir.load()?;
     if let Some(spec) = &template.exec {
         if let Ok(before) = dir.read_profile() {
             profile.programs = before.programs;
@@ -93,7 +94,7 @@ pub fn run(sweep: Sweep, mut profile: HardwareProfile) -> Result<i32> {
         profile.allowed,
         dir.path.display()
     );
-    let outcome = execute(&planned, &skipped, &profile, &dir, stored, &cfg)?;
+    let outcome = execute(&planned, &skipped, &profile, &dir, &cfg)?;
     super::quiet_on_closed_pipe();
     if let Some(code) = outcome.interrupted {
         eprintln!(

@@ -200,19 +200,28 @@ impl ResultsDir {
         workers: &[WorkerRow],
         summary: &[SummaryRow],
     ) -> Result<(), StoreError> {
+        self.update(|all| {
+            all.runs.retain(|r| r.run_id != run_id);
+            all.workers.retain(|r| r.run_id != run_id);
+            all.summary.retain(|r| r.run_id != run_id);
+            all.runs.extend_from_slice(runs);
+            all.workers.extend_from_slice(workers);
+            all.summary.extend_from_slice(summary);
+            Ok(())
+        })
+    }
+
+    /// Reads the files, lets `change` edit every row, and writes them back, all under the
+    /// folder's lock: the one read-modify-write of the results, safe against other writers.
+    pub fn update<T>(
+        &self,
+        change: impl FnOnce(&mut Stored) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
         let _lock = DirLock::acquire(&self.path)?;
-        let Stored {
-            runs: mut all_runs,
-            workers: mut all_workers,
-            summary: mut all_summary,
-        } = self.load()?;
-        all_runs.retain(|r| r.run_id != run_id);
-        all_workers.retain(|r| r.run_id != run_id);
-        all_summary.retain(|r| r.run_id != run_id);
-        all_runs.extend_from_slice(runs);
-        all_workers.extend_from_slice(workers);
-        all_summary.extend_from_slice(summary);
-        self.write_unlocked(&all_runs, &all_workers, &all_summary)
+        let mut stored = self.load()?;
+        let out = change(&mut stored)?;
+        self.write_unlocked(&stored.runs, &stored.workers, &stored.summary)?;
+        Ok(out)
     }
 
     pub fn read_profile(&self) -> Result<HardwareProfile, StoreError> {

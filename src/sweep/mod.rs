@@ -13,6 +13,7 @@ mod progress;
 
 use std::time::{Duration, Instant};
 
+use crate::cpuset::CpuSet;
 use crate::profile::HardwareProfile;
 use crate::runner::{Measured, RunError, WorkerResult, measure_scenario};
 use crate::store::{ResultsDir, RunRow, Status, StoreError, Stored, SummaryRow, WorkerRow};
@@ -146,7 +147,11 @@ fn run_row(
                 row.leftover_processes = Some(f.leftovers);
                 row.repinned_tasks = Some(f.repinned);
                 row.main_migrations = f.main_migrations;
-                let mut notes: Vec<String> = Vec::new();
+                // Added to the mask note above, never in its place.
+                let mut notes: Vec<String> = Some(std::mem::take(&mut row.reason))
+                    .filter(|r| !r.is_empty())
+                    .into_iter()
+                    .collect();
                 if f.repinned > 0 {
                     notes.push(format!(
                         "the program changed the CPU mask of {} task(s) itself",
@@ -162,9 +167,7 @@ fn run_row(
                 if f.unread > 0 {
                     notes.push(format!("{} task(s) ended without their counters", f.unread));
                 }
-                if !notes.is_empty() {
-                    row.reason = notes.join("; ");
-                }
+                row.reason = notes.join("; ");
             }
         }
         Err(e) => {
@@ -218,13 +221,15 @@ fn worker_rows(p: &Planned, base: &RunRow, workers: &[WorkerResult]) -> Vec<Work
 /// were) and the outlier flags of runs.csv refreshed. Returns how many runs were judged.
 pub fn resummarise(dir: &ResultsDir, threshold: f64) -> Result<usize, StoreError> {
     let profile = dir.read_profile()?;
-    let Stored {
-        mut runs,
-        workers,
-        summary,
-    } = dir.load()?;
+    // Under the folder's lock, so a run added meanwhile is neither lost nor left unjudged.
+    dir.update(|stored| Ok(judge_again(stored, threshold, &profile.allowed)))
+}
+
+/// Every run's summary rows recomputed from its runs, `skipped` rows kept; returns the runs.
+fn judge_again(stored: &mut Stored, threshold: f64, allowed: &CpuSet) -> usize {
+    let Stored { runs, summary, .. } = stored;
     let mut run_ids: Vec<String> = Vec::new();
-    for r in &runs {
+    for r in runs.iter() {
         if !run_ids.contains(&r.run_id) {
             run_ids.push(r.run_id.clone());
         }
@@ -233,7 +238,7 @@ pub fn resummarise(dir: &ResultsDir, threshold: f64) -> Result<usize, StoreError
     for id in &run_ids {
         let idx: Vec<usize> = (0..runs.len()).filter(|&i| runs[i].run_id == *id).collect();
         let mut mine: Vec<RunRow> = idx.iter().map(|&i| runs[i].clone()).collect();
-        fresh.extend(summarise(&mut mine, threshold, &profile.allowed));
+        fresh.extend(summarise(&mut mine, threshold, allowed));
         for (&i, r) in idx.iter().zip(mine) {
             runs[i] = r;
         }
@@ -244,30 +249,25 @@ pub fn resummarise(dir: &ResultsDir, threshold: f64) -> Result<usize, StoreError
                 .cloned(),
         );
     }
-    dir.write_all(&runs, &workers, &fresh)?;
-    Ok(run_ids.len())
+    *summary = fresh;
+    run_ids.len()
 }
 
-/// Runs the sweep, rewriting the result files as it goes (at most every 2 s, and at the end)
-/// so an interrupted sweep keeps what it finished. Earlier runs' rows are kept as they were.
+/// Runs the sweep, merging its rows into the result files as it goes (at most every 2 s, and
+/// at the end) so an interrupted sweep keeps what it finished. Earlier runs' rows, and those
+/// other writers add meanwhile, are kept as they are.
 pub fn execute(
     planned: &[Planned],
     skipped: &[matrix::Skipped],
     profile: &HardwareProfile,
     dir: &ResultsDir,
-    stored: Stored,
     cfg: &SweepConfig,
 ) -> Result<Outcome, StoreError> {
-    let Stored {
-        mut runs,
-        mut workers,
-        summary: mut summaries,
-    } = stored;
+    let mut runs: Vec<RunRow> = Vec::new();
+    let mut workers: Vec<WorkerRow> = Vec::new();
+    let mut summaries: Vec<SummaryRow> = Vec::new();
     dir.write_profile(profile)?;
     let run_id = run_id_now();
-    let first_new_run = runs.len();
-    let first_new_worker = workers.len();
-    let keep_summaries = summaries.len();
     let mut progress = Progress::new(((cfg.reps + usize::from(cfg.warmup)) * planned.len()) as u64);
     let mut last_write = Instant::now();
     let mut failed_runs = 0;
@@ -289,16 +289,9 @@ pub fn execute(
     // Only this run's rows are written, merged into the files as they are on disk then: other
     // writers (array tasks of a cluster job) may be adding runs of this profile meanwhile.
     let flush = |runs: &mut Vec<RunRow>, workers: &[WorkerRow], summaries: &mut Vec<SummaryRow>| {
-        let fresh = summarise(&mut runs[first_new_run..], cfg.threshold, &profile.allowed);
-        summaries.truncate(keep_summaries);
-        summaries.extend(fresh);
+        *summaries = summarise(runs, cfg.threshold, &profile.allowed);
         summaries.extend(skipped_rows.iter().cloned());
-        dir.merge_run(
-            &run_id,
-            &runs[first_new_run..],
-            &workers[first_new_worker..],
-            &summaries[keep_summaries..],
-        )
+        dir.merge_run(&run_id, runs, workers, summaries)
     };
 
     // Each scenario's measured throughputs so far, to decide whether it needs more.
@@ -385,7 +378,7 @@ pub fn execute(
     progress.finish();
     Ok(Outcome {
         run_id,
-        summary: summaries[keep_summaries..].to_vec(),
+        summary: summaries,
         failed_runs,
         throttled_runs,
         interrupted: interrupted(),
