@@ -127,10 +127,7 @@ fn mistypes_get_a_hint_and_bad_input_exits_2() {
         ),
     ] {
         let out = Command::new(bin()).args(args).output().unwrap();
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
-        assert!(err.contains(needle), "{args:?}: {err}");
-        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
+        common::assert_refused(&out, &format!("{args:?}"), needle);
     }
 }
 
