@@ -35,6 +35,7 @@ pub mod profile;
 pub mod report;
 pub mod rng;
 pub mod runner;
+pub mod scheduler;
 pub mod size;
 pub mod stats;
 pub mod store;

@@ -39,6 +39,10 @@ pub struct HardwareProfile {
     /// one given that name).
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub programs: std::collections::BTreeMap<String, Program>,
+    /// The runs here a batch scheduler started (Slurm job, array task, node, partition,
+    /// allocation, `--cpu-bind`), one entry per run; empty for runs started by hand.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scheduler: Vec<crate::scheduler::SchedulerRun>,
     pub topology: Topology,
 }
 
@@ -130,6 +134,7 @@ pub fn read_profile(
         allowed_summary,
         doctor: Vec::new(),
         programs: Default::default(),
+        scheduler: Vec::new(),
         topology,
     })
 }

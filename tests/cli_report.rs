@@ -195,12 +195,16 @@ fn compare_joins_two_profiles_and_lists_the_unmatched() {
         .arg(tmp.path())
         .assert()
         .success();
-    let dirs: Vec<PathBuf> = std::fs::read_dir(tmp.path().join("compare"))
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(tmp.path().join("compare"))
         .unwrap()
         .flatten()
         .map(|e| e.path())
         .collect();
-    assert_eq!(dirs.len(), 1);
+    // The pair, and the fleet view of the two.
+    assert_eq!(dirs.len(), 2, "{dirs:?}");
+    let fleet = tmp.path().join("compare/fleet");
+    assert!(fleet.join("fleet-speedup.png").is_file(), "{dirs:?}");
+    dirs.retain(|d| *d != fleet);
     let d = &dirs[0];
     assert!(d.file_name().unwrap().to_string_lossy().contains("--vs--"));
     let csv = std::fs::read_to_string(d.join("compare.csv")).unwrap();

@@ -93,7 +93,7 @@ pub enum Command {
         threshold: f64,
     },
     /// Compare two or more profiles' results: compare.csv, charts and a table of differences;
-    /// with three or more, also the fleet view (every profile x scenario) in compare/fleet/.
+    /// and the fleet view of all of them (every profile x scenario) in compare/fleet/.
     Compare {
         /// Profile folders (results/<profile-id>); the first is A, each other is compared with it.
         #[arg(required = true, num_args = 2..)]

@@ -41,15 +41,6 @@ pub fn report(dir: &Path, run: Option<&str>) -> Result<()> {
 }
 
 pub fn compare(dirs: &[PathBuf], out: &Path) -> Result<()> {
-    if dirs.len() >= 3 {
-        let f = crate::compare::fleet::fleet(dirs, out)?;
-        println!(
-            "{}: fleet of {} profiles, {} profile x scenario rows (fleet-speedup.png, compare.csv, compare.md)",
-            f.dir.display(),
-            f.profiles,
-            f.rows
-        );
-    }
     let a = &dirs[0];
     for b in &dirs[1..] {
         let c = crate::compare::compare(a, b, out)?;
@@ -61,6 +52,13 @@ pub fn compare(dirs: &[PathBuf], out: &Path) -> Result<()> {
             c.only_b
         );
     }
+    let f = crate::compare::fleet::fleet(dirs, out)?;
+    println!(
+        "{}: fleet of {} profiles, {} profile x scenario rows (fleet-speedup.png, compare.csv, compare.md)",
+        f.dir.display(),
+        f.profiles,
+        f.rows
+    );
     Ok(())
 }
 

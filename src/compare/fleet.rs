@@ -40,10 +40,11 @@ pub struct FleetRow {
     pub verdict: Option<Verdict>,
 }
 
+/// On a one-CPU profile one worker is `n`, so the grid (which shows `n`) has that machine.
 fn class(workers: usize, allowed: usize) -> String {
     match workers {
-        1 => "1".into(),
         w if w == allowed => "n".into(),
+        1 => "1".into(),
         w if w == 2 * allowed => "2n".into(),
         w => w.to_string(),
     }
@@ -103,7 +104,7 @@ pub struct FleetGrid<'a> {
 }
 
 const LEFT: u32 = 300;
-const TOP: u32 = 240;
+const TOP: u32 = 275;
 const CELL_W: u32 = 64;
 const CELL_H: u32 = 20;
 
@@ -112,16 +113,7 @@ impl<'a> FleetGrid<'a> {
         let order = ordered(profiles);
         let cols: Vec<(&str, String)> = order
             .iter()
-            .map(|p| {
-                let id = &p.profile.id;
-                let short: String = id.chars().take(34).collect();
-                let label = if short.len() < id.len() {
-                    format!("{short}...")
-                } else {
-                    short
-                };
-                (id.as_str(), label)
-            })
+            .map(|p| (p.profile.id.as_str(), column_label(&p.profile.id)))
             .collect();
         let mut scenarios: BTreeSet<GridKey> = BTreeSet::new();
         let mut cells = BTreeMap::new();
@@ -137,6 +129,36 @@ impl<'a> FleetGrid<'a> {
             profiles: cols,
             scenarios: scenarios.into_iter().collect(),
             cells,
+        }
+    }
+}
+
+/// Longest column head, in characters, that fits above the grid.
+const LABEL_CHARS: usize = 40;
+
+/// A column head that keeps what tells profiles apart: the CPU count, the allowed set and the
+/// hash at the end of the id stay whole, the CPU model is shortened to fit.
+fn column_label(id: &str) -> String {
+    let chars: Vec<char> = id.chars().collect();
+    if chars.len() <= LABEL_CHARS {
+        return id.to_string();
+    }
+    // The tail starts at `<N>cpu-allowed-`, the part profile_id builds after the model.
+    let tail_start = id
+        .find("cpu-allowed-")
+        .map(|p| id[..p].trim_end_matches(|c: char| c.is_ascii_digit()).len());
+    match tail_start {
+        Some(t) if id.len() - t < LABEL_CHARS - 4 => {
+            let tail = &id[t..];
+            let head: String = id[..t]
+                .chars()
+                .take(LABEL_CHARS - 1 - tail.chars().count())
+                .collect();
+            format!("{}…{tail}", head.trim_end_matches('-'))
+        }
+        _ => {
+            let tail: String = chars[chars.len() - (LABEL_CHARS - 1)..].iter().collect();
+            format!("…{tail}")
         }
     }
 }
@@ -169,7 +191,8 @@ fn cell_colour(speedup: Option<f64>, verdict: Option<Verdict>) -> RGBColor {
 impl Chart for FleetGrid<'_> {
     fn size(&self) -> (u32, u32) {
         (
-            LEFT + CELL_W * self.profiles.len().max(1) as u32 + 40,
+            // Never narrower than the title and its key.
+            (LEFT + CELL_W * self.profiles.len().max(1) as u32 + 40).max(820),
             TOP + CELL_H * self.scenarios.len().max(1) as u32 + 60,
         )
     }
@@ -263,6 +286,32 @@ pub struct Fleet {
     pub rows: usize,
 }
 
+/// The Slurm nodes and jobs that recorded runs of a profile (`-` for runs started by hand),
+/// so a fleet row can be traced to the machines behind it.
+fn slurm_origin(p: &crate::profile::HardwareProfile) -> String {
+    if p.scheduler.is_empty() {
+        return "-".into();
+    }
+    let mut nodes = BTreeSet::new();
+    let mut jobs = BTreeSet::new();
+    for s in &p.scheduler {
+        nodes.insert(s.node.clone().unwrap_or_else(|| "?".into()));
+        jobs.insert(match (&s.array_job_id, &s.array_task_id) {
+            (Some(a), Some(t)) => format!("{a}_{t}"),
+            _ => s.job_id.clone().unwrap_or_else(|| "?".into()),
+        });
+    }
+    let list = |set: BTreeSet<String>| {
+        let n = set.len();
+        let mut v: Vec<String> = set.into_iter().take(3).collect();
+        if n > 3 {
+            v.push(format!("and {} more", n - 3));
+        }
+        v.join(", ")
+    };
+    format!("{} ({})", list(nodes), list(jobs))
+}
+
 /// Compares every profile folder in `dirs` into `out_root/compare/fleet/`.
 pub fn fleet(dirs: &[PathBuf], out_root: &Path) -> Result<Fleet, ReportError> {
     let profiles: Vec<ProfileResults> = dirs
@@ -288,7 +337,7 @@ pub fn fleet(dirs: &[PathBuf], out_root: &Path) -> Result<Fleet, ReportError> {
     let grid = FleetGrid::new(&profiles, &rows);
     render(&grid, &dir, "fleet-speedup")?;
     let mut md = format!(
-        "# Fleet: {} profiles\n\n| profile | CPU model | allowed CPUs | SMT | faster | slower | no difference |\n| --- | --- | --- | --- | --- | --- | --- |\n",
+        "# Fleet: {} profiles\n\n| profile | CPU model | allowed CPUs | SMT | faster | slower | no difference | Slurm nodes (jobs) |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n",
         profiles.len()
     );
     for p in ordered(&profiles) {
@@ -296,14 +345,15 @@ pub fn fleet(dirs: &[PathBuf], out_root: &Path) -> Result<Fleet, ReportError> {
         let count = |v: Verdict| mine.clone().filter(|r| r.verdict == Some(v)).count();
         let _ = writeln!(
             md,
-            "| {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} |",
             p.profile.id,
             p.profile.cpu_model.clone().unwrap_or_default(),
             p.profile.allowed.len(),
             p.profile.smt,
             count(Verdict::Faster),
             count(Verdict::Slower),
-            count(Verdict::NoDifference)
+            count(Verdict::NoDifference),
+            slurm_origin(&p.profile)
         );
     }
     md.push_str("\n![fleet](fleet-speedup.png)\n\nEvery profile x scenario, every worker count: `compare.csv`.\n");
@@ -313,4 +363,39 @@ pub fn fleet(dirs: &[PathBuf], out_root: &Path) -> Result<Fleet, ReportError> {
         profiles: profiles.len(),
         rows: rows.len(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn column_heads_keep_what_tells_profiles_apart() {
+        let a = column_label("intel-xeon-2-10ghz-2cpu-allowed-0-1-40d60a");
+        let b = column_label("intel-xeon-2-10ghz-2cpu-allowed-0-21dcf4");
+        assert_eq!(b, "intel-xeon-2-10ghz-2cpu-allowed-0-21dcf4");
+        assert!(a.chars().count() <= LABEL_CHARS, "{a}");
+        assert!(a.ends_with("2cpu-allowed-0-1-40d60a"), "{a}");
+        assert!(a.starts_with("intel-xeon"), "{a}");
+        let long =
+            column_label("amd-epyc-9654-96-core-processor-384cpu-allowed-0-15_192-207-abc123");
+        assert!(
+            long.ends_with("384cpu-allowed-0-15_192-207-abc123"),
+            "{long}"
+        );
+        assert!(long.chars().count() <= LABEL_CHARS, "{long}");
+        // Not an id pinbench made: its end is kept.
+        let odd = column_label(&"x".repeat(60));
+        assert_eq!(odd.chars().count(), LABEL_CHARS);
+    }
+
+    #[test]
+    fn one_worker_on_one_cpu_is_the_n_column() {
+        assert_eq!(class(1, 1), "n");
+        assert_eq!(class(2, 1), "2n");
+        assert_eq!(class(1, 4), "1");
+        assert_eq!(class(4, 4), "n");
+        assert_eq!(class(8, 4), "2n");
+        assert_eq!(class(3, 4), "3");
+    }
 }

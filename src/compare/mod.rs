@@ -1,5 +1,5 @@
-//! `pinbench compare`: two hardware profiles side by side (and, for three or more, the fleet
-//! view of [`fleet`]). Scenarios are joined on workload,
+//! `pinbench compare`: two hardware profiles side by side, and every profile given in the fleet
+//! view of [`fleet`]. Scenarios are joined on workload,
 //! strategy, model, workers, pin-by and antagonist (explicit pair placements join on their
 //! label, `@same-cpu`, since CPU ids differ between machines); scenarios that only one profile
 //! has are listed, never dropped.

@@ -81,6 +81,9 @@ pub fn page(res: &ProfileResults, charts_dir: &Path) -> String {
         esc(p.virtualization.as_deref().unwrap_or("none detected")),
         esc(&res.run_ids().join(", "))
     );
+    for line in super::scheduler_lines(res) {
+        let _ = writeln!(s, "<p class=\"note\">{}</p>", esc(&line));
+    }
     let _ = writeln!(s, "<h2>Conclusions</h2>\n<ul class=\"conclusions\">");
     for c in conclusions::conclude(&res.rows, p.allowed.len()) {
         let _ = write!(

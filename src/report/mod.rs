@@ -28,7 +28,11 @@ pub fn generate(dir: &Path) -> Result<Written, ReportError> {
 }
 
 /// As [`generate`], for one run of the folder (`run_id`) instead of each scenario's latest.
+/// Holds the folder's lock throughout, so runs finishing at once (array tasks of a cluster
+/// job) draw one after the other, each from the files as a whole, and the last one's charts
+/// show every run.
 pub fn generate_run(dir: &Path, run: Option<&str>) -> Result<Written, ReportError> {
+    let _lock = crate::store::DirLock::acquire(dir)?;
     let res = ProfileResults::load_run(dir, run)?;
     let charts_dir = dir.join("charts");
     std::fs::create_dir_all(&charts_dir).map_err(|e| ReportError::Draw {
@@ -88,6 +92,17 @@ pub fn generate_run(dir: &Path, run: Option<&str>) -> Result<Written, ReportErro
     })
 }
 
+/// For each run shown that a batch scheduler started, which job, node and CPUs it had.
+pub(crate) fn scheduler_lines(res: &ProfileResults) -> Vec<String> {
+    let shown = res.run_ids();
+    res.profile
+        .scheduler
+        .iter()
+        .filter(|s| shown.contains(&s.run_id))
+        .map(|s| format!("Run {}: {}.", s.run_id, s.describe()))
+        .collect()
+}
+
 fn report_md(res: &ProfileResults, files: &[String]) -> String {
     let p = &res.profile;
     let mut s = String::new();
@@ -116,6 +131,13 @@ fn report_md(res: &ProfileResults, files: &[String]) -> String {
             "the only run here, or the one asked for"
         }
     );
+    let jobs = scheduler_lines(res);
+    for line in &jobs {
+        let _ = writeln!(s, "- {line}");
+    }
+    if !jobs.is_empty() {
+        s.push('\n');
+    }
     let _ = writeln!(s, "## Conclusions\n");
     let _ = writeln!(
         s,

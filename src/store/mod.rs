@@ -14,7 +14,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::profile::HardwareProfile;
-pub use lock::DirLock;
+pub use lock::{DirLock, unique_suffix};
 pub use rows::{RunRow, ScenarioKey, Status, SummaryRow, WorkerRow};
 
 pub const PROFILE_FILE: &str = "profile.json";
@@ -183,9 +183,20 @@ impl ResultsDir {
         self.path.join(name)
     }
 
+    /// Writes `profile.json`, under the folder's lock, keeping what other runs recorded in the
+    /// one on disk: the programs measured here (this profile's win on a name both have) and
+    /// the scheduler context of every run.
     pub fn write_profile(&self, profile: &HardwareProfile) -> Result<(), StoreError> {
-        let json = serde_json::to_vec_pretty(profile).expect("profile serialises");
         let _lock = DirLock::acquire(&self.path)?;
+        let mut merged = profile.clone();
+        if self.file(PROFILE_FILE).exists() {
+            let before = self.read_profile()?;
+            merged.programs = before.programs;
+            merged.programs.extend(profile.programs.clone());
+            merged.scheduler = before.scheduler;
+            crate::scheduler::merge(&mut merged.scheduler, &profile.scheduler);
+        }
+        let json = serde_json::to_vec_pretty(&merged).expect("profile serialises");
         write_atomic(&self.file(PROFILE_FILE), &json)
     }
 

@@ -266,8 +266,17 @@ pub fn execute(
     let mut runs: Vec<RunRow> = Vec::new();
     let mut workers: Vec<WorkerRow> = Vec::new();
     let mut summaries: Vec<SummaryRow> = Vec::new();
-    dir.write_profile(profile)?;
     let run_id = run_id_now();
+    let mut recorded = profile.clone();
+    recorded.scheduler = crate::scheduler::SchedulerRun::from_env(&run_id, &profile.allowed, |k| {
+        std::env::var(k).ok()
+    })
+    .into_iter()
+    .collect();
+    if let Some(s) = recorded.scheduler.first() {
+        eprintln!("{}", s.describe());
+    }
+    dir.write_profile(&recorded)?;
     let mut progress = Progress::new(((cfg.reps + usize::from(cfg.warmup)) * planned.len()) as u64);
     let mut last_write = Instant::now();
     let mut failed_runs = 0;

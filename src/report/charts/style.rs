@@ -124,10 +124,28 @@ fn draw_err<E: std::fmt::Debug>(path: &Path) -> impl Fn(E) -> ReportError + '_ {
 pub fn render(chart: &impl Chart, dir: &Path, stem: &str) -> Result<Vec<String>, ReportError> {
     register_font();
     let (w, h) = chart.size();
+    let unique = crate::store::unique_suffix();
+    let svg_tmp = dir.join(format!(".{stem}.tmp-{unique}.svg"));
+    let png_tmp = dir.join(format!(".{stem}.tmp-{unique}.png"));
+    let drawn = draw_both(chart, (w, h), stem, dir, &svg_tmp, &png_tmp);
+    if drawn.is_err() {
+        let _ = std::fs::remove_file(&svg_tmp);
+        let _ = std::fs::remove_file(&png_tmp);
+    }
+    drawn
+}
+
+fn draw_both(
+    chart: &impl Chart,
+    (w, h): (u32, u32),
+    stem: &str,
+    dir: &Path,
+    svg_tmp: &Path,
+    png_tmp: &Path,
+) -> Result<Vec<String>, ReportError> {
     let svg = dir.join(format!("{stem}.svg"));
-    let svg_tmp = dir.join(format!(".{stem}.tmp.svg"));
     {
-        let root = SVGBackend::new(&svg_tmp, (w, h)).into_drawing_area();
+        let root = SVGBackend::new(svg_tmp, (w, h)).into_drawing_area();
         root.fill(&WHITE).map_err(draw_err(&svg))?;
         chart.draw(&root).map_err(|m| ReportError::Draw {
             path: svg.clone(),
@@ -135,11 +153,10 @@ pub fn render(chart: &impl Chart, dir: &Path, stem: &str) -> Result<Vec<String>,
         })?;
         root.present().map_err(draw_err(&svg))?;
     }
-    std::fs::rename(&svg_tmp, &svg).map_err(draw_err(&svg))?;
+    std::fs::rename(svg_tmp, &svg).map_err(draw_err(&svg))?;
     let png = dir.join(format!("{stem}.png"));
-    let png_tmp = dir.join(format!(".{stem}.tmp.png"));
     {
-        let root = BitMapBackend::new(&png_tmp, (w, h)).into_drawing_area();
+        let root = BitMapBackend::new(png_tmp, (w, h)).into_drawing_area();
         root.fill(&WHITE).map_err(draw_err(&png))?;
         chart.draw(&root).map_err(|m| ReportError::Draw {
             path: png.clone(),
@@ -147,7 +164,7 @@ pub fn render(chart: &impl Chart, dir: &Path, stem: &str) -> Result<Vec<String>,
         })?;
         root.present().map_err(draw_err(&png))?;
     }
-    std::fs::rename(&png_tmp, &png).map_err(draw_err(&png))?;
+    std::fs::rename(png_tmp, &png).map_err(draw_err(&png))?;
     Ok(vec![format!("{stem}.svg"), format!("{stem}.png")])
 }
 
