@@ -98,7 +98,10 @@ type GridKey = (Workload, String, Model);
 
 /// The fleet grid chart.
 pub struct FleetGrid<'a> {
+    /// Columns in fleet order: the profile id and its column head.
     pub profiles: Vec<(&'a str, String)>,
+    /// Where a new CPU model starts (column index), and the model: the grid draws a rule there.
+    pub groups: Vec<(usize, String)>,
     pub scenarios: Vec<GridKey>,
     pub cells: BTreeMap<(GridKey, String), (Option<f64>, Option<Verdict>)>,
 }
@@ -115,6 +118,13 @@ impl<'a> FleetGrid<'a> {
             .iter()
             .map(|p| (p.profile.id.as_str(), column_label(&p.profile.id)))
             .collect();
+        let mut groups: Vec<(usize, String)> = Vec::new();
+        for (i, p) in order.iter().enumerate() {
+            let model = p.profile.cpu_model.clone().unwrap_or_default();
+            if groups.last().is_none_or(|(_, m)| *m != model) {
+                groups.push((i, model));
+            }
+        }
         let mut scenarios: BTreeSet<GridKey> = BTreeSet::new();
         let mut cells = BTreeMap::new();
         for r in rows
@@ -127,6 +137,7 @@ impl<'a> FleetGrid<'a> {
         }
         Self {
             profiles: cols,
+            groups,
             scenarios: scenarios.into_iter().collect(),
             cells,
         }
@@ -222,6 +233,16 @@ impl Chart for FleetGrid<'_> {
                 .color(&BLACK);
             root.draw(&Text::new(label.clone(), (x - 6, TOP as i32 - 8), style))
                 .map_err(e)?;
+        }
+        // Machines of one CPU model stand together; a rule starts each model after the first.
+        let bottom = TOP as i32 + CELL_H as i32 * self.scenarios.len() as i32;
+        for (i, _) in self.groups.iter().skip(1) {
+            let x = LEFT as i32 + *i as i32 * CELL_W as i32;
+            root.draw(&PathElement::new(
+                vec![(x, 48), (x, bottom)],
+                ShapeStyle::from(&BLACK).stroke_width(2),
+            ))
+            .map_err(e)?;
         }
         let mut last_workload: Option<Workload> = None;
         for (j, key) in self.scenarios.iter().enumerate() {
