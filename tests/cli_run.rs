@@ -257,7 +257,16 @@ fn a_failing_worker_fails_its_scenario_with_the_reason_and_leaves_no_orphan() {
                 "100ms",
             ])
             .env("PINBENCH_FAULT", fault)
-            .env("PINBENCH_RESULT_GRACE_MS", "500")
+            // Short for the hang, which has to wait it out; long for the others, so a healthy
+            // worker slowed by a loaded machine is not taken for hung before the fault shows.
+            .env(
+                "PINBENCH_RESULT_GRACE_MS",
+                if fault.starts_with("hang") {
+                    "500"
+                } else {
+                    "5000"
+                },
+            )
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
             .spawn()
