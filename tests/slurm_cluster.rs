@@ -124,6 +124,24 @@ fn an_array_job_measures_two_allocations_and_draws_the_fleet() {
     let cluster_dir = tmp.path().join("cluster");
     let work = tmp.path().join("work");
     std::fs::create_dir_all(&work).unwrap();
+    // Bad settings are refused before anything is submitted: one line, exit 2.
+    for (shapes, bind, needle) in [
+        ("all x", "cores", "shape 'x'"),
+        ("all 1", "none", "PINBENCH_BIND=none with shape 1"),
+    ] {
+        let out = Command::new(repo().join("scripts/slurm/submit-fleet.sh"))
+            .current_dir(&work)
+            .env("PINBENCH", assert_cmd::cargo::cargo_bin("pinbench"))
+            .env("PINBENCH_SHAPES", shapes)
+            .env("PINBENCH_BIND", bind)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{shapes} {bind}: {err}");
+        assert!(err.contains(needle), "{err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+        assert!(!work.join("slurm-logs").exists() && !work.join("results").exists());
+    }
     let mut cluster = Cluster::start(&cluster_dir);
 
     let results = work.join("results");

@@ -7,7 +7,8 @@ set -euo pipefail
 [ $# -eq 1 ] || { echo "usage: $0 RESULTS_DIR" >&2; exit 2; }
 results=$1
 bin=${PINBENCH:-$(command -v pinbench || echo "$(dirname "$0")/../../target/release/pinbench")}
-mapfile -t profiles < <(find "$results" -mindepth 2 -maxdepth 2 -name profile.json -printf '%h\n' | sort)
+# Profile folders with results: a task that failed before its first runs left only profile.json.
+mapfile -t profiles < <(find "$results" -mindepth 2 -maxdepth 2 -name summary.csv -printf '%h\n' | sort)
 if [ ${#profiles[@]} -lt 2 ]; then
   echo "fleet-compare: ${#profiles[@]} profile(s) in $results: a comparison needs two or more" >&2
   exit 1

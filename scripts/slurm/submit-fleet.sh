@@ -28,17 +28,30 @@ if [ -z "${PINBENCH:-}" ]; then
 fi
 export PINBENCH=$(realpath -m "$PINBENCH")
 [ -x "$PINBENCH" ] || { echo "submit-fleet: no pinbench binary at $PINBENCH: cargo build --release, or set PINBENCH" >&2; exit 2; }
+read -r -a shapes <<< "${PINBENCH_SHAPES:-all}"
+[ ${#shapes[@]} -gt 0 ] || { echo "submit-fleet: PINBENCH_SHAPES is empty: give one word per array task, e.g. \"all 1\"" >&2; exit 2; }
+for shape in "${shapes[@]}"; do
+  case $shape in
+    all) ;;
+    *[!0-9]* | 0*) echo "submit-fleet: shape '$shape' in PINBENCH_SHAPES is neither 'all' nor a CPU count (PINBENCH_SHAPES=\"all 1 8\")" >&2; exit 2 ;;
+    *) if [ "${PINBENCH_BIND:-cores}" = none ]; then
+         echo "submit-fleet: PINBENCH_BIND=none with shape $shape: an unbound step sees every CPU of its node; keep the binding (cores) or use only the shape 'all'" >&2; exit 2
+       fi ;;
+  esac
+done
+last=$(( ${#shapes[@]} - 1 ))
 logs=$(realpath -m "${PINBENCH_LOGS:-slurm-logs}")
 mkdir -p "$logs" "$PINBENCH_RESULTS"
-read -r -a shapes <<< "${PINBENCH_SHAPES:-all}"
-last=$(( ${#shapes[@]} - 1 ))
 
 jobs=()
 submit() { # name, sbatch options...
   local name=$1; shift
   local id
-  id=$(sbatch --parsable --job-name="pinbench-$name" --array="0-$last" \
-    --output="$logs/%x-%A_%a.out" "$@" "$here/pinbench.sbatch")
+  if ! id=$(sbatch --parsable --job-name="pinbench-$name" --array="0-$last" \
+    --output="$logs/%x-%A_%a.out" "$@" "$here/pinbench.sbatch"); then
+    echo "submit-fleet: sbatch refused node type $name (its message is above); submitted before it: ${jobs[*]:-none} (scancel them, or draw them with fleet-compare.sh when they end)" >&2
+    exit 1
+  fi
   id=${id%%;*}
   jobs+=("$id")
   echo "submitted $name: job array $id (${#shapes[@]} task(s): ${shapes[*]})"
