@@ -32,7 +32,7 @@ pub fn generate(dir: &Path) -> Result<Written, ReportError> {
 /// job) draw one after the other, each from the files as a whole, and the last one's charts
 /// show every run.
 pub fn generate_run(dir: &Path, run: Option<&str>) -> Result<Written, ReportError> {
-    let _lock = crate::store::DirLock::acquire(dir)?;
+    let lock = crate::store::DirLock::acquire(dir)?;
     let res = ProfileResults::load_run(dir, run)?;
     let charts_dir = dir.join("charts");
     std::fs::create_dir_all(&charts_dir).map_err(|e| ReportError::Draw {
@@ -43,6 +43,7 @@ pub fn generate_run(dir: &Path, run: Option<&str>) -> Result<Written, ReportErro
     let mut draw =
         |chart: &dyn Fn(&Path) -> Result<Vec<String>, ReportError>| -> Result<(), ReportError> {
             files.extend(chart(&charts_dir)?);
+            lock.refresh();
             Ok(())
         };
     draw(&|d| render(&Overview { res: &res }, d, "overview"))?;

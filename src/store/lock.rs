@@ -4,8 +4,9 @@
 //! into the files (re-read, replace its own run's rows, write, rename), so array tasks of a
 //! cluster job writing into the same `results/<profile-id>/` lose no row.
 //!
-//! A lock left by a writer that died (its file older than [`STALE`]) is broken; every critical
-//! section is a few file rewrites, far shorter than that.
+//! A lock left by a writer that died (its file older than [`STALE`]) is broken; a critical
+//! section is a few file rewrites, far shorter than that, or drawing a profile's charts, which
+//! [`DirLock::refresh`]es the lock after each chart.
 
 use std::fs::{self, OpenOptions};
 use std::io::Write;
@@ -87,6 +88,16 @@ impl DirLock {
     }
 }
 
+impl DirLock {
+    /// Tells waiting writers this holder is alive: a long critical section (drawing a large
+    /// profile's charts) calls it between steps so its lock is never taken for a dead one's.
+    pub fn refresh(&self) {
+        if let Ok(f) = fs::File::options().write(true).open(&self.path) {
+            let _ = f.set_modified(SystemTime::now());
+        }
+    }
+}
+
 impl Drop for DirLock {
     fn drop(&mut self) {
         let _ = fs::remove_file(&self.path);
@@ -129,6 +140,18 @@ mod tests {
             .unwrap()
             .set_modified(old)
             .unwrap();
-        let _l = DirLock::acquire(dir.path()).unwrap();
+        let held = DirLock::acquire(dir.path()).unwrap();
+        // A live holder's refresh keeps its lock from looking stale.
+        fs::File::options()
+            .write(true)
+            .open(&stale)
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
+        held.refresh();
+        let age = SystemTime::now()
+            .duration_since(fs::metadata(&stale).unwrap().modified().unwrap())
+            .unwrap();
+        assert!(age < STALE, "{age:?}");
     }
 }
