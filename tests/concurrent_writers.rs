@@ -1,6 +1,6 @@
 //! Several writers adding runs of one profile to one results folder at once (the array tasks of
 //! a cluster job on a shared filesystem): every row of every run is there afterwards, every
-//! file whole, no lock or temporary file left.
+//! file whole, every writer's Slurm context in profile.json, no lock or temporary file left.
 
 mod common;
 
@@ -14,8 +14,13 @@ fn writers_at_once_lose_no_row() {
     let out = tempfile::tempdir().unwrap();
     let writers = 6;
     let children: Vec<_> = (0..writers)
-        .map(|_| {
+        .map(|i| {
             Command::new(assert_cmd::cargo::cargo_bin("pinbench"))
+                // As Slurm starts array task i.
+                .env("SLURM_JOB_ID", format!("{}", 100 + i))
+                .env("SLURM_ARRAY_JOB_ID", "99")
+                .env("SLURM_ARRAY_TASK_ID", i.to_string())
+                .env("SLURMD_NODENAME", format!("node{i}"))
                 .args([
                     "run",
                     "-W",
@@ -58,11 +63,38 @@ fn writers_at_once_lose_no_row() {
         writers * 2,
         "a summary per scenario of every run"
     );
-    let leftovers: Vec<String> = std::fs::read_dir(&dir)
-        .unwrap()
-        .flatten()
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with('.'))
+    let profile: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("profile.json")).unwrap()).unwrap();
+    let mut traced: Vec<(String, String)> = profile["scheduler"]
+        .as_array()
+        .expect("scheduler entries")
+        .iter()
+        .map(|s| {
+            (
+                s["run_id"].as_str().unwrap().to_string(),
+                s["array_task_id"].as_str().unwrap().to_string(),
+            )
+        })
         .collect();
-    assert!(leftovers.is_empty(), "{leftovers:?}");
+    traced.sort();
+    assert_eq!(
+        traced.iter().map(|t| t.0.clone()).collect::<Vec<_>>(),
+        per_run.keys().cloned().collect::<Vec<_>>(),
+        "every writer's run traced to its array task"
+    );
+    let mut tasks: Vec<String> = traced.into_iter().map(|t| t.1).collect();
+    tasks.sort();
+    assert_eq!(
+        tasks,
+        (0..writers).map(|i| i.to_string()).collect::<Vec<_>>()
+    );
+    for d in [dir.clone(), dir.join("charts")] {
+        let leftovers: Vec<String> = std::fs::read_dir(&d)
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with('.'))
+            .collect();
+        assert!(leftovers.is_empty(), "{}: {leftovers:?}", d.display());
+    }
 }
