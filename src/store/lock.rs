@@ -133,21 +133,15 @@ mod tests {
         // A lock file from a writer that died long ago does not block.
         let stale = dir.path().join(LOCK_FILE);
         fs::write(&stale, "gone 1\n").unwrap();
-        let old = SystemTime::now() - STALE - Duration::from_secs(5);
-        fs::File::options()
-            .write(true)
-            .open(&stale)
-            .unwrap()
-            .set_modified(old)
-            .unwrap();
+        let make_old = || {
+            let old = SystemTime::now() - STALE - Duration::from_secs(5);
+            let f = fs::File::options().write(true).open(&stale).unwrap();
+            f.set_modified(old).unwrap();
+        };
+        make_old();
         let held = DirLock::acquire(dir.path()).unwrap();
         // A live holder's refresh keeps its lock from looking stale.
-        fs::File::options()
-            .write(true)
-            .open(&stale)
-            .unwrap()
-            .set_modified(old)
-            .unwrap();
+        make_old();
         held.refresh();
         let age = SystemTime::now()
             .duration_since(fs::metadata(&stale).unwrap().modified().unwrap())
