@@ -32,16 +32,16 @@ pub fn run(sweep: Sweep, mut profile: HardwareProfile) -> Result<i32> {
     // Files that do not parse are refused now, before anything is measured.
     dir.load()?;
     if let Some(spec) = &template.exec {
-        if let Ok(before) = dir.read_profile() {
-            profile.programs = before.programs;
-        }
+        // What was measured here before under the same names, to warn of a name reused; the
+        // programs themselves are merged into profile.json under its lock when it is written.
+        let before = dir.read_profile().map(|p| p.programs).unwrap_or_default();
         for w in &axes.workloads {
             let program = crate::profile::Program {
                 command: spec.command.line(),
                 metric: spec.metric.as_ref().map(|m| m.pattern().to_string()),
                 better: spec.metric.as_ref().map(|m| m.better()),
             };
-            if let Some(before) = profile.programs.get(&w.to_string())
+            if let Some(before) = before.get(&w.to_string())
                 && *before != program
             {
                 eprintln!(
