@@ -129,12 +129,20 @@ stop() {
     fi
     rm -f "$pidfile"
   done
-  # Job steps left by a daemon that died: slurmstepd processes of this cluster's spool.
-  local p
-  for p in $(pgrep -f "slurmstepd" || true); do
-    if tr '\0' ' ' < "/proc/$p/cmdline" 2>/dev/null | grep -q . && grep -qs "$dir" "/proc/$p/environ" "/proc/$p/cmdline"; then
+  # What a daemon that died left behind: its slurmstepd processes and the jobs' own processes.
+  # Both carry this cluster's SLURM_CONF in their environment (slurmd was started with it, and
+  # Slurm gives it to every job); a job process also has SLURM_JOB_ID, which tells it from a
+  # shell that merely exported SLURM_CONF to use the cluster.
+  local p env
+  for p in /proc/[0-9]*; do
+    p=${p#/proc/}
+    [ "$p" = $$ ] && continue
+    env=$({ tr '\0' '\n' < "/proc/$p/environ"; } 2>/dev/null) || continue
+    grep -qx "SLURM_CONF=$dir/slurm.conf" <<< "$env" || continue
+    if grep -q '^SLURM_JOB_ID=' <<< "$env" || [ "$(cat "/proc/$p/comm" 2>/dev/null)" = slurmstepd ]; then
+      gone "$p" && continue
       kill -KILL "$p" 2>/dev/null || true
-      wait_gone "$p" slurmstepd || status=1
+      wait_gone "$p" "left-over process $(cat "/proc/$p/comm" 2>/dev/null)" || status=1
     fi
   done
   return $status
