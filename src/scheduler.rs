@@ -46,9 +46,10 @@ pub struct SchedulerRun {
     pub cpu_bind_type: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cpu_bind_list: Option<String>,
-    /// Whether Slurm bound this step (`--cpu-bind` other than `none`): then the CPUs pinbench
-    /// could use, `allowed`, are Slurm's binding, measured as the inherited mask, and every
-    /// strategy placed its workers within it.
+    /// Whether the run was held to fewer CPUs than the node has, or bound by `--cpu-bind`
+    /// (other than `none`): then the CPUs pinbench could use, `allowed`, are Slurm's binding
+    /// or allocation, measured as the inherited mask, and every strategy placed its workers
+    /// within it. A batch step is bound to its allocation without any `SLURM_CPU_BIND`.
     pub bound: bool,
     /// The CPUs this run was allowed, read at its start.
     pub allowed: CpuSet,
@@ -56,10 +57,12 @@ pub struct SchedulerRun {
 
 impl SchedulerRun {
     /// The Slurm context from an environment lookup (`std::env::var` at the edge, a map in
-    /// tests); `None` outside a Slurm job.
+    /// tests), given the CPUs this run may use and the node's online CPUs; `None` outside a
+    /// Slurm job.
     pub fn from_env(
         run_id: &str,
         allowed: &CpuSet,
+        online: &CpuSet,
         var: impl Fn(&str) -> Option<String>,
     ) -> Option<Self> {
         let get = |k: &str| {
@@ -70,9 +73,10 @@ impl SchedulerRun {
         let job_id = get("SLURM_JOB_ID").or_else(|| get("SLURM_JOBID"));
         job_id.as_ref()?;
         let cpu_bind_type = get("SLURM_CPU_BIND_TYPE");
-        let bound = cpu_bind_type
+        let bind_flag = cpu_bind_type
             .as_deref()
             .is_some_and(|t| !t.split(',').all(|p| p == "none" || p.is_empty()));
+        let bound = bind_flag || allowed.len() < online.len();
         Some(Self {
             run_id: run_id.to_string(),
             scheduler: "slurm".to_string(),
@@ -110,19 +114,35 @@ impl SchedulerRun {
         if let Some(p) = &self.partition {
             job.push_str(&format!(", partition {p}"));
         }
-        let cpus = if self.bound {
-            format!(
+        let cpus = match (&self.cpu_bind_type, self.bound) {
+            (Some(t), true) if t != "none" => format!(
                 "bound by --cpu-bind={} to CPUs {}: every strategy placed its workers within that binding (the inherited mask)",
-                self.cpu_bind_type
-                    .as_deref()
-                    .unwrap_or("?")
-                    .trim_end_matches(':'),
+                t.trim_end_matches(':'),
                 self.allowed
-            )
-        } else {
-            format!("not bound by Slurm; allowed CPUs {}", self.allowed)
+            ),
+            (_, true) => format!(
+                "held by Slurm to CPUs {}: every strategy placed its workers within them (the inherited mask)",
+                self.allowed
+            ),
+            (_, false) => format!("not bound by Slurm; allowed CPUs {}", self.allowed),
         };
         format!("{job}; {cpus}")
+    }
+}
+
+impl SchedulerRun {
+    /// A warning when Slurm gave this job fewer CPUs than the run may use: an unbound step
+    /// (`--cpu-bind=none`) of a partial allocation sees CPUs other jobs may be given.
+    pub fn warning(&self) -> Option<String> {
+        let held: usize = self.cpus_on_node.as_deref()?.parse().ok()?;
+        (!self.bound && held < self.allowed.len()).then(|| {
+            format!(
+                "Slurm gave this job {held} CPU(s) on {} but the step is not bound, so pinbench may use all {} it sees ({}), where other jobs may run: bind the step (srun --cpu-bind=cores) or take the whole node (--exclusive)",
+                self.node.as_deref().unwrap_or("this node"),
+                self.allowed.len(),
+                self.allowed
+            )
+        })
     }
 }
 
@@ -145,11 +165,15 @@ mod tests {
         move |k| map.get(k).cloned()
     }
 
+    fn cpus(list: &str) -> CpuSet {
+        list.parse().unwrap()
+    }
+
     #[test]
     fn outside_slurm_there_is_no_context() {
-        let allowed: CpuSet = "0-1".parse().unwrap();
+        let all = cpus("0-1");
         assert_eq!(
-            SchedulerRun::from_env("r", &allowed, env(&[("HOME", "/root")])),
+            SchedulerRun::from_env("r", &all, &all, env(&[("HOME", "/root")])),
             None
         );
     }
@@ -157,10 +181,10 @@ mod tests {
     #[test]
     fn a_bound_array_step_is_read_whole() {
         // The variables a one-node cluster set for `srun -n1 -c1 --cpu-bind=cores` in task 0.
-        let allowed: CpuSet = "0".parse().unwrap();
         let ctx = SchedulerRun::from_env(
             "run1",
-            &allowed,
+            &cpus("0"),
+            &cpus("0-1"),
             env(&[
                 ("SLURM_JOB_ID", "2"),
                 ("SLURM_ARRAY_JOB_ID", "1"),
@@ -183,27 +207,56 @@ mod tests {
         let line = ctx.describe();
         assert!(line.contains("Slurm job 2 (array 1_0) step 0 on vm, partition local"));
         assert!(line.contains("--cpu-bind=mask_cpu to CPUs 0"), "{line}");
+        assert_eq!(ctx.warning(), None);
     }
 
     #[test]
-    fn cpu_bind_none_and_the_batch_step_are_unbound() {
-        let allowed: CpuSet = "0-1".parse().unwrap();
+    fn a_batch_step_held_to_its_allocation_is_bound_without_cpu_bind() {
+        // `sbatch -c 1`: the batch step's mask is its one CPU, no SLURM_CPU_BIND is set.
+        let vars = [("SLURM_JOB_ID", "1"), ("SLURM_CPUS_ON_NODE", "1")];
+        let ctx = SchedulerRun::from_env("r", &cpus("0"), &cpus("0-1"), env(&vars)).unwrap();
+        assert!(ctx.bound);
+        assert!(
+            ctx.describe().contains("held by Slurm to CPUs 0"),
+            "{}",
+            ctx.describe()
+        );
+        assert_eq!(ctx.warning(), None);
+    }
+
+    #[test]
+    fn the_whole_node_unbound_is_unbound_and_a_partial_unbound_step_is_warned() {
+        let all = cpus("0-1");
         for vars in [
             vec![("SLURM_JOB_ID", "7"), ("SLURM_CPU_BIND_TYPE", "none")],
-            vec![("SLURM_JOBID", "7")],
+            vec![("SLURM_JOBID", "7"), ("SLURM_CPUS_ON_NODE", "2")],
         ] {
-            let ctx = SchedulerRun::from_env("r", &allowed, env(&vars)).unwrap();
+            let ctx = SchedulerRun::from_env("r", &all, &all, env(&vars)).unwrap();
             assert!(!ctx.bound);
             assert_eq!(ctx.job_id.as_deref(), Some("7"));
             assert!(ctx.describe().contains("not bound by Slurm"));
+            assert_eq!(ctx.warning(), None);
         }
+        // `srun -c 1 --cpu-bind=none` where the mask is still the node's: other jobs' CPUs.
+        let vars = [
+            ("SLURM_JOB_ID", "8"),
+            ("SLURM_CPUS_ON_NODE", "1"),
+            ("SLURM_CPU_BIND_TYPE", "none"),
+            ("SLURMD_NODENAME", "n1"),
+        ];
+        let ctx = SchedulerRun::from_env("r", &all, &all, env(&vars)).unwrap();
+        let w = ctx.warning().expect("warned");
+        assert!(
+            w.contains("1 CPU(s) on n1") && w.contains("--cpu-bind=cores"),
+            "{w}"
+        );
     }
 
     #[test]
     fn merge_keeps_other_runs_and_replaces_its_own() {
-        let allowed: CpuSet = "0".parse().unwrap();
+        let one = cpus("0");
         let ctx = |run: &str, job: &str| {
-            SchedulerRun::from_env(run, &allowed, env(&[("SLURM_JOB_ID", job)])).unwrap()
+            SchedulerRun::from_env(run, &one, &one, env(&[("SLURM_JOB_ID", job)])).unwrap()
         };
         let mut all = vec![ctx("a", "1"), ctx("b", "2")];
         merge(&mut all, &[ctx("b", "3"), ctx("c", "4")]);

@@ -35,7 +35,7 @@ for shape in "${shapes[@]}"; do
     all) ;;
     *[!0-9]* | 0*) echo "submit-fleet: shape '$shape' in PINBENCH_SHAPES is neither 'all' nor a CPU count (PINBENCH_SHAPES=\"all 1 8\")" >&2; exit 2 ;;
     *) if [ "${PINBENCH_BIND:-cores}" = none ]; then
-         echo "submit-fleet: PINBENCH_BIND=none with shape $shape: an unbound step sees every CPU of its node; keep the binding (cores) or use only the shape 'all'" >&2; exit 2
+         echo "submit-fleet: PINBENCH_BIND=none with shape $shape: an unbound step may see every CPU of its node; keep the binding (cores) or use only the shape 'all'" >&2; exit 2
        fi ;;
   esac
 done

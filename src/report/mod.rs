@@ -100,7 +100,12 @@ pub(crate) fn scheduler_lines(res: &ProfileResults) -> Vec<String> {
         .scheduler
         .iter()
         .filter(|s| shown.contains(&s.run_id))
-        .map(|s| format!("Run {}: {}.", s.run_id, s.describe()))
+        .map(|s| {
+            let warning = s
+                .warning()
+                .map_or(String::new(), |w| format!(" Warning: {w}."));
+            format!("Run {}: {}.{warning}", s.run_id, s.describe())
+        })
         .collect()
 }
 

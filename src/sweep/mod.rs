@@ -268,13 +268,19 @@ pub fn execute(
     let mut summaries: Vec<SummaryRow> = Vec::new();
     let run_id = run_id_now();
     let mut recorded = profile.clone();
-    recorded.scheduler = crate::scheduler::SchedulerRun::from_env(&run_id, &profile.allowed, |k| {
-        std::env::var(k).ok()
-    })
+    recorded.scheduler = crate::scheduler::SchedulerRun::from_env(
+        &run_id,
+        &profile.allowed,
+        &profile.topology.online,
+        |k| std::env::var(k).ok(),
+    )
     .into_iter()
     .collect();
     if let Some(s) = recorded.scheduler.first() {
         eprintln!("{}", s.describe());
+        if let Some(w) = s.warning() {
+            eprintln!("pinbench: warning: {w}");
+        }
     }
     dir.write_profile(&recorded)?;
     let mut progress = Progress::new(((cfg.reps + usize::from(cfg.warmup)) * planned.len()) as u64);
