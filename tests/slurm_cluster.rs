@@ -156,6 +156,7 @@ fn an_array_job_measures_two_allocations_and_draws_the_fleet() {
         .current_dir(&work)
         .env("PINBENCH", assert_cmd::cargo::cargo_bin("pinbench"))
         .env("PINBENCH_SHAPES", "1 all")
+        .env("PINBENCH_FLEET_OPTS", "--partition=local --time=10")
         .env(
             "PINBENCH_ARGS",
             "-W cpu -s none,per-worker,round-robin -m threads -d 30ms --reps 6 --max-reps 6 --no-warmup",

@@ -14,7 +14,9 @@
 #
 # The settings of pinbench.sbatch apply (PINBENCH, PINBENCH_RESULTS, PINBENCH_SHAPES,
 # PINBENCH_BIND, PINBENCH_ARGS); PINBENCH_LOGS is where the jobs' output goes (default:
-# ./slurm-logs). Prints the job ids; `squeue --me` follows them.
+# ./slurm-logs); PINBENCH_FLEET_OPTS, sbatch options for the small fleet-view job (default: none,
+# the default partition; e.g. "--partition=short --time=10"). Prints the job ids; `squeue --me`
+# follows them.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 types=${1:-}
@@ -67,7 +69,8 @@ else
 fi
 [ ${#jobs[@]} -gt 0 ] || { echo "submit-fleet: no node types in $types" >&2; exit 2; }
 deps=$(IFS=:; echo "${jobs[*]}")
+# shellcheck disable=SC2086 # PINBENCH_FLEET_OPTS is a list of options
 fleet=$(sbatch --parsable --job-name=pinbench-fleet --dependency="afterany:$deps" \
-  --ntasks=1 --cpus-per-task=1 --output="$logs/%x-%j.out" \
+  --ntasks=1 --cpus-per-task=1 --output="$logs/%x-%j.out" ${PINBENCH_FLEET_OPTS:-} \
   --wrap="'$here/fleet-compare.sh' '$PINBENCH_RESULTS'")
 echo "submitted fleet view: job $fleet, after ${jobs[*]}; it writes $PINBENCH_RESULTS/compare/fleet/"
