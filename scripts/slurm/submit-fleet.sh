@@ -41,6 +41,9 @@ for shape in "${shapes[@]}"; do
        fi ;;
   esac
 done
+case " ${PINBENCH_ARGS:-} " in
+  *" --out "* | *" --out="*) echo "submit-fleet: PINBENCH_ARGS has --out: the results folder is PINBENCH_RESULTS (default ./results)" >&2; exit 2 ;;
+esac
 last=$(( ${#shapes[@]} - 1 ))
 logs=$(realpath -m "${PINBENCH_LOGS:-slurm-logs}")
 mkdir -p "$logs" "$PINBENCH_RESULTS"
