@@ -48,8 +48,10 @@ start() {
   mkdir -p "$dir/state" "$dir/spool" "$dir/munge"
   chmod 700 "$dir/munge"
   local host node ctld_port d_port
-  host=$(hostname -s)
+  # The node as slurmd itself names and sizes it (its NodeName is what slurmd registers as).
   node=$(slurmd -C | head -1 | sed 's/ UpTime=.*//')
+  host=$(sed -n 's/^NodeName=\([^ ]*\).*/\1/p' <<< "$node")
+  [ -n "$host" ] || { echo "local-cluster: slurmd -C named no node: $node" >&2; exit 1; }
   ctld_port=$(free_port)
   d_port=$(free_port)
   [ -f "$dir/munge/munge.key" ] || { head -c 1024 /dev/urandom > "$dir/munge/munge.key"; chmod 400 "$dir/munge/munge.key"; }
