@@ -41,8 +41,13 @@ pub fn report(dir: &Path, run: Option<&str>) -> Result<()> {
 }
 
 pub fn compare(dirs: &[PathBuf], out: &Path) -> Result<()> {
-    let a = &dirs[0];
-    for b in &dirs[1..] {
+    // Each folder is read once, for its pair with the first and for the fleet.
+    let profiles: Vec<crate::report::ProfileResults> = dirs
+        .iter()
+        .map(|d| crate::report::ProfileResults::load(d))
+        .collect::<Result<_, _>>()?;
+    let a = &profiles[0];
+    for b in &profiles[1..] {
         let c = crate::compare::compare(a, b, out)?;
         println!(
             "{}: {} scenarios ({} only in A, {} only in B)",
@@ -52,7 +57,7 @@ pub fn compare(dirs: &[PathBuf], out: &Path) -> Result<()> {
             c.only_b
         );
     }
-    let f = crate::compare::fleet::fleet(dirs, out)?;
+    let f = crate::compare::fleet::fleet(&profiles, out)?;
     println!(
         "{}: fleet of {} profiles, {} profile x scenario rows (fleet-speedup.png, compare.csv, compare.md)",
         f.dir.display(),

@@ -333,14 +333,10 @@ fn slurm_origin(p: &crate::profile::HardwareProfile) -> String {
     format!("{} ({})", list(nodes), list(jobs))
 }
 
-/// Compares every profile folder in `dirs` into `out_root/compare/fleet/`.
-pub fn fleet(dirs: &[PathBuf], out_root: &Path) -> Result<Fleet, ReportError> {
-    let profiles: Vec<ProfileResults> = dirs
-        .iter()
-        .map(|d| ProfileResults::load(d))
-        .collect::<Result<_, _>>()?;
+/// Compares every loaded profile into `out_root/compare/fleet/`.
+pub fn fleet(profiles: &[ProfileResults], out_root: &Path) -> Result<Fleet, ReportError> {
     let mut ids = BTreeSet::new();
-    for p in &profiles {
+    for p in profiles {
         if !ids.insert(p.profile.id.clone()) {
             return Err(ReportError::Other(format!(
                 "profile {} is given twice: give each machine's folder once",
@@ -348,20 +344,20 @@ pub fn fleet(dirs: &[PathBuf], out_root: &Path) -> Result<Fleet, ReportError> {
             )));
         }
     }
-    let rows = rows(&profiles);
+    let rows = rows(profiles);
     let dir = out_root.join("compare").join("fleet");
     std::fs::create_dir_all(&dir).map_err(|e| ReportError::Draw {
         path: dir.clone(),
         message: e.to_string(),
     })?;
     crate::store::write_atomic(&dir.join("compare.csv"), &crate::store::to_csv(&rows)?)?;
-    let grid = FleetGrid::new(&profiles, &rows);
+    let grid = FleetGrid::new(profiles, &rows);
     render(&grid, &dir, "fleet-speedup")?;
     let mut md = format!(
         "# Fleet: {} profiles\n\n| profile | CPU model | allowed CPUs | SMT | faster | slower | no difference | Slurm nodes (jobs) |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n",
         profiles.len()
     );
-    for p in ordered(&profiles) {
+    for p in ordered(profiles) {
         let mine = rows.iter().filter(|r| r.profile_id == p.profile.id);
         let count = |v: Verdict| mine.clone().filter(|r| r.verdict == Some(v)).count();
         let _ = writeln!(

@@ -193,20 +193,22 @@ pub struct Compared {
     pub only_b: usize,
 }
 
-/// Compares two profile folders into `out_root/compare/<a>--vs--<b>/`.
-pub fn compare(dir_a: &Path, dir_b: &Path, out_root: &Path) -> Result<Compared, ReportError> {
-    let a = ProfileResults::load(dir_a)?;
-    let b = ProfileResults::load(dir_b)?;
-    let same_dir = dir_a.canonicalize().ok() == dir_b.canonicalize().ok();
-    if a.profile.id == b.profile.id || same_dir {
+/// Compares two loaded profiles into `out_root/compare/<a>--vs--<b>/`.
+pub fn compare(
+    a: &ProfileResults,
+    b: &ProfileResults,
+    out_root: &Path,
+) -> Result<Compared, ReportError> {
+    // One folder given twice has one profile id too.
+    if a.profile.id == b.profile.id {
         return Err(ReportError::Other(format!(
             "`{}` and `{}` are the same profile ({}): compare two different machines or allowed sets",
-            dir_a.display(),
-            dir_b.display(),
+            a.dir.display(),
+            b.dir.display(),
             a.profile.id
         )));
     }
-    let rows = join(&a, &b);
+    let rows = join(a, b);
     let dir = out_root
         .join("compare")
         .join(format!("{}--vs--{}", a.profile.id, b.profile.id));
@@ -216,30 +218,18 @@ pub fn compare(dir_a: &Path, dir_b: &Path, out_root: &Path) -> Result<Compared, 
     })?;
     crate::store::write_atomic(&dir.join("compare.csv"), &crate::store::to_csv(&rows)?)?;
     render(
-        &SpeedupSideBySide {
-            a: &a,
-            b: &b,
-            rows: &rows,
-        },
+        &SpeedupSideBySide { a, b, rows: &rows },
         &dir,
         "speedup-side-by-side",
     )?;
-    render(
-        &Ratio {
-            a: &a,
-            b: &b,
-            rows: &rows,
-        },
-        &dir,
-        "throughput-ratio",
-    )?;
+    render(&Ratio { a, b, rows: &rows }, &dir, "throughput-ratio")?;
     let only_a = rows.iter().filter(|r| r.present == Presence::AOnly).count();
     let only_b = rows.iter().filter(|r| r.present == Presence::BOnly).count();
     let mut md = format!(
         "# {} vs {}\n\n## How the profiles differ\n\n",
         a.profile.id, b.profile.id
     );
-    md.push_str(&profile_table(&a, &b));
+    md.push_str(&profile_table(a, b));
     md.push_str("\n![speedup side by side](speedup-side-by-side.png)\n\n![throughput ratio](throughput-ratio.png)\n");
     let _ = writeln!(md, "\n## Scenarios in one profile only\n");
     if only_a + only_b == 0 {
