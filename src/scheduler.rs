@@ -99,11 +99,27 @@ impl SchedulerRun {
         })
     }
 
+    /// `<array job>_<task>`, as squeue names an array task; `None` outside an array.
+    pub fn array_task(&self) -> Option<String> {
+        Some(format!(
+            "{}_{}",
+            self.array_job_id.as_ref()?,
+            self.array_task_id.as_ref()?
+        ))
+    }
+
+    /// The job as a user finds it in squeue or the logs: its array task, else its job id.
+    pub fn job_label(&self) -> String {
+        self.array_task()
+            .or_else(|| self.job_id.clone())
+            .unwrap_or_else(|| "?".into())
+    }
+
     /// One line for the terminal and the report: which job, where, and what the CPUs were.
     pub fn describe(&self) -> String {
         let mut job = format!("Slurm job {}", self.job_id.as_deref().unwrap_or("?"));
-        if let (Some(a), Some(t)) = (&self.array_job_id, &self.array_task_id) {
-            job.push_str(&format!(" (array {a}_{t})"));
+        if let Some(task) = self.array_task() {
+            job.push_str(&format!(" (array {task})"));
         }
         if let Some(s) = &self.step_id {
             job.push_str(&format!(" step {s}"));
@@ -204,6 +220,7 @@ mod tests {
         assert_eq!(ctx.job_id.as_deref(), Some("2"));
         assert_eq!(ctx.array_task_id.as_deref(), Some("0"));
         assert_eq!(ctx.cpu_bind_list.as_deref(), Some("0x1"));
+        assert_eq!(ctx.job_label(), "1_0");
         let line = ctx.describe();
         assert!(line.contains("Slurm job 2 (array 1_0) step 0 on vm, partition local"));
         assert!(line.contains("--cpu-bind=mask_cpu to CPUs 0"), "{line}");

@@ -317,10 +317,7 @@ fn slurm_origin(p: &crate::profile::HardwareProfile) -> String {
     let mut jobs = BTreeSet::new();
     for s in &p.scheduler {
         nodes.insert(s.node.clone().unwrap_or_else(|| "?".into()));
-        jobs.insert(match (&s.array_job_id, &s.array_task_id) {
-            (Some(a), Some(t)) => format!("{a}_{t}"),
-            _ => s.job_id.clone().unwrap_or_else(|| "?".into()),
-        });
+        jobs.insert(s.job_label());
     }
     let list = |set: BTreeSet<String>| {
         let n = set.len();
