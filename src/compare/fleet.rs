@@ -100,8 +100,9 @@ type GridKey = (Workload, String, Model);
 pub struct FleetGrid<'a> {
     /// Columns in fleet order: the profile id and its column head.
     pub profiles: Vec<(&'a str, String)>,
-    /// Where a new CPU model starts (column index), and the model: the grid draws a rule there.
-    pub groups: Vec<(usize, String)>,
+    /// The columns where a CPU model other than the one before starts: the grid draws a rule
+    /// before each.
+    pub model_starts: Vec<usize>,
     pub scenarios: Vec<GridKey>,
     pub cells: BTreeMap<(GridKey, String), (Option<f64>, Option<Verdict>)>,
 }
@@ -118,13 +119,9 @@ impl<'a> FleetGrid<'a> {
             .iter()
             .map(|p| (p.profile.id.as_str(), column_label(&p.profile.id)))
             .collect();
-        let mut groups: Vec<(usize, String)> = Vec::new();
-        for (i, p) in order.iter().enumerate() {
-            let model = p.profile.cpu_model.clone().unwrap_or_default();
-            if groups.last().is_none_or(|(_, m)| *m != model) {
-                groups.push((i, model));
-            }
-        }
+        let model_starts: Vec<usize> = (1..order.len())
+            .filter(|&i| order[i].profile.cpu_model != order[i - 1].profile.cpu_model)
+            .collect();
         let mut scenarios: BTreeSet<GridKey> = BTreeSet::new();
         let mut cells = BTreeMap::new();
         for r in rows
@@ -137,7 +134,7 @@ impl<'a> FleetGrid<'a> {
         }
         Self {
             profiles: cols,
-            groups,
+            model_starts,
             scenarios: scenarios.into_iter().collect(),
             cells,
         }
@@ -236,8 +233,8 @@ impl Chart for FleetGrid<'_> {
         }
         // Machines of one CPU model stand together; a rule starts each model after the first.
         let bottom = TOP as i32 + CELL_H as i32 * self.scenarios.len() as i32;
-        for (i, _) in self.groups.iter().skip(1) {
-            let x = LEFT as i32 + *i as i32 * CELL_W as i32;
+        for &i in &self.model_starts {
+            let x = LEFT as i32 + i as i32 * CELL_W as i32;
             root.draw(&PathElement::new(
                 vec![(x, 48), (x, bottom)],
                 ShapeStyle::from(&BLACK).stroke_width(2),
