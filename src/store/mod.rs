@@ -265,17 +265,8 @@ impl ResultsDir {
         })
     }
 
-    /// Rewrites the three CSV files whole (each atomically), under the folder's lock.
-    pub fn write_all(
-        &self,
-        runs: &[RunRow],
-        workers: &[WorkerRow],
-        summary: &[SummaryRow],
-    ) -> Result<(), StoreError> {
-        let _lock = DirLock::acquire(&self.path)?;
-        self.write_unlocked(runs, workers, summary)
-    }
-
+    /// Rewrites the three CSV files whole, each atomically; [`ResultsDir::update`] holds the
+    /// lock around it.
     fn write_unlocked(
         &self,
         runs: &[RunRow],
@@ -346,7 +337,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let rd = ResultsDir::prepare(dir.path(), "p").unwrap();
         let runs = vec![row(0, Some(1.5)), row(1, None)];
-        rd.write_all(&runs, &[], &[]).unwrap();
+        rd.update(|stored| {
+            stored.runs = runs.clone();
+            Ok(())
+        })
+        .unwrap();
         assert_eq!(rd.read_runs().unwrap(), runs);
         let text = fs::read_to_string(rd.file(RUNS_FILE)).unwrap();
         assert!(text.starts_with("run_id,timestamp,profile_id,workload,strategy,model"));
