@@ -144,28 +144,35 @@ fn draw_both(
     png_tmp: &Path,
 ) -> Result<Vec<String>, ReportError> {
     let svg = dir.join(format!("{stem}.svg"));
-    {
-        let root = SVGBackend::new(svg_tmp, (w, h)).into_drawing_area();
-        root.fill(&WHITE).map_err(draw_err(&svg))?;
-        chart.draw(&root).map_err(|m| ReportError::Draw {
-            path: svg.clone(),
-            message: m,
-        })?;
-        root.present().map_err(draw_err(&svg))?;
-    }
+    paint(
+        SVGBackend::new(svg_tmp, (w, h)).into_drawing_area(),
+        chart,
+        &svg,
+    )?;
     std::fs::rename(svg_tmp, &svg).map_err(draw_err(&svg))?;
     let png = dir.join(format!("{stem}.png"));
-    {
-        let root = BitMapBackend::new(png_tmp, (w, h)).into_drawing_area();
-        root.fill(&WHITE).map_err(draw_err(&png))?;
-        chart.draw(&root).map_err(|m| ReportError::Draw {
-            path: png.clone(),
-            message: m,
-        })?;
-        root.present().map_err(draw_err(&png))?;
-    }
+    paint(
+        BitMapBackend::new(png_tmp, (w, h)).into_drawing_area(),
+        chart,
+        &png,
+    )?;
     std::fs::rename(png_tmp, &png).map_err(draw_err(&png))?;
     Ok(vec![format!("{stem}.svg"), format!("{stem}.png")])
+}
+
+/// Draws `chart` on a white `root` and writes the backend's file; errors name `path`, the
+/// file it becomes.
+fn paint<DB: DrawingBackend>(
+    root: DrawingArea<DB, Shift>,
+    chart: &impl Chart,
+    path: &Path,
+) -> Result<(), ReportError> {
+    root.fill(&WHITE).map_err(draw_err(path))?;
+    chart.draw(&root).map_err(|m| ReportError::Draw {
+        path: path.to_path_buf(),
+        message: m,
+    })?;
+    root.present().map_err(draw_err(path))
 }
 
 /// A row of coloured squares and names, drawn in its own strip so it never covers data.
