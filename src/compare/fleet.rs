@@ -340,10 +340,7 @@ pub fn fleet(profiles: &[ProfileResults], out_root: &Path) -> Result<Fleet, Repo
     }
     let rows = rows(profiles);
     let dir = out_root.join("compare").join("fleet");
-    std::fs::create_dir_all(&dir).map_err(|e| ReportError::Draw {
-        path: dir.clone(),
-        message: e.to_string(),
-    })?;
+    crate::report::data::make_dir(&dir)?;
     crate::store::write_atomic(&dir.join("compare.csv"), &crate::store::to_csv(&rows)?)?;
     let grid = FleetGrid::new(profiles, &rows);
     render(&grid, &dir, "fleet-speedup")?;

@@ -212,10 +212,7 @@ pub fn compare(
     let dir = out_root
         .join("compare")
         .join(format!("{}--vs--{}", a.profile.id, b.profile.id));
-    std::fs::create_dir_all(&dir).map_err(|e| ReportError::Draw {
-        path: dir.clone(),
-        message: e.to_string(),
-    })?;
+    crate::report::data::make_dir(&dir)?;
     crate::store::write_atomic(&dir.join("compare.csv"), &crate::store::to_csv(&rows)?)?;
     render(
         &SpeedupSideBySide { a, b, rows: &rows },

@@ -23,6 +23,14 @@ pub enum ReportError {
     Other(String),
 }
 
+/// Makes the folder charts and comparisons are written into; a failure names it.
+pub fn make_dir(path: &Path) -> Result<(), ReportError> {
+    std::fs::create_dir_all(path).map_err(|e| ReportError::Draw {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })
+}
+
 /// One profile's results, ready to draw.
 pub struct ProfileResults {
     pub dir: PathBuf,

@@ -35,10 +35,7 @@ pub fn generate_run(dir: &Path, run: Option<&str>) -> Result<Written, ReportErro
     let lock = crate::store::DirLock::acquire(dir)?;
     let res = ProfileResults::load_run(dir, run)?;
     let charts_dir = dir.join("charts");
-    std::fs::create_dir_all(&charts_dir).map_err(|e| ReportError::Draw {
-        path: charts_dir.clone(),
-        message: e.to_string(),
-    })?;
+    crate::report::data::make_dir(&charts_dir)?;
     let mut files = Vec::new();
     let mut draw =
         |chart: &dyn Fn(&Path) -> Result<Vec<String>, ReportError>| -> Result<(), ReportError> {
