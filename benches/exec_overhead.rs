@@ -8,14 +8,13 @@
 
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use pinbench::exec::{Command as Program, DEFAULT_HELPERS, ExecSpec, Mode};
 use pinbench::metrics::CountingMode;
 use pinbench::plan::plan;
 use pinbench::profile::{AllowedSource, read_profile};
-use pinbench::runner::{Model, PinBy, Scenario, measure_scenario};
+use pinbench::runner::{Executor, Model, PinBy, Scenario};
 use pinbench::stats::{NOISE_THRESHOLD, median, speedup};
 use pinbench::strategy::Strategy;
 
@@ -123,18 +122,17 @@ fn main() {
             seed: 1,
             allow_mismatch: true,
             ops: None,
-            exec: Some(Arc::new(spec)),
             label: None,
         };
         let placement = plan(&Strategy::None, &profile.topology, &allowed, workers).unwrap();
         // One of each first, uncounted.
         direct(&argv);
-        measure_scenario(&scenario, &placement).expect("traced run");
+        spec.measure(&scenario, &placement).expect("traced run");
         let (mut a, mut b, mut a2) = (Vec::new(), Vec::new(), Vec::new());
         println!("\n{label}: seconds per run, direct A / traced B / direct A'");
         for r in 0..rounds {
             a.push(direct(&argv));
-            let m = measure_scenario(&scenario, &placement).expect("traced run");
+            let m = spec.measure(&scenario, &placement).expect("traced run");
             b.push(m.total.seconds);
             a2.push(direct(&argv));
             println!("  round {r:2}: {:.4} / {:.4} / {:.4}", a[r], b[r], a2[r]);

@@ -61,7 +61,6 @@ fn benches(c: &mut Criterion) {
                 seed: 1,
                 allow_mismatch: false,
                 ops: None,
-                exec: None,
                 label: None,
             };
             group.bench_function(strategy.to_string(), |b| {

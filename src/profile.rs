@@ -56,15 +56,15 @@ pub struct Program {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metric: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub better: Option<crate::exec::Better>,
+    pub better: Option<crate::stats::Better>,
 }
 
 impl Program {
     /// What its throughput column holds, for axis labels.
     pub fn throughput_label(&self) -> &'static str {
         match self.better {
-            Some(crate::exec::Better::Higher) => "its own figure, --metric",
-            Some(crate::exec::Better::Lower) => "1 / its own figure, --metric, lower is better",
+            Some(crate::stats::Better::Higher) => "its own figure, --metric",
+            Some(crate::stats::Better::Lower) => "1 / its own figure, --metric, lower is better",
             None => "runs/s",
         }
     }

@@ -11,10 +11,11 @@ use clap::Args;
 
 use super::options::{Sweep, Template, or_default_strategies, parse_strategies, repetitions};
 use super::{parse_count, parse_threshold, run_cmd::parse_duration};
-use crate::exec::{Better, Command, DEFAULT_HELPERS, ExecSpec, Metric, Mode};
+use crate::exec::{Command, DEFAULT_HELPERS, ExecSpec, Metric, Mode};
 use crate::metrics::CountingMode;
 use crate::profile::HardwareProfile;
 use crate::runner::{Model, PinBy};
+use crate::stats::Better;
 use crate::sweep::{Axes, SweepConfig};
 use crate::workload::{Workload, family_named};
 
@@ -160,6 +161,11 @@ pub fn options(a: ExecArgs, profile: &HardwareProfile) -> Result<Sweep> {
         helpers,
         show_output: a.show_output,
     };
+    let program = crate::profile::Program {
+        command: spec.command.line(),
+        metric: spec.metric.as_ref().map(|m| m.pattern().to_string()),
+        better: spec.metric.as_ref().map(|m| m.better()),
+    };
     let strategies = parse_strategies(&a.strategy)?;
     let (reps, max_reps) = repetitions(a.reps, a.max_reps, 20)?;
     let model = match mode {
@@ -174,7 +180,6 @@ pub fn options(a: ExecArgs, profile: &HardwareProfile) -> Result<Sweep> {
         recycle: None,
         seed: 1,
         allow_mismatch: true,
-        exec: Some(Arc::new(spec)),
     };
     let axes = Axes {
         workloads: vec![workload],
@@ -195,6 +200,8 @@ pub fn options(a: ExecArgs, profile: &HardwareProfile) -> Result<Sweep> {
     };
     Ok(Sweep {
         template,
+        executor: Arc::new(spec),
+        program: Some(program),
         axes,
         config: SweepConfig {
             reps,

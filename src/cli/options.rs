@@ -11,7 +11,7 @@ use super::RunArgs;
 use crate::antagonist::{AntagonistAt, AntagonistSpec};
 use crate::metrics::CountingMode;
 use crate::profile::HardwareProfile;
-use crate::runner::{Model, PinBy, Recycle, Scenario};
+use crate::runner::{Builtin, Executor, Model, PinBy, Recycle, Scenario};
 use crate::stats::MIN_SAMPLES;
 use crate::strategy::{LabelledStrategy, Strategy};
 use crate::sweep::{Axes, SweepConfig, default_worker_counts};
@@ -42,8 +42,6 @@ pub struct Template {
     pub recycle: Option<Recycle>,
     pub seed: u64,
     pub allow_mismatch: bool,
-    /// The user's program, for `exec`.
-    pub exec: Option<std::sync::Arc<crate::exec::ExecSpec>>,
 }
 
 impl Template {
@@ -67,7 +65,6 @@ impl Template {
             seed: self.seed,
             allow_mismatch: self.allow_mismatch,
             ops: None,
-            exec: self.exec.clone(),
             label: None,
         }
     }
@@ -85,6 +82,10 @@ pub struct Single {
 /// A sweep over axes, stored under `out`.
 pub struct Sweep {
     pub template: Template,
+    /// What measures each repetition: the built-in workloads, or the user's program.
+    pub executor: std::sync::Arc<dyn Executor>,
+    /// The user's program as profile.json records it (`exec`); none for built-in workloads.
+    pub program: Option<crate::profile::Program>,
     pub axes: Axes,
     pub config: SweepConfig,
     pub out: PathBuf,
@@ -252,7 +253,6 @@ impl RunOptions {
             }),
             seed: a.seed,
             allow_mismatch: a.allow_mismatch,
-            exec: None,
         };
         if single {
             let model = a.model.first().copied().unwrap_or(Model::Threads);
@@ -302,6 +302,8 @@ impl RunOptions {
         };
         Ok(RunOptions::Sweep(Sweep {
             template,
+            executor: std::sync::Arc::new(Builtin),
+            program: None,
             axes,
             config: SweepConfig {
                 reps,

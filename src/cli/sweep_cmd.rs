@@ -14,6 +14,8 @@ use crate::sweep::{build, execute};
 pub fn run(sweep: Sweep, mut profile: HardwareProfile) -> Result<i32> {
     let Sweep {
         template,
+        executor,
+        program,
         axes,
         config: cfg,
         out,
@@ -31,18 +33,13 @@ pub fn run(sweep: Sweep, mut profile: HardwareProfile) -> Result<i32> {
     let dir = ResultsDir::prepare(&out, &profile.id)?;
     // Files that do not parse are refused now, before anything is measured.
     dir.load()?;
-    if let Some(spec) = &template.exec {
+    if let Some(program) = &program {
         // What was measured here before under the same names, to warn of a name reused; the
         // programs themselves are merged into profile.json under its lock when it is written.
         let before = dir.read_profile().map(|p| p.programs).unwrap_or_default();
         for w in &axes.workloads {
-            let program = crate::profile::Program {
-                command: spec.command.line(),
-                metric: spec.metric.as_ref().map(|m| m.pattern().to_string()),
-                better: spec.metric.as_ref().map(|m| m.better()),
-            };
             if let Some(before) = before.get(&w.to_string())
-                && *before != program
+                && before != program
             {
                 eprintln!(
                     "pinbench: warning: {w} was measured here before as `{}`{}; these runs measure `{}`{}: give --name to keep them apart",
@@ -58,7 +55,7 @@ pub fn run(sweep: Sweep, mut profile: HardwareProfile) -> Result<i32> {
                         .map_or(String::new(), |m| format!(" (--metric {m})")),
                 );
             }
-            profile.programs.insert(w.to_string(), program);
+            profile.programs.insert(w.to_string(), program.clone());
         }
     }
     profile.doctor = crate::doctor::diagnose(&profile, Duration::from_millis(200));
@@ -81,8 +78,8 @@ pub fn run(sweep: Sweep, mut profile: HardwareProfile) -> Result<i32> {
             skipped.len()
         );
     }
-    let each = match &template.exec {
-        Some(spec) => format!("runs of `{}`", spec.command.line()),
+    let each = match &program {
+        Some(program) => format!("runs of `{}`", program.command),
         None => format!("of {:.0} ms", template.duration.as_secs_f64() * 1e3),
     };
     eprintln!(
@@ -94,7 +91,7 @@ pub fn run(sweep: Sweep, mut profile: HardwareProfile) -> Result<i32> {
         profile.allowed,
         dir.path.display()
     );
-    let outcome = execute(&planned, &skipped, &profile, &dir, &cfg)?;
+    let outcome = execute(&planned, &skipped, &profile, &dir, &cfg, executor.as_ref())?;
     super::quiet_on_closed_pipe();
     if let Some(code) = outcome.interrupted {
         eprintln!(

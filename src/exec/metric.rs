@@ -2,41 +2,7 @@
 //! The last match counts (a program that prints progress ends with its result); the number is
 //! the first capture group, or the whole match where the pattern has no group.
 
-use std::fmt;
-use std::str::FromStr;
-
-/// Which way is better.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Better {
-    /// A rate: items/s, requests/s.
-    Higher,
-    /// A time or a latency.
-    Lower,
-}
-
-impl FromStr for Better {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "higher" => Ok(Better::Higher),
-            "lower" => Ok(Better::Lower),
-            _ => Err(format!(
-                "`{s}`: say which way the metric is better, higher (a rate) or lower (a time)"
-            )),
-        }
-    }
-}
-
-impl fmt::Display for Better {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Better::Higher => "higher",
-            Better::Lower => "lower",
-        })
-    }
-}
-
-serde_as_text!(Better);
+use crate::stats::Better;
 
 #[derive(Debug, Clone)]
 pub struct Metric {

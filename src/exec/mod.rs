@@ -19,13 +19,16 @@ use std::os::unix::ffi::OsStrExt;
 use std::time::Duration;
 
 pub use command::{Command, CommandError};
-pub use metric::{Better, Metric};
+pub use metric::Metric;
 pub use slots::Mode;
 
 use crate::cpuset::CpuSet;
 use crate::metrics::{Counts, MigrationSource};
 use crate::plan::Placement;
-use crate::runner::{PinBy, Scenario, Total, WorkerResult};
+use crate::runner::{
+    Antagonist, Executor, Measured, PinBy, RunError, Scenario, Total, TreeFacts, WorkerResult,
+};
+use crate::stats::Better;
 use slots::Tid;
 use tracer::{Ending, Killed, Launch, Traced};
 
@@ -55,6 +58,29 @@ impl PartialEq for ExecSpec {
             && self.timeout == o.timeout
             && self.helpers.as_str() == o.helpers.as_str()
             && self.show_output == o.show_output
+    }
+}
+
+/// The user's program is the sweep's executor: one repetition is one run of it, under the
+/// scenario's placement (and its antagonist, if any).
+impl Executor for ExecSpec {
+    fn measure(&self, scenario: &Scenario, placement: &Placement) -> Result<Measured, RunError> {
+        let _load = match &scenario.antagonist {
+            Some(cpus) => Some(Antagonist::start(cpus)?),
+            None => None,
+        };
+        let allowed = crate::affinity::startup_allowed()?;
+        Ok(run(self, scenario, placement, &allowed)?)
+    }
+
+    fn command_line(&self) -> Option<String> {
+        Some(self.command.line())
+    }
+}
+
+impl From<ExecError> for RunError {
+    fn from(e: ExecError) -> Self {
+        RunError::Program(Box::new(e))
     }
 }
 
@@ -99,36 +125,6 @@ impl fmt::Display for Tail {
     }
 }
 
-/// Facts of one run of the tree beyond the totals, for runs.csv.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct TreeFacts {
-    pub exit_status: Option<i32>,
-    pub metric: Option<f64>,
-    /// Tasks (processes and threads) that ran, the main process included.
-    pub tasks: usize,
-    pub processes: usize,
-    /// Workers that had to wait for a free slot.
-    pub waited: usize,
-    pub helpers: usize,
-    /// Processes still running when the program ended, killed then.
-    pub leftovers: usize,
-    /// Tasks whose mask at the end was not where pinbench put them: the program re-pinned them.
-    pub repinned: usize,
-    /// Tasks that ended without their counters read (killed at once).
-    pub unread: usize,
-    /// Migrations of the command's own process(es) (their threads included), the rest of the
-    /// tree's being its children's.
-    pub main_migrations: Option<u64>,
-}
-
-/// One run of the program, measured.
-#[derive(Debug, Clone)]
-pub struct ExecRun {
-    pub workers: Vec<WorkerResult>,
-    pub total: Total,
-    pub facts: TreeFacts,
-}
-
 /// A file in memory for the program's output.
 fn output_file() -> std::io::Result<std::fs::File> {
     let name = CString::new("pinbench-output").expect("no NUL");
@@ -168,7 +164,7 @@ pub fn run(
     scenario: &Scenario,
     placement: &Placement,
     allowed: &CpuSet,
-) -> Result<ExecRun, ExecError> {
+) -> Result<Measured, ExecError> {
     let n = scenario.workers;
     let pins = placement.pins_workers();
     let slot_masks: Vec<Option<CpuSet>> = (0..n)
@@ -326,7 +322,7 @@ fn measure(
     t: &Traced,
     slot_masks: &[Option<CpuSet>],
     metric: Option<f64>,
-) -> ExecRun {
+) -> Measured {
     let seconds = t.end_ns.saturating_sub(t.start_ns) as f64 * 1e-9;
     let tree = sum(t.tasks.iter());
     // The launch's helpers (gone before the program itself started) held slots for a moment:
@@ -437,9 +433,9 @@ fn measure(
             .map(|r| r.counts.migrations)
             .sum(),
     };
-    ExecRun {
+    Measured {
         workers,
         total,
-        facts,
+        tree: Some(facts),
     }
 }

@@ -26,8 +26,8 @@ use nix::unistd::Pid;
 use super::slots::{Mode, Move, Place, Slots, Tally, Tid};
 use super::task::{self, TaskCounts};
 use crate::affinity::to_nix;
+use crate::clock::monotonic_ns;
 use crate::cpuset::CpuSet;
-use crate::workload::monotonic_ns;
 
 /// How often the watchdog samples the CPU each slot runs on and checks the deadline.
 const TICK: Duration = Duration::from_millis(10);
@@ -573,7 +573,7 @@ fn watch(shared: &Shared, masks: &[Option<CpuSet>], deadline: Option<Instant>, m
         let live = shared.live.lock().expect("live");
         let reason = if deadline.is_some_and(|d| Instant::now() >= d) {
             1
-        } else if crate::sweep::interrupted().is_some() {
+        } else if crate::interrupt::interrupted().is_some() {
             2
         } else {
             0

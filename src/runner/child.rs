@@ -15,8 +15,8 @@ use super::error::{RunError, Stage, WorkerError};
 use super::protocol::Message;
 use super::{WorkerResult, WorkerSpec, worker_exe};
 use crate::affinity::{SpawnerMask, set_affinity};
+use crate::clock::monotonic_ns;
 use crate::cpuset::CpuSet;
-use crate::workload::monotonic_ns;
 
 pub enum Event {
     Line(String),

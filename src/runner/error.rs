@@ -103,9 +103,9 @@ pub enum RunError {
     ParentPinThreads,
     #[error("the copies model runs a program of yours: use `pinbench exec --each -- CMD`")]
     CopiesNeedACommand,
-    /// A run of the user's program (`exec`) that is no measurement.
+    /// A run of the user's program (`exec`) that is no measurement; its executor says why.
     #[error(transparent)]
-    Exec(#[from] crate::exec::ExecError),
+    Program(Box<dyn std::error::Error + Send + Sync>),
 }
 
 impl RunError {

@@ -139,9 +139,6 @@ pub struct Scenario {
     /// (a fixed amount of work, for timing it).
     #[serde(default)]
     pub ops: Option<u64>,
-    /// The user's program (`pinbench exec`), whose own processes or threads are the workers.
-    #[serde(skip)]
-    pub exec: Option<std::sync::Arc<crate::exec::ExecSpec>>,
     /// The strategy as named on the command line (`none@index`), which a user's program
     /// reads as PINBENCH_STRATEGY.
     #[serde(skip)]
@@ -226,37 +223,63 @@ impl Total {
     }
 }
 
-/// One repetition of a scenario, measured: each worker, the totals, and for a user's program
-/// the facts of its tree.
+/// One repetition of a scenario, measured: each worker, the totals, and for a program's tree
+/// (`exec`) its facts.
 #[derive(Debug, Clone)]
 pub struct Measured {
     pub workers: Vec<WorkerResult>,
     pub total: Total,
-    pub tree: Option<crate::exec::TreeFacts>,
+    pub tree: Option<TreeFacts>,
 }
 
-/// Runs one repetition of a scenario, built-in workload or user's program, with its totals.
-pub fn measure_scenario(scenario: &Scenario, placement: &Placement) -> Result<Measured, RunError> {
-    if let Some(spec) = &scenario.exec {
-        let _load = match &scenario.antagonist {
-            Some(cpus) => Some(Antagonist::start(cpus)?),
-            None => None,
-        };
-        let allowed = crate::affinity::startup_allowed()?;
-        let run = crate::exec::run(spec, scenario, placement, &allowed)?;
-        return Ok(Measured {
-            workers: run.workers,
-            total: run.total,
-            tree: Some(run.facts),
-        });
+/// Facts of one run of a program's process tree beyond the totals, for runs.csv (`exec`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TreeFacts {
+    pub exit_status: Option<i32>,
+    pub metric: Option<f64>,
+    /// Tasks (processes and threads) that ran, the main process included.
+    pub tasks: usize,
+    pub processes: usize,
+    /// Workers that had to wait for a free slot.
+    pub waited: usize,
+    pub helpers: usize,
+    /// Processes still running when the program ended, killed then.
+    pub leftovers: usize,
+    /// Tasks whose mask at the end was not where pinbench put them: the program re-pinned them.
+    pub repinned: usize,
+    /// Tasks that ended without their counters read (killed at once).
+    pub unread: usize,
+    /// Migrations of the command's own process(es) (their threads included), the rest of the
+    /// tree's being its children's.
+    pub main_migrations: Option<u64>,
+}
+
+/// A way of measuring one repetition of a scenario: the built-in workloads ([`Builtin`]) or a
+/// user's program (`exec`). The sweep asks an executor and knows nothing of which it is.
+pub trait Executor: Send + Sync {
+    /// Runs one repetition of the scenario under the placement.
+    fn measure(&self, scenario: &Scenario, placement: &Placement) -> Result<Measured, RunError>;
+
+    /// The command line each repetition runs (runs.csv's `command`); none for built-in workloads.
+    fn command_line(&self) -> Option<String> {
+        None
     }
-    let workers = run_scenario(scenario, placement)?;
-    let total = Total::of(&scenario.workload, &workers);
-    Ok(Measured {
-        workers,
-        total,
-        tree: None,
-    })
+}
+
+/// The built-in workloads, as threads or as processes of the pinbench binary.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Builtin;
+
+impl Executor for Builtin {
+    fn measure(&self, scenario: &Scenario, placement: &Placement) -> Result<Measured, RunError> {
+        let workers = run_scenario(scenario, placement)?;
+        let total = Total::of(&scenario.workload, &workers);
+        Ok(Measured {
+            workers,
+            total,
+            tree: None,
+        })
+    }
 }
 
 /// Runs a scenario under a placement. Process workers are spawned from the calling thread,

@@ -8,9 +8,10 @@ use serde::{Deserialize, Serialize};
 
 use super::error::WorkerError;
 use crate::affinity::{current_affinity, current_tid, pin_current_thread};
+use crate::clock::monotonic_ns;
 use crate::cpuset::CpuSet;
 use crate::metrics::{CountingMode, Counts, CpuSampler, Meter};
-use crate::workload::{Channel, Stop, WorkerCtx, Workload, monotonic_ns};
+use crate::workload::{Channel, Stop, WorkerCtx, Workload};
 
 /// Everything a worker needs to know, sent to child processes as JSON.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -5,11 +5,13 @@
 //! calls a difference the interval supports and the sweep's noise floor does not explain.
 //! Below [`MIN_SAMPLES`] there is no interval and no verdict, only "insufficient samples".
 
+mod better;
 mod interval;
 mod modes;
 
 use serde::{Deserialize, Serialize};
 
+pub use better::Better;
 pub use interval::{CONFIDENCE, MIN_SAMPLES, median_ci, ratio_ci};
 pub use modes::{Modes, modes};
 

@@ -15,15 +15,15 @@ use std::time::{Duration, Instant};
 
 use crate::cpuset::CpuSet;
 use crate::profile::HardwareProfile;
-use crate::runner::{Measured, RunError, WorkerResult, measure_scenario};
+use crate::runner::{Executor, Measured, RunError, WorkerResult};
 use crate::store::{ResultsDir, RunRow, Status, StoreError, Stored, SummaryRow, WorkerRow};
 pub use matrix::{Axes, Planned, Skipped, build, default_worker_counts};
-pub(crate) use progress::interrupted;
 pub use summary::summarise;
 pub use time::{run_id_now, utc_timestamp};
 
+use crate::interrupt::{interrupted, interruption};
 use crate::stats::MIN_SAMPLES;
-use progress::{Progress, interruption};
+use progress::Progress;
 
 /// How a sweep repeats and judges.
 #[derive(Debug, Clone)]
@@ -71,6 +71,7 @@ fn run_row(
     run_id: &str,
     profile_id: &str,
     rep: usize,
+    command: Option<String>,
     result: &Result<Measured, RunError>,
 ) -> RunRow {
     let mut row = RunRow {
@@ -93,7 +94,7 @@ fn run_row(
         recycle_tasks: p.scenario.recycle.map(|r| r.tasks_per_worker),
         antagonist_cpus: p.scenario.antagonist.as_ref().map(|a| a.to_string()),
         repin: p.scenario.recycle.map(|r| r.repin),
-        command: p.scenario.exec.as_ref().map(|e| e.command.line()),
+        command,
         ..Default::default()
     };
     match result {
@@ -262,6 +263,7 @@ pub fn execute(
     profile: &HardwareProfile,
     dir: &ResultsDir,
     cfg: &SweepConfig,
+    executor: &dyn Executor,
 ) -> Result<Outcome, StoreError> {
     let mut runs: Vec<RunRow> = Vec::new();
     let mut workers: Vec<WorkerRow> = Vec::new();
@@ -351,7 +353,7 @@ pub fn execute(
                 break 'passes;
             }
             let throttled_before = throttled(profile);
-            let result = measure_scenario(&p.scenario, &p.placement);
+            let result = executor.measure(&p.scenario, &p.placement);
             let throttled_during = throttled(profile)
                 .zip(throttled_before)
                 .map(|(after, before)| after.saturating_sub(before));
@@ -367,7 +369,14 @@ pub fn execute(
             if warmup {
                 continue;
             }
-            let mut row = run_row(p, &run_id, &profile.id, reps_done[i], &result);
+            let mut row = run_row(
+                p,
+                &run_id,
+                &profile.id,
+                reps_done[i],
+                executor.command_line(),
+                &result,
+            );
             reps_done[i] += 1;
             row.throttled_periods = throttled_during;
             if throttled_during.is_some_and(|t| t > 0) {

@@ -1,5 +1,5 @@
-//! Time for the workers' loops: a deadline clock that is cheap to ask, the one system-wide
-//! monotonic clock every thread and process shares, and the timed loop every solo workload runs.
+//! Time for the workers' loops: a deadline clock that is cheap to ask and the timed loop every
+//! solo workload runs (the system-wide clock they stamp their stretches with is [`crate::clock`]).
 
 use std::time::{Duration, Instant};
 
@@ -46,14 +46,6 @@ impl Clock {
     pub fn seconds(&self) -> f64 {
         self.start.elapsed().as_secs_f64()
     }
-}
-
-/// Nanoseconds on the system-wide monotonic clock: one clock for every thread and process, so
-/// a scenario's total can cover the union of its workers' stretches.
-pub fn monotonic_ns() -> u64 {
-    nix::time::clock_gettime(nix::time::ClockId::CLOCK_MONOTONIC)
-        .map(|t| t.tv_sec() as u64 * 1_000_000_000 + t.tv_nsec() as u64)
-        .unwrap_or(0)
 }
 
 /// What a worker's timed loop did: operations (in the workload's unit) and the seconds it ran.

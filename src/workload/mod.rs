@@ -15,7 +15,7 @@ use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::str::FromStr;
 
-pub use clock::{Clock, Ran, Stop, monotonic_ns, timed};
+pub use clock::{Clock, Ran, Stop, timed};
 pub use family::{Channel, Family, Job, LatencyChart, Unit, WorkerCtx};
 
 use crate::profile::HardwareProfile;
