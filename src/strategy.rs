@@ -24,14 +24,12 @@ pub enum Strategy {
     Cpus(Vec<CpuSet>),
 }
 
-pub const STRATEGY_NAMES: &str =
-    "none, inherited[:LIST], per-worker, round-robin, compact, scatter, cpus:L0/L1/...";
-
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StrategyError {
     #[error(
-        "unknown strategy `{0}`{hint}: expected one of {STRATEGY_NAMES}",
-        hint = crate::suggest::did_you_mean(.0, ["none", "inherited", "per-worker", "round-robin", "compact", "scatter"])
+        "unknown strategy `{0}`{hint}: expected one of {usage}",
+        hint = crate::suggest::did_you_mean(.0, Strategy::kinds().iter().filter(|k| !k.takes_list()).map(Strategy::family)),
+        usage = Strategy::usage()
     )]
     Unknown(String),
     #[error("strategy `{text}`: {source}")]
@@ -43,6 +41,39 @@ pub enum StrategyError {
 }
 
 impl Strategy {
+    /// One strategy of each family, in the order help texts list them: the one registry every
+    /// list of strategy names (help, errors, suggestions, parsing) is derived from.
+    pub fn kinds() -> [Strategy; 7] {
+        [
+            Strategy::None,
+            Strategy::Inherited(None),
+            Strategy::PerWorker,
+            Strategy::RoundRobin,
+            Strategy::Compact,
+            Strategy::Scatter,
+            Strategy::Cpus(Vec::new()),
+        ]
+    }
+
+    /// Whether the family needs a cpulist after its name (`cpus:`); `inherited` takes one
+    /// optionally.
+    fn takes_list(&self) -> bool {
+        matches!(self, Strategy::Cpus(_))
+    }
+
+    /// How each family is written: `none, inherited[:LIST], ..., cpus:L0/L1/...`.
+    pub fn usage() -> String {
+        Self::kinds()
+            .iter()
+            .map(|k| match k {
+                Strategy::Inherited(_) => "inherited[:LIST]".to_string(),
+                Strategy::Cpus(_) => "cpus:L0/L1/...".to_string(),
+                k => k.family().to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     /// The default set of strategies a sweep compares.
     pub fn defaults() -> Vec<Strategy> {
         vec![
@@ -80,22 +111,18 @@ impl FromStr for Strategy {
                 source,
             })
         };
-        Ok(match t {
-            "none" => Strategy::None,
-            "inherited" => Strategy::Inherited(None),
-            "per-worker" => Strategy::PerWorker,
-            "round-robin" => Strategy::RoundRobin,
-            "compact" => Strategy::Compact,
-            "scatter" => Strategy::Scatter,
-            _ => {
-                if let Some(rest) = t.strip_prefix("inherited:") {
-                    Strategy::Inherited(Some(list(rest)?))
-                } else if let Some(rest) = t.strip_prefix("cpus:") {
-                    Strategy::Cpus(rest.split('/').map(list).collect::<Result<_, _>>()?)
-                } else {
-                    return Err(StrategyError::Unknown(t.to_string()));
-                }
-            }
+        if let Some(bare) = Self::kinds()
+            .into_iter()
+            .find(|k| !k.takes_list() && k.family() == t)
+        {
+            return Ok(bare);
+        }
+        Ok(if let Some(rest) = t.strip_prefix("inherited:") {
+            Strategy::Inherited(Some(list(rest)?))
+        } else if let Some(rest) = t.strip_prefix("cpus:") {
+            Strategy::Cpus(rest.split('/').map(list).collect::<Result<_, _>>()?)
+        } else {
+            return Err(StrategyError::Unknown(t.to_string()));
         })
     }
 }
@@ -185,8 +212,8 @@ impl LabelledStrategy {
         *self == Self::baseline()
     }
 
-    /// Whether this is `none` under any label (an A/A partner of the baseline).
-    pub fn is_none(&self) -> bool {
+    /// Whether this runs strategy `none`, under any label (the baseline or an A/A partner).
+    pub fn is_none_strategy(&self) -> bool {
         self.strategy == Strategy::None
     }
 
@@ -295,7 +322,7 @@ mod tests {
         let l: LabelledStrategy = "none@again".parse().unwrap();
         assert_eq!(l.to_string(), "none@again");
         assert_eq!(l.strategy, Strategy::None);
-        assert!(l.is_none() && !l.is_baseline());
+        assert!(l.is_none_strategy() && !l.is_baseline());
         assert!("none@".parse::<LabelledStrategy>().is_err());
         assert!("bogus".parse::<LabelledStrategy>().is_err());
         let p: LabelledStrategy = "cpus:0/1@same-cache".parse().unwrap();

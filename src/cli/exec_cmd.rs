@@ -2,21 +2,20 @@
 //! exactly like the built-in workloads (the same sweep, statistics, files, charts and report).
 
 use std::ffi::OsString;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Result, bail};
 use clap::Args;
 
-use super::options::{Sweep, Template, or_default_strategies, parse_strategies, repetitions};
-use super::{parse_count, parse_threshold, run_cmd::parse_duration};
+use super::options::{Sweep, SweepArgs, SweepDefaults, Template, or_default_strategies};
+use super::run_cmd::parse_duration;
 use crate::exec::{Command, DEFAULT_HELPERS, ExecSpec, Metric, Mode};
 use crate::metrics::CountingMode;
 use crate::profile::HardwareProfile;
 use crate::runner::{Model, PinBy};
 use crate::stats::Better;
-use crate::sweep::{Axes, SweepConfig};
+use crate::sweep::Axes;
 use crate::workload::{Workload, family_named};
 
 /// Which tasks of the program are its workers.
@@ -30,15 +29,8 @@ pub enum WorkersAre {
 
 #[derive(Args, Debug)]
 pub struct ExecArgs {
-    /// Strategies (comma-separated or repeated), judged against `none`: none,
-    /// inherited[:LIST], per-worker, round-robin, compact, scatter, cpus:L0/L1/...; add
-    /// `@label` to run one twice (A/A check). Default: all but cpus.
-    #[arg(long, short)]
-    pub strategy: Vec<String>,
-    /// Slots in the plan: how many workers the program runs (comma-separated for several).
-    /// Default: the allowed CPU count. The program reads it as PINBENCH_WORKERS.
-    #[arg(long, short, value_delimiter = ',', value_parser = parse_count)]
-    pub workers: Vec<usize>,
+    #[command(flatten)]
+    pub sweep: SweepArgs,
     /// Which tasks are the workers in tree mode.
     #[arg(long, value_enum, default_value = "processes")]
     pub workers_are: WorkersAre,
@@ -70,31 +62,6 @@ pub struct ExecArgs {
     /// Copy the program's output to stderr after each run (it is captured either way).
     #[arg(long)]
     pub show_output: bool,
-    /// Runs of every scenario after the warm-up: exactly this many, unless --max-reps is
-    /// given too. Default: 6, then more for scenarios short of --precision.
-    #[arg(long, value_parser = parse_count)]
-    pub reps: Option<usize>,
-    /// Repeat a scenario until its median's 95 % interval is within this fraction of it.
-    #[arg(long, default_value_t = 0.02, value_parser = parse_threshold)]
-    pub precision: f64,
-    /// Most runs of one scenario. Default: 20.
-    #[arg(long, value_parser = parse_count)]
-    pub max_reps: Option<usize>,
-    /// Time for runs beyond --reps, e.g. 5m. Default: 10m.
-    #[arg(long, value_parser = parse_duration)]
-    pub budget: Option<Duration>,
-    /// Skip the uncounted warm-up run of each scenario.
-    #[arg(long)]
-    pub no_warmup: bool,
-    /// Differences under this fraction are never called.
-    #[arg(long, default_value_t = crate::stats::NOISE_THRESHOLD, value_parser = parse_threshold)]
-    pub threshold: f64,
-    /// Results folder; files go to OUT/<profile-id>/. Default: results
-    #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
-    /// Print the summary as JSON.
-    #[arg(long)]
-    pub json: bool,
     /// The program and its arguments, after `--`.
     #[arg(last = true, value_name = "CMD")]
     pub command: Vec<OsString>,
@@ -130,9 +97,7 @@ pub fn options(a: ExecArgs, profile: &HardwareProfile) -> Result<Sweep> {
             e.to_string().lines().last().unwrap_or("").trim()
         )
     })?;
-    if a.workers.contains(&0) {
-        bail!("--workers 0: the plan needs at least one slot");
-    }
+    a.sweep.check()?;
     if a.pin_by == PinBy::Tracer {
         bail!("--pin-by tracer is what tree mode does; with --each give self or parent");
     }
@@ -166,8 +131,11 @@ pub fn options(a: ExecArgs, profile: &HardwareProfile) -> Result<Sweep> {
         metric: spec.metric.as_ref().map(|m| m.pattern().to_string()),
         better: spec.metric.as_ref().map(|m| m.better()),
     };
-    let strategies = parse_strategies(&a.strategy)?;
-    let (reps, max_reps) = repetitions(a.reps, a.max_reps, 20)?;
+    let strategies = a.sweep.strategies()?;
+    let config = a.sweep.config(SweepDefaults {
+        max_reps: 20,
+        budget: Duration::from_secs(600),
+    })?;
     let model = match mode {
         Mode::Processes => Model::Processes,
         Mode::Threads => Model::Threads,
@@ -185,10 +153,10 @@ pub fn options(a: ExecArgs, profile: &HardwareProfile) -> Result<Sweep> {
         workloads: vec![workload],
         strategies: or_default_strategies(strategies),
         models: vec![model],
-        worker_counts: if a.workers.is_empty() {
+        worker_counts: if a.sweep.workers.is_empty() {
             vec![profile.allowed.len()]
         } else {
-            a.workers
+            a.sweep.workers.clone()
         },
         antagonists: vec![None],
         pin_by: if mode == Mode::Processes {
@@ -203,15 +171,8 @@ pub fn options(a: ExecArgs, profile: &HardwareProfile) -> Result<Sweep> {
         executor: Arc::new(spec),
         program: Some(program),
         axes,
-        config: SweepConfig {
-            reps,
-            max_reps,
-            precision: a.precision,
-            budget: a.budget.unwrap_or(Duration::from_secs(600)),
-            warmup: !a.no_warmup,
-            threshold: a.threshold,
-        },
-        out: a.out.unwrap_or_else(|| PathBuf::from("results")),
-        json: a.json,
+        config,
+        out: a.sweep.out(),
+        json: a.sweep.json,
     })
 }

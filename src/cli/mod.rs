@@ -69,7 +69,9 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Run one scenario and print what each worker did.
+    /// Measure the strategies on this machine, the main job: a sweep of workloads x strategies
+    /// x models x worker counts, judged against `none` and stored with charts (`--quick` for a
+    /// first answer); or, given one of each, one scenario and what each worker did.
     Run(Box<RunArgs>),
     /// Run your own program under the strategies, its workers pinned as they appear, and
     /// judge each strategy against `none`: `pinbench exec -w 4 -- python3 pool.py`.
@@ -124,18 +126,9 @@ pub enum Command {
 
 #[derive(Args, Debug)]
 pub struct RunArgs {
-    /// Workloads (comma-separated or repeated): cpu, cache:<size>, ipc:pipe, ipc:socket,
-    /// ipc:shm, ipc:queue, ipc:server. Default: all, with cache sizes from this machine.
-    #[arg(long, short = 'W', value_delimiter = ',')]
+    // Help derived from the workload registry, so a new family is listed without an edit here.
+    #[arg(long, short = 'W', value_delimiter = ',', help = workload_help())]
     pub workload: Vec<Workload>,
-    /// Strategies (comma-separated or repeated): none, inherited[:LIST], per-worker,
-    /// round-robin, compact, scatter, cpus:L0/L1/...; add `@label` to run one twice (A/A
-    /// check). Default: all.
-    #[arg(long, short)]
-    pub strategy: Vec<String>,
-    /// Worker counts (comma-separated). Default: 1, the allowed CPU count, and twice it.
-    #[arg(long, short, value_delimiter = ',', allow_negative_numbers = true, value_parser = parse_count)]
-    pub workers: Vec<usize>,
     /// Models (comma-separated): threads, processes. Default: both in a sweep, threads for
     /// a single scenario.
     #[arg(long, short, value_delimiter = ',')]
@@ -144,34 +137,12 @@ pub struct RunArgs {
     /// scenario, 100ms in a sweep, 50ms with --quick.
     #[arg(long, short, allow_hyphen_values = true, value_parser = run_cmd::parse_duration)]
     pub duration: Option<std::time::Duration>,
-    /// Repetitions of every scenario after the warm-up: exactly this many, unless --max-reps is
-    /// given too. Default: 6 (the fewest that give the median a 95 % interval), then more for
-    /// scenarios short of --precision.
-    #[arg(long, allow_negative_numbers = true, value_parser = parse_count)]
-    pub reps: Option<usize>,
-    /// Repeat a scenario (interleaved with the others) until its median's 95 % interval is
-    /// within this fraction of the median, or --max-reps or --budget is reached.
-    #[arg(long, default_value_t = 0.02, value_parser = parse_threshold)]
-    pub precision: f64,
-    /// Most repetitions of one scenario. Default: 30, or 20 with --quick.
-    #[arg(long, value_parser = parse_count)]
-    pub max_reps: Option<usize>,
-    /// Time for repetitions beyond --reps, e.g. 5m. Default: 10m, or 30s with --quick.
-    #[arg(long, value_parser = run_cmd::parse_duration)]
-    pub budget: Option<std::time::Duration>,
     /// Fewer scenarios, not fewer samples: cpu, one cache size and pipe ping-pong at the
     /// allowed CPU count, under a minute on 2 CPUs.
     #[arg(long)]
     pub quick: bool,
-    /// Results folder; files go to OUT/<profile-id>/. Default: results
-    #[arg(long, value_name = "DIR")]
-    pub out: Option<std::path::PathBuf>,
-    /// Skip the uncounted warm-up pass.
-    #[arg(long)]
-    pub no_warmup: bool,
-    /// Differences under this fraction are never called (speedup CI must clear 1 +- it).
-    #[arg(long, default_value_t = crate::stats::NOISE_THRESHOLD, allow_negative_numbers = true, value_parser = parse_threshold)]
-    pub threshold: f64,
+    #[command(flatten)]
+    pub sweep: options::SweepArgs,
     /// Seed of the cache workload's permutations.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
@@ -201,9 +172,14 @@ pub struct RunArgs {
     pub allow_mismatch: bool,
     #[command(flatten)]
     pub machine: MachineArgs,
-    /// Print JSON instead of tables.
-    #[arg(long)]
-    pub json: bool,
+}
+
+/// `-W`'s help, from the registry of workload families.
+fn workload_help() -> String {
+    format!(
+        "Workloads (comma-separated or repeated): {}. Default: all, with cache and memory sizes from this machine",
+        crate::workload::builtin_usage()
+    )
 }
 
 pub(crate) fn parse_threshold(text: &str) -> Result<f64, String> {

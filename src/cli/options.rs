@@ -1,5 +1,6 @@
-//! `pinbench run`'s options, built and checked once (as hyperfine builds its `Options` and then
-//! validates them against the commands): one scenario template, the axes of a sweep, and an
+//! The options of `run` and `exec`, built and checked once (as hyperfine builds its `Options` and
+//! then validates them against the commands): the options both share ([`SweepArgs`], one
+//! declaration flattened into each verb), one scenario template, the axes of a sweep, and an
 //! explicit choice between one scenario and a sweep. Every check is written here, once.
 
 use std::path::PathBuf;
@@ -7,7 +8,9 @@ use std::time::Duration;
 
 use anyhow::{Result, bail};
 
-use super::RunArgs;
+use clap::Args;
+
+use super::{RunArgs, parse_count, parse_threshold, run_cmd::parse_duration};
 use crate::antagonist::{AntagonistAt, AntagonistSpec};
 use crate::metrics::CountingMode;
 use crate::profile::HardwareProfile;
@@ -17,7 +20,95 @@ use crate::strategy::{LabelledStrategy, Strategy};
 use crate::sweep::{Axes, SweepConfig, default_worker_counts};
 use crate::workload::{Workload, default_workloads};
 
-/// What every scenario of a run shares.
+/// The options `run` and `exec` share: what is compared, how often, how it is judged, and where
+/// it is stored. Declared once and flattened into both verbs, so a new sweep option is one
+/// field here and its use in [`SweepArgs::config`].
+#[derive(Args, Debug, Clone)]
+pub struct SweepArgs {
+    // Help derived from the strategy registry.
+    #[arg(long, short, help = strategy_help())]
+    pub strategy: Vec<String>,
+    /// Worker counts (comma-separated). For `exec`, the slots of the plan: how many workers the
+    /// program runs, which it reads as PINBENCH_WORKERS. Default: 1, the allowed CPU count and
+    /// twice it (`exec`: the allowed CPU count).
+    #[arg(long, short, value_delimiter = ',', allow_negative_numbers = true, value_parser = parse_count)]
+    pub workers: Vec<usize>,
+    /// Repetitions of every scenario after the warm-up: exactly this many, unless --max-reps is
+    /// given too. Default: 6 (the fewest that give the median a 95 % interval), then more for
+    /// scenarios short of --precision.
+    #[arg(long, allow_negative_numbers = true, value_parser = parse_count)]
+    pub reps: Option<usize>,
+    /// Repeat a scenario (interleaved with the others) until its median's 95 % interval is
+    /// within this fraction of the median, or --max-reps or --budget is reached.
+    #[arg(long, default_value_t = 0.02, value_parser = parse_threshold)]
+    pub precision: f64,
+    /// Most repetitions of one scenario. Default: 30 (`run --quick` and `exec`: 20).
+    #[arg(long, value_parser = parse_count)]
+    pub max_reps: Option<usize>,
+    /// Time for repetitions beyond --reps, e.g. 5m. Default: 10m, or 30s with --quick.
+    #[arg(long, value_parser = parse_duration)]
+    pub budget: Option<Duration>,
+    /// Skip the uncounted warm-up pass.
+    #[arg(long)]
+    pub no_warmup: bool,
+    /// Differences under this fraction are never called (speedup CI must clear 1 +- it).
+    #[arg(long, default_value_t = crate::stats::NOISE_THRESHOLD, allow_negative_numbers = true, value_parser = parse_threshold)]
+    pub threshold: f64,
+    /// Results folder; files go to OUT/<profile-id>/. Default: results
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Print JSON instead of tables.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `-s`'s help, from the strategy registry.
+fn strategy_help() -> String {
+    format!(
+        "Strategies (comma-separated or repeated), judged against `none`: {}; add `@label` to run one twice (A/A check). Default: all but cpus",
+        Strategy::usage()
+    )
+}
+
+/// What a verb does when an option of [`SweepArgs`] is left out.
+pub struct SweepDefaults {
+    pub max_reps: usize,
+    pub budget: Duration,
+}
+
+impl SweepArgs {
+    /// Checks what does not depend on the verb: at least one worker.
+    pub fn check(&self) -> Result<()> {
+        if self.workers.contains(&0) {
+            bail!("--workers 0: a scenario needs at least one worker");
+        }
+        Ok(())
+    }
+
+    /// The strategies as given, parsed (empty when none was given).
+    pub fn strategies(&self) -> Result<Vec<LabelledStrategy>> {
+        parse_strategies(&self.strategy)
+    }
+
+    /// How the sweep repeats and judges.
+    pub fn config(&self, defaults: SweepDefaults) -> Result<SweepConfig> {
+        let (reps, max_reps) = repetitions(self.reps, self.max_reps, defaults.max_reps)?;
+        Ok(SweepConfig {
+            reps,
+            max_reps,
+            precision: self.precision,
+            budget: self.budget.unwrap_or(defaults.budget),
+            warmup: !self.no_warmup,
+            threshold: self.threshold,
+        })
+    }
+
+    /// The results folder.
+    pub fn out(&self) -> PathBuf {
+        self.out.clone().unwrap_or_else(|| PathBuf::from("results"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -181,12 +272,12 @@ pub(crate) fn repetitions(
 /// most one model, and none of the options that only a sweep has.
 fn is_single(a: &RunArgs) -> bool {
     a.workload.len() == 1
-        && a.strategy.len() == 1
-        && a.workers.len() == 1
+        && a.sweep.strategy.len() == 1
+        && a.sweep.workers.len() == 1
         && a.model.len() <= 1
-        && a.reps.is_none()
+        && a.sweep.reps.is_none()
         && !a.quick
-        && a.out.is_none()
+        && a.sweep.out.is_none()
 }
 
 impl RunOptions {
@@ -207,9 +298,7 @@ impl RunOptions {
                 );
             }
         }
-        if a.workers.contains(&0) {
-            bail!("--workers 0: a scenario needs at least one worker");
-        }
+        a.sweep.check()?;
         if a.pin_by == PinBy::Tracer {
             bail!(
                 "--pin-by tracer is how `pinbench exec` places a program's workers: give self or parent"
@@ -224,8 +313,15 @@ impl RunOptions {
         if a.model.contains(&Model::Copies) {
             bail!("--model copies runs a program of yours: use `pinbench exec --each -- CMD`");
         }
+        // Threads are the default model of one scenario and one of a sweep's.
+        if a.pin_by == PinBy::Parent && (a.model.is_empty() || a.model.contains(&Model::Threads)) {
+            bail!(
+                "--pin-by parent pins process workers by pid after they start: add --model processes"
+            );
+        }
         let single = is_single(&a)
-            && a.strategy
+            && a.sweep
+                .strategy
                 .iter()
                 .map(|s| split_strategies(s).len())
                 .sum::<usize>()
@@ -235,7 +331,7 @@ impl RunOptions {
                 "--recycle applies to --model processes only (threads are never recycled): add -m processes"
             );
         }
-        let strategies = parse_strategies(&a.strategy)?;
+        let strategies = a.sweep.strategies()?;
         let template = Template {
             duration: a.duration.unwrap_or(if single {
                 Duration::from_secs(1)
@@ -256,25 +352,18 @@ impl RunOptions {
         };
         if single {
             let model = a.model.first().copied().unwrap_or(Model::Threads);
-            if a.pin_by == PinBy::Parent && model == Model::Threads {
-                bail!(
-                    "--pin-by parent pins process workers by pid after they start: add --model processes"
-                );
-            }
-            let scenario = template.scenario(a.workload[0], model, a.workers[0], None);
+            let scenario = template.scenario(a.workload[0], model, a.sweep.workers[0], None);
             return Ok(RunOptions::Single(Single {
                 scenario,
                 strategy: strategies[0].strategy.clone(),
                 antagonist: a.antagonist,
-                json: a.json,
+                json: a.sweep.json,
             }));
         }
-        let (reps, max_reps) = repetitions(a.reps, a.max_reps, if a.quick { 20 } else { 30 })?;
-        if a.pin_by == PinBy::Parent && (a.model.is_empty() || a.model.contains(&Model::Threads)) {
-            bail!(
-                "--pin-by parent pins process workers by pid after they start: add --model processes"
-            );
-        }
+        let config = a.sweep.config(SweepDefaults {
+            max_reps: if a.quick { 20 } else { 30 },
+            budget: Duration::from_secs(if a.quick { 30 } else { 600 }),
+        })?;
         let axes = Axes {
             workloads: match (a.workload.is_empty(), a.quick) {
                 (false, _) => a.workload.clone(),
@@ -287,8 +376,8 @@ impl RunOptions {
             } else {
                 a.model.clone()
             },
-            worker_counts: match (a.workers.is_empty(), a.quick) {
-                (false, _) => a.workers.clone(),
+            worker_counts: match (a.sweep.workers.is_empty(), a.quick) {
+                (false, _) => a.sweep.workers.clone(),
                 (true, false) => default_worker_counts(profile),
                 // The allowed CPU count (at least a pair, for the pair workloads).
                 (true, true) => vec![profile.allowed.len().max(2)],
@@ -298,27 +387,16 @@ impl RunOptions {
                 None => vec![None],
             },
             pin_by: a.pin_by,
-            placements: a.strategy.is_empty(),
+            placements: a.sweep.strategy.is_empty(),
         };
         Ok(RunOptions::Sweep(Sweep {
             template,
             executor: std::sync::Arc::new(Builtin),
             program: None,
             axes,
-            config: SweepConfig {
-                reps,
-                max_reps,
-                precision: a.precision,
-                budget: a.budget.unwrap_or(if a.quick {
-                    Duration::from_secs(30)
-                } else {
-                    Duration::from_secs(600)
-                }),
-                warmup: !a.no_warmup,
-                threshold: a.threshold,
-            },
-            out: a.out.unwrap_or_else(|| PathBuf::from("results")),
-            json: a.json,
+            config,
+            out: a.sweep.out(),
+            json: a.sweep.json,
         }))
     }
 }

@@ -32,23 +32,70 @@ pub struct FleetRow {
     pub model: Model,
     pub workers: usize,
     /// The worker count relative to the allowed CPUs: `1`, `n`, `2n`, or the count.
-    pub workers_class: String,
+    pub workers_class: WorkersClass,
     pub median_throughput_ops_s: Option<f64>,
     pub speedup_vs_none: Option<f64>,
     pub speedup_ci_low: Option<f64>,
     pub speedup_ci_high: Option<f64>,
     pub verdict: Option<Verdict>,
+    /// Whether this is the baseline itself (`none`, unlabelled), which the grid leaves out.
+    #[serde(skip)]
+    pub baseline: bool,
 }
 
-/// On a one-CPU profile one worker is `n`, so the grid (which shows `n`) has that machine.
-fn class(workers: usize, allowed: usize) -> String {
-    match workers {
-        w if w == allowed => "n".into(),
-        1 => "1".into(),
-        w if w == 2 * allowed => "2n".into(),
-        w => w.to_string(),
+/// A worker count relative to a machine's allowed CPUs, so machines of different sizes join.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum WorkersClass {
+    /// One worker.
+    #[default]
+    One,
+    /// As many workers as allowed CPUs (every CPU busy): the grid's column.
+    N,
+    /// Twice as many.
+    TwoN,
+    /// Any other count.
+    Count(usize),
+}
+
+impl WorkersClass {
+    /// On a one-CPU profile one worker is `n`, so the grid (which shows `n`) has that machine.
+    pub fn of(workers: usize, allowed: usize) -> Self {
+        match workers {
+            w if w == allowed => WorkersClass::N,
+            1 => WorkersClass::One,
+            w if w == 2 * allowed => WorkersClass::TwoN,
+            w => WorkersClass::Count(w),
+        }
     }
 }
+
+impl std::fmt::Display for WorkersClass {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            WorkersClass::One => f.write_str("1"),
+            WorkersClass::N => f.write_str("n"),
+            WorkersClass::TwoN => f.write_str("2n"),
+            WorkersClass::Count(w) => write!(f, "{w}"),
+        }
+    }
+}
+
+impl std::str::FromStr for WorkersClass {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "1" => Ok(WorkersClass::One),
+            "n" => Ok(WorkersClass::N),
+            "2n" => Ok(WorkersClass::TwoN),
+            w => w
+                .parse()
+                .map(WorkersClass::Count)
+                .map_err(|_| format!("`{s}` is not a worker class: 1, n, 2n or a count")),
+        }
+    }
+}
+
+serde_as_text!(WorkersClass);
 
 /// The profiles in fleet order: CPU model, then allowed CPUs, then id.
 fn ordered(profiles: &[ProfileResults]) -> Vec<&ProfileResults> {
@@ -81,12 +128,13 @@ pub fn rows(profiles: &[ProfileResults]) -> Vec<FleetRow> {
                 strategy: k.strategy.join_name(),
                 model: k.model,
                 workers: k.workers,
-                workers_class: class(k.workers, n),
+                workers_class: WorkersClass::of(k.workers, n),
                 median_throughput_ops_s: r.median_throughput_ops_s,
                 speedup_vs_none: r.speedup_vs_none,
                 speedup_ci_low: r.speedup_ci_low,
                 speedup_ci_high: r.speedup_ci_high,
                 verdict: r.verdict,
+                baseline: k.strategy.is_baseline(),
             });
         }
     }
@@ -126,7 +174,7 @@ impl<'a> FleetGrid<'a> {
         let mut cells = BTreeMap::new();
         for r in rows
             .iter()
-            .filter(|r| r.workers_class == "n" && r.strategy != "none")
+            .filter(|r| r.workers_class == WorkersClass::N && !r.baseline)
         {
             let key = (r.workload, r.strategy.clone(), r.model);
             scenarios.insert(key.clone());
@@ -399,11 +447,11 @@ mod tests {
 
     #[test]
     fn one_worker_on_one_cpu_is_the_n_column() {
-        assert_eq!(class(1, 1), "n");
-        assert_eq!(class(2, 1), "2n");
-        assert_eq!(class(1, 4), "1");
-        assert_eq!(class(4, 4), "n");
-        assert_eq!(class(8, 4), "2n");
-        assert_eq!(class(3, 4), "3");
+        assert_eq!(WorkersClass::of(1, 1).to_string(), "n");
+        assert_eq!(WorkersClass::of(2, 1).to_string(), "2n");
+        assert_eq!(WorkersClass::of(1, 4).to_string(), "1");
+        assert_eq!(WorkersClass::of(4, 4).to_string(), "n");
+        assert_eq!(WorkersClass::of(8, 4).to_string(), "2n");
+        assert_eq!(WorkersClass::of(3, 4).to_string(), "3");
     }
 }

@@ -6,6 +6,7 @@ use std::fmt::Write;
 use std::path::Path;
 
 use super::ProfileResults;
+use super::charts::ChartFile;
 use super::conclusions;
 use crate::store::SummaryRow;
 
@@ -104,11 +105,11 @@ pub fn page(res: &ProfileResults, charts_dir: &Path) -> String {
         s.push_str("</li>\n");
     }
     s.push_str("</ul>\n<h2>Speedup over none</h2>\n");
-    s.push_str(&inline_svg(charts_dir, "overview"));
+    s.push_str(&inline_svg(charts_dir, &ChartFile::Overview.stem()));
     for w in res.workloads() {
-        let stem = w.to_string().replace(':', "-");
+        let stem = ChartFile::workload_stem(&w);
         let _ = writeln!(s, "<h2 id=\"{stem}\">{}</h2>", esc(&w.to_string()));
-        s.push_str(&inline_svg(charts_dir, &format!("throughput-{stem}")));
+        s.push_str(&inline_svg(charts_dir, &ChartFile::Throughput(w).stem()));
         let rows: Vec<&SummaryRow> = res
             .ok()
             .filter(|r| r.key.workload == w && r.verdict.is_some())
@@ -116,15 +117,16 @@ pub fn page(res: &ProfileResults, charts_dir: &Path) -> String {
         if !rows.is_empty() {
             s.push_str(&verdict_table(&rows));
         }
-        s.push_str(&inline_svg(charts_dir, &format!("migrations-{stem}")));
+        s.push_str(&inline_svg(charts_dir, &ChartFile::Migrations(w).stem()));
     }
-    for (stem, title) in [
-        ("cache-latency", "Cache latency"),
-        ("ipc-latency", "IPC latency"),
-    ] {
-        if charts_dir.join(format!("{stem}.svg")).is_file() {
+    for chart in [ChartFile::CacheLatency, ChartFile::IpcLatency] {
+        let stem = chart.stem();
+        if let (true, Some(title)) = (
+            charts_dir.join(format!("{stem}.svg")).is_file(),
+            chart.title(),
+        ) {
             let _ = writeln!(s, "<h2>{title}</h2>");
-            s.push_str(&inline_svg(charts_dir, stem));
+            s.push_str(&inline_svg(charts_dir, &stem));
         }
     }
     let others: Vec<&SummaryRow> = res.rows.iter().filter(|r| !r.status.is_ok()).collect();

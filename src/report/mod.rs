@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use crate::workload::LatencyChart;
 use charts::style::render;
-use charts::{CacheLatency, IpcLatency, Migrations, Overview, Throughput};
+use charts::{CacheLatency, ChartFile, IpcLatency, Migrations, Overview, Throughput};
 pub use data::{ProfileResults, ReportError};
 
 /// What a report wrote.
@@ -43,9 +43,8 @@ pub fn generate_run(dir: &Path, run: Option<&str>) -> Result<Written, ReportErro
             lock.refresh();
             Ok(())
         };
-    draw(&|d| render(&Overview { res: &res }, d, "overview"))?;
+    draw(&|d| render(&Overview { res: &res }, d, &ChartFile::Overview.stem()))?;
     for w in res.workloads() {
-        let stem = w.to_string().replace(':', "-");
         draw(&|d| {
             render(
                 &Throughput {
@@ -53,7 +52,7 @@ pub fn generate_run(dir: &Path, run: Option<&str>) -> Result<Written, ReportErro
                     workload: w,
                 },
                 d,
-                &format!("throughput-{stem}"),
+                &ChartFile::Throughput(w).stem(),
             )
         })?;
         draw(&|d| {
@@ -63,7 +62,7 @@ pub fn generate_run(dir: &Path, run: Option<&str>) -> Result<Written, ReportErro
                     workload: w,
                 },
                 d,
-                &format!("migrations-{stem}"),
+                &ChartFile::Migrations(w).stem(),
             )
         })?;
     }
@@ -72,10 +71,16 @@ pub fn generate_run(dir: &Path, run: Option<&str>) -> Result<Written, ReportErro
             .any(|r| r.key.workload.family().latency_chart() == Some(chart))
     };
     if charted(LatencyChart::BySize) {
-        draw(&|d| render(&CacheLatency { res: &res }, d, "cache-latency"))?;
+        draw(&|d| {
+            render(
+                &CacheLatency { res: &res },
+                d,
+                &ChartFile::CacheLatency.stem(),
+            )
+        })?;
     }
     if charted(LatencyChart::ByPlacement) {
-        draw(&|d| render(&IpcLatency { res: &res }, d, "ipc-latency"))?;
+        draw(&|d| render(&IpcLatency { res: &res }, d, &ChartFile::IpcLatency.stem()))?;
     }
     let md = report_md(&res, &files);
     crate::store::write_atomic(&charts_dir.join("report.md"), md.as_bytes())?;

@@ -108,6 +108,17 @@ pub trait Family: Sync + Send + 'static {
         false
     }
 
+    /// How the family is written on the command line: `cpu`, `cache:<size>`, `cmd:<name>`.
+    fn usage(&self) -> String {
+        if self.takes_name() {
+            format!("{}:<name>", self.name())
+        } else if self.min_size().is_some() {
+            format!("{}:<size>", self.name())
+        } else {
+            self.name().to_string()
+        }
+    }
+
     /// An example name for help and errors: `cache:24KiB`.
     fn example(&self) -> String {
         self.name().to_string()

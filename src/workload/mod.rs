@@ -34,6 +34,17 @@ pub static FAMILIES: &[&dyn Family] = &[
     &cmd::Cmd,
 ];
 
+/// How the built-in workloads are written, for help texts: every family but those that name a
+/// program of the user's (`cmd:<name>`, which `exec` makes).
+pub fn builtin_usage() -> String {
+    FAMILIES
+        .iter()
+        .filter(|f| !f.takes_name())
+        .map(|f| f.usage())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The registered family of this name.
 pub fn family_named(name: &str) -> Option<&'static dyn Family> {
     FAMILIES.iter().copied().find(|f| f.name() == name)

@@ -23,6 +23,45 @@ pub use overview::Overview;
 use style::color_of;
 pub use throughput::Throughput;
 
+/// Every chart file of a profile's report, named once: the drawing code and report.html both
+/// ask this for a chart's file stem (`<stem>.svg`, `<stem>.png`).
+#[derive(Debug, Clone, Copy)]
+pub enum ChartFile {
+    Overview,
+    Throughput(Workload),
+    Migrations(Workload),
+    CacheLatency,
+    IpcLatency,
+}
+
+impl ChartFile {
+    /// A workload as it appears in file names and anchors: `:` is not welcome in file names on
+    /// every system.
+    pub fn workload_stem(w: &Workload) -> String {
+        w.to_string().replace(':', "-")
+    }
+
+    pub fn stem(&self) -> String {
+        let of = Self::workload_stem;
+        match self {
+            ChartFile::Overview => "overview".into(),
+            ChartFile::Throughput(w) => format!("throughput-{}", of(w)),
+            ChartFile::Migrations(w) => format!("migrations-{}", of(w)),
+            ChartFile::CacheLatency => "cache-latency".into(),
+            ChartFile::IpcLatency => "ipc-latency".into(),
+        }
+    }
+
+    /// The section title of a chart that has one of its own in report.html.
+    pub fn title(&self) -> Option<&'static str> {
+        match self {
+            ChartFile::CacheLatency => Some("Cache latency"),
+            ChartFile::IpcLatency => Some("IPC latency"),
+            _ => None,
+        }
+    }
+}
+
 /// Strategies in a fixed order: the defaults first (as `Strategy::defaults` lists them), then
 /// others as they appear.
 pub fn strategy_order<'a>(rows: impl Iterator<Item = &'a SummaryRow>) -> Vec<LabelledStrategy> {

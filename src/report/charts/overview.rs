@@ -41,7 +41,9 @@ impl Overview<'_> {
                         let k = &r.key;
                         k.workload == w && k.model == m && k.workers == n && k.antagonist.is_none()
                     })
-                    .filter(|r| r.key.strategy.label.is_none() && !r.key.strategy.is_none())
+                    .filter(|r| {
+                        r.key.strategy.label.is_none() && !r.key.strategy.is_none_strategy()
+                    })
                     .collect();
                 if mine.is_empty() {
                     continue;
