@@ -1,5 +1,8 @@
 //! pinbench: does pinning workers to CPUs help, hurt, or not matter on this machine, for this
-//! kind of work, and by how much? See DESIGN.md for the words and contracts.
+//! kind of work, and by how much? docs/ARCHITECTURE.md draws the layers and states the contracts.
+
+// Every unsafe block says why it is sound, in a `// SAFETY:` comment the lint checks.
+#![deny(clippy::undocumented_unsafe_blocks)]
 
 /// Serialises a type as its `Display` text and deserialises it with `FromStr`, so CSV cells
 /// and JSON hold the same names the command line takes.
