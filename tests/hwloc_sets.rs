@@ -149,6 +149,22 @@ fn ambiguous_readings_are_said() {
         ("inconsistent-caches", "does not confirm"),
         ("numa-overlap", "contradicts itself"),
         ("numa-missing", "in no NUMA node"),
+        (
+            "cache-list-mask-disagree",
+            "cpu*/cache/index2/shared_cpu_map and its shared_cpu_list disagree for cpu0 and 7 more (mask 0, list 0-7)",
+        ),
+        (
+            "sibling-list-mask-disagree",
+            "cpu*/topology/core_cpus and its core_cpus_list disagree",
+        ),
+        (
+            "sibling-list-mask-disagree",
+            "cpu*/topology/package_cpus and its package_cpus_list disagree",
+        ),
+        (
+            "sibling-list-mask-disagree",
+            "node*/cpumap and its cpulist disagree for node0 and 1 more (mask 0-3, list 0-7)",
+        ),
     ] {
         let p = read_profile(&shape(name), AllowedSource::Recorded, None).unwrap();
         assert!(

@@ -1,6 +1,8 @@
 //! Reads a [`Topology`] from `ROOT/sys/devices/system/{cpu,node}` and `ROOT/proc/cpuinfo`.
 //! Files that a machine lacks (no cpufreq in a VM, no cache info on some ARM boards) leave the
-//! corresponding field unknown; only a root without CPUs at all is an error.
+//! corresponding field unknown; only a root without CPUs at all is an error. CPU sets come from
+//! the files hwloc's Linux backend reads (the kernel's cpumasks, not their `_list` twins), so a
+//! recording whose mask and list disagree reads as hwloc reads it, and the disagreement is said.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -30,9 +32,11 @@ fn read_list(path: &Path) -> Result<Option<CpuSet>, TopologyError> {
     }
 }
 
+/// A kernel cpumask file; an empty one is an empty set, as hwloc reads it.
 fn read_mask(path: &Path) -> Result<Option<CpuSet>, TopologyError> {
     match read_trimmed(path) {
         None => Ok(None),
+        Some(text) if text.is_empty() => Ok(Some(CpuSet::new())),
         Some(text) => {
             CpuSet::parse_mask(&text)
                 .map(Some)
@@ -44,12 +48,103 @@ fn read_mask(path: &Path) -> Result<Option<CpuSet>, TopologyError> {
     }
 }
 
-/// A cpulist file, else its hex-mask twin (`foo_list` / `foo`).
-fn read_list_or_mask(dir: &Path, list: &str, mask: &str) -> Result<Option<CpuSet>, TopologyError> {
-    match read_list(&dir.join(list))? {
-        Some(set) => Ok(Some(set)),
-        None => read_mask(&dir.join(mask)),
+/// A cpumask file and its cpulist twin that said different things for one or more owners.
+struct Disagreement {
+    list: String,
+    first_owner: String,
+    mask_cpus: CpuSet,
+    list_cpus: CpuSet,
+    more: usize,
+}
+
+/// Reads the CPU sets of sysfs as hwloc's Linux backend reads them: the kernel cpumask files
+/// (`shared_cpu_map`, `core_cpus`, `package_cpus`, node `cpumap`...), their cpulist twins only
+/// where a mask is absent. Keeps where both exist and disagree, to say so in the notes.
+#[derive(Default)]
+struct MaskReader {
+    /// By the mask's path with the owner's number starred (`cpu*/cache/index2/shared_cpu_map`).
+    disagreements: BTreeMap<String, Disagreement>,
+}
+
+impl MaskReader {
+    /// `owner_dir/sub/mask`, else `owner_dir/sub/list`; `owner` names the folder (`cpu3`,
+    /// `node1`) in the notes. A malformed list beside a readable mask is not an error: hwloc
+    /// never reads it.
+    fn read(
+        &mut self,
+        owner_dir: &Path,
+        owner: &str,
+        sub: &str,
+        mask: &str,
+        list: &str,
+    ) -> Result<Option<CpuSet>, TopologyError> {
+        let dir = owner_dir.join(sub);
+        let Some(mask_cpus) = read_mask(&dir.join(mask))? else {
+            return read_list(&dir.join(list));
+        };
+        if let Ok(Some(list_cpus)) = read_list(&dir.join(list))
+            && list_cpus != mask_cpus
+        {
+            let kind = owner.trim_end_matches(|c: char| c.is_ascii_digit());
+            let key = format!("{kind}*/{}", Path::new(sub).join(mask).display());
+            self.disagreements
+                .entry(key)
+                .and_modify(|d| d.more += 1)
+                .or_insert_with(|| Disagreement {
+                    list: list.to_string(),
+                    first_owner: owner.to_string(),
+                    mask_cpus: mask_cpus.clone(),
+                    list_cpus,
+                    more: 0,
+                });
+        }
+        Ok(Some(mask_cpus))
     }
+
+    /// One note per file that disagreed with its list, in path order.
+    fn notes(self) -> impl Iterator<Item = String> {
+        self.disagreements.into_iter().map(|(key, d)| {
+            let shown = |s: &CpuSet| {
+                if s.is_empty() {
+                    "none".to_string()
+                } else {
+                    s.to_string()
+                }
+            };
+            let more = match d.more {
+                0 => String::new(),
+                n => format!(" and {n} more"),
+            };
+            format!(
+                "{key} and its {} disagree for {}{more} (mask {}, list {}): read the mask, as hwloc does",
+                d.list,
+                d.first_owner,
+                shown(&d.mask_cpus),
+                shown(&d.list_cpus)
+            )
+        })
+    }
+}
+
+/// hwloc's choice of sibling files, made once for the machine: `core_cpus`/`package_cpus`
+/// (Linux 5.3 on) when cpu0, else the first online CPU, has either, else the older
+/// `thread_siblings`/`core_siblings`. Returns the (core, package) file names.
+fn sibling_files(cpu_dir: &Path, online: &CpuSet) -> (&'static str, &'static str) {
+    let has = |dir: &Path, name: &str| {
+        dir.join(name).exists() || dir.join(format!("{name}_list")).exists()
+    };
+    let mut firsts = vec![0];
+    firsts.extend(online.first().filter(|&c| c != 0));
+    for cpu in firsts {
+        let topo = cpu_dir.join(format!("cpu{cpu}/topology"));
+        if has(&topo, "package_cpus") || has(&topo, "core_cpus") {
+            return ("core_cpus", "package_cpus");
+        }
+        if has(&topo, "core_siblings") || has(&topo, "thread_siblings") {
+            return ("thread_siblings", "core_siblings");
+        }
+    }
+    ("core_cpus", "package_cpus")
 }
 
 fn read_num<T: std::str::FromStr>(path: &Path) -> Option<T> {
@@ -106,16 +201,18 @@ pub fn read_topology(root: &Path) -> Result<Topology, TopologyError> {
             .cloned()
             .unwrap_or_else(|| cpu_dir.join(format!("cpu{c}")))
     };
+    let mut masks = MaskReader::default();
+    let (core_file, package_file) = sibling_files(&cpu_dir, &online);
+    let (core_list, package_list) = (format!("{core_file}_list"), format!("{package_file}_list"));
     for cpu in online.iter() {
         let dir = cpu_path(cpu);
         let topo = dir.join("topology");
+        let owner = format!("cpu{cpu}");
 
         let pkg_id: Option<i64> = read_num(&topo.join("physical_package_id"));
-        let pkg_cpus = match read_list_or_mask(&topo, "package_cpus_list", "package_cpus")? {
-            Some(s) => Some(s),
-            None => read_list_or_mask(&topo, "core_siblings_list", "core_siblings")?,
-        }
-        .map(|s| s.intersection(&online));
+        let pkg_cpus = masks
+            .read(&dir, &owner, "topology", package_file, &package_list)?
+            .map(|s| s.intersection(&online));
         // A negative or missing id falls back to the sibling set's first CPU as the identity.
         let key = match pkg_id {
             Some(id) if id >= 0 => (id, 0),
@@ -124,13 +221,13 @@ pub fn read_topology(root: &Path) -> Result<Topology, TopologyError> {
         package_keys.entry(key).or_default().insert(cpu);
         cpu_package_key.insert(cpu, key);
 
-        let siblings = match read_list_or_mask(&topo, "core_cpus_list", "core_cpus")? {
-            Some(s) => Some(s),
-            None => read_list_or_mask(&topo, "thread_siblings_list", "thread_siblings")?,
-        }
-        .map(|s| s.intersection(&online))
-        .filter(|s| s.contains(cpu))
-        .unwrap_or_else(|| CpuSet::single(cpu));
+        // The core's CPUs as the file says them: an empty cache map stands for these.
+        let core_cpus = masks.read(&dir, &owner, "topology", core_file, &core_list)?;
+        let siblings = core_cpus
+            .clone()
+            .map(|s| s.intersection(&online))
+            .filter(|s| s.contains(cpu))
+            .unwrap_or_else(|| CpuSet::single(cpu));
         // AMD family 15h/16h list the two cores of a compute unit as thread siblings, but each
         // has its own core_id: hwloc makes each its own core there (and so do we).
         let siblings = if amd_compute_units && siblings.len() > 1 {
@@ -154,7 +251,25 @@ pub fn read_topology(root: &Path) -> Result<Topology, TopologyError> {
         let core_key = siblings.first().unwrap_or(cpu);
         cores.entry(core_key).or_default().insert(cpu);
 
-        for (_, index) in numbered_entries(&dir.join("cache"), "index") {
+        for (n, index) in numbered_entries(&dir.join("cache"), "index") {
+            // As hwloc: no map, no cache; an empty map is the core's (ia64); then the map
+            // within the online CPUs, and a cache is made only by the CPU that comes first in
+            // its own map, so CPUs that disagree about who shares a cache never multiply the
+            // caches.
+            let sub = format!("cache/index{n}");
+            let Some(map) = masks.read(&dir, &owner, &sub, "shared_cpu_map", "shared_cpu_list")?
+            else {
+                continue;
+            };
+            let shared = if map.is_empty() {
+                core_cpus.clone().unwrap_or_default()
+            } else {
+                map
+            }
+            .intersection(&online);
+            if shared.is_empty() {
+                continue;
+            }
             let Some(level) = read_num::<u8>(&index.join("level")) else {
                 continue;
             };
@@ -163,13 +278,6 @@ pub fn read_topology(root: &Path) -> Result<Topology, TopologyError> {
                 Some("Instruction") => CacheKind::Instruction,
                 _ => CacheKind::Unified,
             };
-            // As hwloc: the map within the online CPUs (an empty one is the core's), and a
-            // cache is made only by the CPU that comes first in its own map, so CPUs that
-            // disagree about who shares a cache never multiply the caches.
-            let shared = read_list_or_mask(&index, "shared_cpu_list", "shared_cpu_map")?
-                .map(|s| s.intersection(&online))
-                .filter(|s| !s.is_empty())
-                .unwrap_or_else(|| siblings.clone());
             if shared.first() != Some(cpu) {
                 let owner = shared.first().unwrap_or(cpu);
                 let agrees = caches.iter().any(|c| {
@@ -224,7 +332,8 @@ pub fn read_topology(root: &Path) -> Result<Topology, TopologyError> {
         .collect();
     caches.sort_by_key(|c| (c.level, c.kind, c.cpus.first()));
     warnings.extend(inconsistent_caches);
-    let numa_nodes = read_numa(root, &online, &mut warnings)?;
+    let numa_nodes = read_numa(root, &online, &mut masks, &mut warnings)?;
+    warnings.extend(masks.notes());
 
     Ok(Topology {
         root: root.to_path_buf(),
@@ -273,12 +382,14 @@ fn online_offline(
 fn read_numa(
     root: &Path,
     online: &CpuSet,
+    masks: &mut MaskReader,
     warnings: &mut Vec<String>,
 ) -> Result<Vec<NumaNode>, TopologyError> {
     let node_dir = root.join("sys/devices/system/node");
     let mut nodes = Vec::new();
     for (id, dir) in numbered_entries(&node_dir, "node") {
-        let cpus = read_list_or_mask(&dir, "cpulist", "cpumap")?
+        let cpus = masks
+            .read(&dir, &format!("node{id}"), "", "cpumap", "cpulist")?
             .unwrap_or_default()
             .intersection(online);
         let memory_bytes = read_trimmed(&dir.join("meminfo")).and_then(|text| {
@@ -454,4 +565,141 @@ fn read_cpu_model(cpuinfo: &str) -> Option<String> {
         .or_else(|| field("Hardware"))
         .or_else(|| field("cpu model"))
         .or_else(|| field("cpu"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(root: &Path, rel: &str, text: &str) {
+        let p = root.join(rel);
+        fs::create_dir_all(p.parent().unwrap()).unwrap();
+        fs::write(p, format!("{text}\n")).unwrap();
+    }
+
+    /// Four online CPUs with a topology folder each, and nothing else.
+    fn four_cpus() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "sys/devices/system/cpu/online", "0-3");
+        for c in 0..4 {
+            write(
+                dir.path(),
+                &format!("sys/devices/system/cpu/cpu{c}/topology/physical_package_id"),
+                "0",
+            );
+        }
+        dir
+    }
+
+    fn cpu_file(root: &Path, cpu: usize, rel: &str, text: &str) {
+        write(
+            root,
+            &format!("sys/devices/system/cpu/cpu{cpu}/{rel}"),
+            text,
+        );
+    }
+
+    fn cores(t: &Topology) -> Vec<String> {
+        t.cores.iter().map(|c| c.cpus.to_string()).collect()
+    }
+
+    #[test]
+    fn a_list_is_read_only_where_its_mask_is_absent() {
+        let dir = four_cpus();
+        let r = dir.path();
+        for c in 0..4 {
+            let pair = if c < 2 { "0-1" } else { "2-3" };
+            cpu_file(r, c, "topology/core_cpus_list", pair);
+            cpu_file(r, c, "cache/index0/level", "2");
+            cpu_file(r, c, "cache/index0/shared_cpu_list", pair);
+            // A list beside its mask is never read, even malformed.
+            cpu_file(r, c, "cache/index1/level", "3");
+            cpu_file(r, c, "cache/index1/shared_cpu_map", "f");
+            cpu_file(r, c, "cache/index1/shared_cpu_list", "not a list");
+        }
+        let t = read_topology(r).unwrap();
+        assert_eq!(cores(&t), ["0-1", "2-3"]);
+        let l2: Vec<String> = t
+            .caches
+            .iter()
+            .filter(|c| c.level == 2)
+            .map(|c| c.cpus.to_string())
+            .collect();
+        assert_eq!(l2, ["0-1", "2-3"]);
+        assert_eq!(t.cache_of(3, 3).unwrap().cpus.to_string(), "0-3");
+        assert!(t.warnings.is_empty(), "{:?}", t.warnings);
+    }
+
+    #[test]
+    fn sibling_files_are_chosen_once_for_the_machine_as_hwloc_does() {
+        // cpu0 has core_cpus: every CPU's core comes from core_cpus, thread_siblings unread.
+        let dir = four_cpus();
+        let r = dir.path();
+        for c in 0..4 {
+            cpu_file(r, c, "topology/thread_siblings", "f");
+            if c != 3 {
+                cpu_file(r, c, "topology/core_cpus", if c < 2 { "3" } else { "c" });
+            }
+        }
+        let t = read_topology(r).unwrap();
+        assert_eq!(cores(&t), ["0-1", "2", "3"]);
+
+        // Without core_cpus or package_cpus on cpu0, the older names are read.
+        let dir = four_cpus();
+        let r = dir.path();
+        for c in 0..4 {
+            cpu_file(
+                r,
+                c,
+                "topology/thread_siblings",
+                if c < 2 { "3" } else { "c" },
+            );
+            cpu_file(r, c, "topology/core_siblings", "f");
+        }
+        let t = read_topology(r).unwrap();
+        assert_eq!(cores(&t), ["0-1", "2-3"]);
+        assert!(t.warnings.is_empty(), "{:?}", t.warnings);
+    }
+
+    #[test]
+    fn a_cache_without_a_map_is_none_and_an_empty_map_is_the_cores() {
+        let dir = four_cpus();
+        let r = dir.path();
+        for c in 0..4 {
+            cpu_file(r, c, "topology/core_cpus", if c < 2 { "3" } else { "c" });
+            cpu_file(r, c, "cache/index0/level", "1");
+            cpu_file(r, c, "cache/index1/level", "2");
+            // An all-zero map and an empty file both stand for the core's CPUs.
+            let map = if c < 2 { "00000000" } else { "" };
+            cpu_file(r, c, "cache/index1/shared_cpu_map", map);
+        }
+        let t = read_topology(r).unwrap();
+        assert!(t.caches.iter().all(|c| c.level == 2), "{:?}", t.caches);
+        let l2: Vec<String> = t.caches.iter().map(|c| c.cpus.to_string()).collect();
+        assert_eq!(l2, ["0-1", "2-3"]);
+    }
+
+    #[test]
+    fn a_mask_and_its_list_that_disagree_are_said_once_per_file() {
+        let dir = four_cpus();
+        let r = dir.path();
+        for c in 0..4 {
+            cpu_file(r, c, "cache/index3/level", "3");
+            cpu_file(
+                r,
+                c,
+                "cache/index3/shared_cpu_map",
+                &format!("{:x}", 1 << c),
+            );
+            cpu_file(r, c, "cache/index3/shared_cpu_list", "0-3");
+        }
+        let t = read_topology(r).unwrap();
+        assert_eq!(t.caches.len(), 4);
+        assert_eq!(
+            t.warnings,
+            [
+                "cpu*/cache/index3/shared_cpu_map and its shared_cpu_list disagree for cpu0 and 3 more (mask 0, list 0-3): read the mask, as hwloc does"
+            ]
+        );
+    }
 }

@@ -49,7 +49,7 @@ pub fn profile_dir(out: &Path) -> PathBuf {
 /// Machines of our own, each a small recorded tree with exactly one shape that hwloc reads in
 /// a particular way (`tests/fixtures/shapes/<name>.tar.bz2`, hwloc 2.9's answer in
 /// `<name>.xml` beside it; `scripts/fixtures/shapes.py` writes them).
-pub const SHAPES: [&str; 7] = [
+pub const SHAPES: [&str; 9] = [
     "cgroup1-noprefix",
     "cpuset-fs-nested",
     "cgroup1-nested",
@@ -57,6 +57,8 @@ pub const SHAPES: [&str; 7] = [
     "inconsistent-caches",
     "numa-overlap",
     "numa-missing",
+    "cache-list-mask-disagree",
+    "sibling-list-mask-disagree",
 ];
 
 pub fn shapes_dir() -> PathBuf {
