@@ -107,6 +107,7 @@ fn main() {
             pin_by: PinBy::Tracer,
             metric: None,
             timeout: Some(Duration::from_secs(120)),
+            grace: Duration::from_secs(2),
             helpers: helpers.clone(),
             show_output: false,
         };

@@ -52,6 +52,10 @@ pub struct ExecArgs {
     /// Kill the program's whole tree after this long and record a failed repetition (e.g. 30s).
     #[arg(long, value_parser = parse_duration)]
     pub timeout: Option<Duration>,
+    /// What the program leaves running when its main process exits gets SIGTERM and this long
+    /// to clean up (Python's resource tracker unlinks shared memory then) before SIGKILL.
+    #[arg(long, default_value = "2s", value_parser = parse_duration)]
+    pub grace: Duration,
     /// Processes whose command line matches are helpers, never workers.
     #[arg(long, value_name = "REGEX", default_value = DEFAULT_HELPERS)]
     pub helpers: String,
@@ -123,6 +127,7 @@ pub fn options(a: ExecArgs, profile: &HardwareProfile) -> Result<Sweep> {
         pin_by: a.pin_by,
         metric,
         timeout: a.timeout,
+        grace: a.grace,
         helpers,
         show_output: a.show_output,
     };

@@ -13,7 +13,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::ffi::CString;
 use std::os::fd::{AsRawFd, OwnedFd};
-use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -52,10 +52,17 @@ pub struct Launch<'a> {
     pub parent_pins: Vec<Option<CpuSet>>,
     /// A process exec'ing a command line that matches is a helper, not a worker.
     pub helpers: &'a regex::Regex,
-    /// Where the tree's stdout and stderr go (`None`: pinbench's own).
-    pub output: Option<&'a OwnedFd>,
+    /// Where each copy's stdout and stderr go (one in tree modes; none: pinbench's own). Each
+    /// copy of `--each` writes a file of its own, so copies never splice each other's lines.
+    pub outputs: &'a [OwnedFd],
     pub timeout: Option<Duration>,
+    /// How long what the program leaves running gets, after SIGTERM, before SIGKILL.
+    pub grace: Duration,
 }
+
+/// How long what outlives the program may take to end by itself (Python's resource tracker
+/// exits once its pipe closes) before it counts as left over and is asked to stop.
+const SETTLE: Duration = Duration::from_millis(200);
 
 /// How a copy of the command ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -123,8 +130,10 @@ pub struct Traced {
 struct Shared {
     live: Mutex<Live>,
     done: AtomicBool,
-    /// 0 running, 1 timed out, 2 interrupted.
-    killed: AtomicU8,
+    /// Why the tree was killed, once it was.
+    killed: Mutex<Option<Killed>>,
+    /// When every copy had ended: from then on what is left is let end, asked to, then killed.
+    ended: Mutex<Option<Instant>>,
 }
 
 #[derive(Default)]
@@ -137,15 +146,22 @@ struct Live {
     /// Bumped when `seen` starts over (at the command's exec), so a sample taken before is
     /// not counted after.
     epoch: u64,
+    /// Processes still alive [`SETTLE`] after every copy ended, asked to stop then.
+    leftovers: Option<usize>,
 }
 
 impl Live {
-    fn kill_all(&self) {
+    /// The live processes (thread group ids).
+    fn processes(&self) -> Vec<Tid> {
         let mut groups: Vec<Tid> = self.tasks.values().copied().collect();
         groups.sort_unstable();
         groups.dedup();
-        for g in groups {
-            let _ = kill(Pid::from_raw(g), Signal::SIGKILL);
+        groups
+    }
+
+    fn signal_all(&self, signal: Signal) {
+        for g in self.processes() {
+            let _ = kill(Pid::from_raw(g), signal);
         }
     }
 }
@@ -302,7 +318,7 @@ pub fn trace(l: &Launch) -> std::io::Result<Traced> {
                 .get(i)
                 .and_then(Option::as_ref)
                 .and_then(|m| to_nix(m).ok()),
-            output: l.output.map(|f| f.as_raw_fd()),
+            output: l.outputs.get(i).map(|f| f.as_raw_fd()),
             devnull: devnull.as_raw_fd(),
             pgid,
             err_fd: err_w.as_raw_fd(),
@@ -338,7 +354,8 @@ pub fn trace(l: &Launch) -> std::io::Result<Traced> {
         let masks: Vec<Option<CpuSet>> = l.slot_masks.clone();
         let deadline = l.timeout.map(|t| Instant::now() + t);
         let mode = l.mode;
-        std::thread::spawn(move || watch(&shared, &masks, deadline, mode))
+        let grace = l.grace;
+        std::thread::spawn(move || watch(&shared, &masks, deadline, mode, grace))
     };
 
     let start_ns = monotonic_ns();
@@ -351,7 +368,6 @@ pub fn trace(l: &Launch) -> std::io::Result<Traced> {
     let mut records: Vec<TaskRecord> = Vec::new();
     let mut exit_read: std::collections::HashSet<Tid> = Default::default();
     let mut unread = 0;
-    let mut leftovers = 0;
     // New tasks whose first stop came before their creator's event, held until placed.
     let mut early: std::collections::HashSet<Tid> = Default::default();
     // New tasks placed, whose first stop is still to come.
@@ -499,13 +515,10 @@ pub fn trace(l: &Launch) -> std::io::Result<Traced> {
                     });
                     if endings.iter().all(Option::is_some) {
                         end_ns = monotonic_ns();
-                        // Whatever the program left running is not ours to keep.
-                        let live = shared.live.lock().expect("live");
-                        let mut procs: Vec<Tid> = live.tasks.values().copied().collect();
-                        procs.sort_unstable();
-                        procs.dedup();
-                        leftovers = procs.len();
-                        live.kill_all();
+                        // Whatever the program left running ends as it would without us: it
+                        // may finish, is asked to (SIGTERM), and only then killed (the
+                        // watchdog keeps the time).
+                        *shared.ended.lock().expect("ended") = Some(Instant::now());
                     }
                 }
             }
@@ -517,11 +530,8 @@ pub fn trace(l: &Launch) -> std::io::Result<Traced> {
     }
     shared.done.store(true, Ordering::SeqCst);
     let _ = watchdog.join();
-    let killed = match shared.killed.load(Ordering::SeqCst) {
-        1 => Some(Killed::Timeout),
-        2 => Some(Killed::Interrupted),
-        _ => None,
-    };
+    let killed = *shared.killed.lock().expect("killed");
+    let leftovers = shared.live.lock().expect("live").leftovers.unwrap_or(0);
     let mut errno = [0u8; 4];
     let exec_failed = match nix::unistd::read(&err_r, &mut errno) {
         Ok(4) => Some(std::io::Error::from_raw_os_error(i32::from_ne_bytes(errno)).to_string()),
@@ -565,24 +575,39 @@ fn next_event() -> nix::Result<WaitStatus> {
     nix::sys::wait::waitpid(None, Some(WaitPidFlag::__WALL))
 }
 
-/// The watchdog: samples where each placed task runs, and kills the tree at the deadline or
-/// on SIGINT/SIGTERM.
-fn watch(shared: &Shared, masks: &[Option<CpuSet>], deadline: Option<Instant>, mode: Mode) {
+/// The watchdog: samples where each placed task runs, kills the tree at the deadline or on
+/// SIGINT/SIGTERM, and ends what outlives the program: [`SETTLE`] to end by itself, then
+/// SIGTERM and `grace` to clean up, then SIGKILL.
+fn watch(
+    shared: &Shared,
+    masks: &[Option<CpuSet>],
+    deadline: Option<Instant>,
+    mode: Mode,
+    grace: Duration,
+) {
     while !shared.done.load(Ordering::SeqCst) {
         std::thread::sleep(TICK);
-        let live = shared.live.lock().expect("live");
+        let mut live = shared.live.lock().expect("live");
         let reason = if deadline.is_some_and(|d| Instant::now() >= d) {
-            1
+            Some(Killed::Timeout)
         } else if crate::interrupt::interrupted().is_some() {
-            2
+            Some(Killed::Interrupted)
         } else {
-            0
+            None
         };
-        if reason != 0 {
-            let _ = shared
-                .killed
-                .compare_exchange(0, reason, Ordering::SeqCst, Ordering::SeqCst);
-            live.kill_all();
+        if let Some(reason) = reason {
+            shared.killed.lock().expect("killed").get_or_insert(reason);
+            live.signal_all(Signal::SIGKILL);
+            continue;
+        }
+        if let Some(ended) = *shared.ended.lock().expect("ended") {
+            let since = ended.elapsed();
+            if since >= SETTLE && live.leftovers.is_none() {
+                live.leftovers = Some(live.processes().len());
+                live.signal_all(Signal::SIGTERM);
+            } else if since >= SETTLE + grace {
+                live.signal_all(Signal::SIGKILL);
+            }
             continue;
         }
         let placed: Vec<(Tid, Tid, usize)> = live
