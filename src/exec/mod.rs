@@ -4,6 +4,7 @@
 //! starts one copy per worker. One repetition is one run of the command: its wall time (or the
 //! program's own figure, [`metric`]), the tree's counters, and each slot's.
 
+mod account;
 pub mod command;
 pub mod metric;
 pub mod slots;
@@ -32,8 +33,10 @@ use crate::stats::Better;
 use slots::Tid;
 use tracer::{Ending, Killed, Launch, Traced};
 
-/// Python's multiprocessing helpers: they run beside the workers and are not workers.
-pub const DEFAULT_HELPERS: &str = r"multiprocessing\.(resource_tracker|semaphore_tracker|forkserver)|multiprocessing\.popen_forkserver";
+/// Python's multiprocessing helpers (also behind `concurrent.futures`) and joblib/loky's
+/// resource tracker: they run beside the workers and are not workers. A first guess only: a
+/// helper that idles in a slot gives it up to a busy task anyway (rule 6 of [`slots`]).
+pub const DEFAULT_HELPERS: &str = r"multiprocessing\.(resource_tracker|semaphore_tracker|forkserver)|multiprocessing\.popen_forkserver|loky\.backend\.resource_tracker";
 
 /// Everything about the user's program that every scenario of an `exec` shares.
 #[derive(Debug, Clone)]
@@ -405,6 +408,7 @@ fn measure(
                 end_ns: t.end_ns,
                 generations: Some(holders.len() as u32),
                 pinned_at_ns: None,
+                slot_cpu_s: t.split.slot_s.get(s).copied(),
             }
         })
         .collect();
@@ -453,6 +457,13 @@ fn measure(
             .filter(|r| t.roots.contains(&r.tgid))
             .map(|r| r.counts.migrations)
             .sum(),
+        pinned_cpu_share: t.split.on_plan_share().filter(|_| planned),
+        main_cpu_share: (spec.mode == Mode::Processes && t.split.tree_s > 0.0)
+            .then(|| t.split.main_s / t.split.tree_s),
+        workers_seen: t.split.slot_s.iter().filter(|&&s| s >= 0.01).count(),
+        late_pins: t.tally.late_pins,
+        late_pin_delay_s: t.late_pin_delays.iter().copied().reduce(f64::max),
+        unslotted_busy: t.split.unslotted.clone(),
     };
     Measured {
         workers,

@@ -17,6 +17,16 @@
 //! 4. A process that execs a command matching the helpers pattern (Python's resource tracker and
 //!    fork server by default) is a helper: it gives its slot up and never takes one.
 //! 5. A slot frees when its holder exits, hands it down, or turns out to be a helper.
+//! 6. Slots follow the work. Rules 2-4 are a first guess made before a task runs; its CPU time
+//!    corrects them ([`Slots::observed`], every window of the run): a task without a slot that
+//!    was busy takes a free slot, or the slot of a holder that stayed idle (loky's resource
+//!    tracker, forked first; a server process; a worker waiting on its own child). The idle
+//!    holder goes to the main mask, except a child of the task taking the slot (the `gzip` a
+//!    Pool worker keeps), which stays on the slot's CPUs with its parent. In thread mode a busy
+//!    main thread is a worker too. These late pins are counted. Correctness does not depend on
+//!    the helpers pattern: a helper it misses idles in its slot and loses it to a busy task. A
+//!    task it names is never given a slot (its start-up, busy for a moment, would otherwise
+//!    take a waiting worker's).
 //!
 //! With `--workers-are threads` every thread except a process's first is a worker, by the same
 //! slot rules (2 and 5); processes run under the main mask. In each mode (`--each`) the i-th
@@ -74,6 +84,11 @@ struct Task {
     waited: bool,
 }
 
+/// A task's share of one CPU over an observation window under which it counts as busy, and
+/// under which a slot holder counts as idle.
+pub const BUSY: f64 = 0.5;
+pub const IDLE: f64 = 0.1;
+
 /// What became of the tasks of one run, for the results.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Tally {
@@ -83,6 +98,10 @@ pub struct Tally {
     pub waited: usize,
     /// Processes recognised as helpers.
     pub helpers: usize,
+    /// Their process ids.
+    pub helper_pids: Vec<Tid>,
+    /// Slots given to a task by its behaviour (rule 6), after it had started elsewhere.
+    pub late_pins: usize,
 }
 
 /// The slot state of one run.
@@ -198,6 +217,7 @@ impl Slots {
         }
         t.role = Role::Helper;
         self.tally.helpers += 1;
+        self.tally.helper_pids.push(tid);
         self.queue.retain(|&q| q != tid);
         if let Some(s) = t.slot.take() {
             self.holder[s] = None;
@@ -233,6 +253,59 @@ impl Slots {
             }
         }
         self.promote(&mut moves);
+        moves
+    }
+
+    /// Rule 6: each task's CPU share over the last window (`busy[key]`, key as the moves': a
+    /// process in process modes, a thread in thread mode; tasks missing count as idle). Returns
+    /// the late pins and the holders they displace.
+    pub fn observed(&mut self, busy: &BTreeMap<Tid, f64>) -> Vec<Move> {
+        let mut moves = Vec::new();
+        if self.mode == Mode::Copies {
+            return moves;
+        }
+        let share = |t: Tid| busy.get(&t).copied().unwrap_or(0.0);
+        let mut takers: Vec<Tid> = self
+            .tasks
+            .iter()
+            .filter(|&(&tid, t)| {
+                t.slot.is_none()
+                    && share(tid) >= BUSY
+                    && match t.role {
+                        Role::Candidate => true,
+                        Role::Helper => false,
+                        // A busy main thread computes like a worker thread.
+                        Role::Main => self.mode == Mode::Threads,
+                        Role::Follower => false,
+                    }
+            })
+            .map(|(&tid, _)| tid)
+            .collect();
+        // The busiest first.
+        takers.sort_by(|a, b| share(*b).total_cmp(&share(*a)).then(a.cmp(b)));
+        for taker in takers {
+            let slot = self.lowest_free().or_else(|| {
+                self.holder
+                    .iter()
+                    .position(|h| h.is_some_and(|h| h != taker && share(h) < IDLE))
+            });
+            let Some(s) = slot else { break };
+            if let Some(idle) = self.holder[s].take() {
+                let kept_by_taker = self.tasks.get(&idle).and_then(|t| t.parent) == Some(taker);
+                if let Some(t) = self.tasks.get_mut(&idle) {
+                    t.slot = None;
+                }
+                if !kept_by_taker {
+                    moves.push(Move {
+                        task: idle,
+                        to: Place::Main,
+                    });
+                }
+            }
+            self.queue.retain(|&q| q != taker);
+            self.tally.late_pins += 1;
+            self.assign(taker, s, &mut moves);
+        }
         moves
     }
 
@@ -315,6 +388,84 @@ mod tests {
             task,
             to: Place::Main,
         }
+    }
+
+    fn busy(shares: &[(Tid, f64)]) -> BTreeMap<Tid, f64> {
+        shares.iter().copied().collect()
+    }
+
+    #[test]
+    fn an_idle_first_child_gives_its_slot_to_a_busy_waiting_worker() {
+        // loky: the resource tracker is forked first and takes slot 0; two workers follow, one
+        // placed, one waiting under the main mask.
+        let mut s = Slots::new(Mode::Processes, 2);
+        s.root(1, None);
+        assert_eq!(s.spawned(1, 5, false), [slot(5, 0)]);
+        assert_eq!(s.spawned(1, 10, false), [slot(10, 1)]);
+        assert_eq!(s.spawned(1, 11, false), [main(11)]);
+        // Nothing moves while everyone is busy or nobody waits busy.
+        assert_eq!(s.observed(&busy(&[(5, 0.9), (10, 1.0), (11, 1.0)])), []);
+        // The tracker idles while worker 11 computes unplaced: it takes slot 0.
+        assert_eq!(
+            s.observed(&busy(&[(5, 0.0), (10, 1.0), (11, 0.97)])),
+            [main(5), slot(11, 0)]
+        );
+        assert_eq!((s.slot_of(5), s.slot_of(11)), (None, Some(0)));
+        assert_eq!(s.tally().late_pins, 1);
+        // Settled: the same shares move nothing again.
+        assert_eq!(s.observed(&busy(&[(5, 0.0), (10, 1.0), (11, 1.0)])), []);
+        // The main process computing is never a worker in process mode.
+        assert_eq!(s.observed(&busy(&[(1, 1.0), (5, 0.0)])), []);
+    }
+
+    #[test]
+    fn a_worker_that_keeps_a_child_takes_its_slot_back_and_the_child_stays_with_it() {
+        // A Pool worker's initializer opens `gzip -c` as a pipe: rule 3 hands the slot down.
+        let mut s = Slots::new(Mode::Processes, 1);
+        s.root(1, None);
+        assert_eq!(s.spawned(1, 10, false), [slot(10, 0)]);
+        assert_eq!(s.spawned(10, 20, false), [slot(20, 0), main(10)]);
+        // gzip idles, the worker computes: the worker takes its slot back; gzip stays on the
+        // slot's CPU (no move), no longer holding it.
+        assert_eq!(s.observed(&busy(&[(10, 1.0), (20, 0.01)])), [slot(10, 0)]);
+        assert_eq!((s.slot_of(10), s.slot_of(20)), (Some(0), None));
+        // gzip's exit frees nothing the worker holds.
+        assert_eq!(s.exited(20), []);
+        assert_eq!(s.slot_of(10), Some(0));
+    }
+
+    #[test]
+    fn a_busy_main_thread_is_a_worker_in_thread_mode() {
+        // numpy with two BLAS threads: the main thread and one helper thread.
+        let mut s = Slots::new(Mode::Threads, 2);
+        s.root(1, None);
+        assert_eq!(s.spawned(1, 2, true), [slot(2, 0)]);
+        assert_eq!(s.observed(&busy(&[(1, 0.99), (2, 0.98)])), [slot(1, 1)]);
+        // An idle busy-threshold miss moves nothing.
+        let mut t = Slots::new(Mode::Threads, 2);
+        t.root(1, None);
+        t.spawned(1, 2, true);
+        assert_eq!(t.observed(&busy(&[(1, 0.3), (2, 0.98)])), []);
+    }
+
+    #[test]
+    fn an_unnamed_helper_loses_its_slot_and_a_named_one_never_takes_one() {
+        let mut s = Slots::new(Mode::Processes, 1);
+        s.root(1, None);
+        // A tracker the pattern misses takes the slot at its fork, then idles.
+        assert_eq!(s.spawned(1, 10, false), [slot(10, 0)]);
+        assert_eq!(s.spawned(1, 11, false), [main(11)]);
+        assert_eq!(
+            s.observed(&busy(&[(10, 0.0), (11, 1.0)])),
+            [main(10), slot(11, 0)]
+        );
+        // A named helper starting up (busy for a moment) takes no idle slot.
+        let mut t = Slots::new(Mode::Processes, 1);
+        t.root(1, None);
+        assert_eq!(t.spawned(1, 10, false), [slot(10, 0)]);
+        assert_eq!(t.spawned(1, 12, false), [main(12)]);
+        assert_eq!(t.exec(12, true), []);
+        assert_eq!(t.observed(&busy(&[(10, 0.0), (12, 1.0)])), []);
     }
 
     #[test]

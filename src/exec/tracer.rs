@@ -23,6 +23,7 @@ use nix::sys::signal::{Signal, kill};
 use nix::sys::wait::WaitStatus;
 use nix::unistd::Pid;
 
+use super::account::{Accounting, Reading, Split};
 use super::slots::{Mode, Move, Place, Slots, Tally, Tid};
 use super::task::{self, TaskCounts};
 use crate::affinity::to_nix;
@@ -31,6 +32,10 @@ use crate::cpuset::CpuSet;
 
 /// How often the watchdog samples the CPU each slot runs on and checks the deadline.
 const TICK: Duration = Duration::from_millis(10);
+
+/// The window over which a task's CPU share decides whether it is busy or idle (rule 6 of
+/// [`super::slots`]): long enough that a worker between two tasks is not taken for idle.
+const WINDOW: Duration = Duration::from_millis(30);
 
 /// What to start and how to place it.
 pub struct Launch<'a> {
@@ -123,10 +128,13 @@ pub struct Traced {
     pub killed: Option<Killed>,
     /// The copy whose program could not be started, with the reason.
     pub exec_failed: Option<String>,
+    /// Where the tree's CPU time ran.
+    pub split: Split,
+    /// Seconds from a task's creation to its late pin, one per late pin (rule 6 of `slots`).
+    pub late_pin_delays: Vec<f64>,
 }
 
 /// What the watchdog shares with the tracing thread.
-#[derive(Default)]
 struct Shared {
     live: Mutex<Live>,
     done: AtomicBool,
@@ -136,8 +144,16 @@ struct Shared {
     ended: Mutex<Option<Instant>>,
 }
 
-#[derive(Default)]
 struct Live {
+    /// Which task holds which slot: the rules, fed by the tracer's events and the watchdog's
+    /// CPU-time windows alike.
+    plan: Slots,
+    /// Where the CPU time went.
+    acct: Accounting,
+    /// When each task was created, for the delay of a late pin.
+    born: HashMap<Tid, Instant>,
+    /// Seconds from a task's creation to its late pin, one per late pin.
+    late_pin_delays: Vec<f64>,
     /// tid -> tgid of every live task.
     tasks: HashMap<Tid, Tid>,
     /// The slot of each placed process (process modes) or thread (thread mode).
@@ -151,6 +167,20 @@ struct Live {
 }
 
 impl Live {
+    fn new(mode: Mode, slots: usize) -> Self {
+        Self {
+            plan: Slots::new(mode, slots),
+            acct: Accounting::new(slots),
+            born: HashMap::new(),
+            late_pin_delays: Vec::new(),
+            tasks: HashMap::new(),
+            slots: HashMap::new(),
+            seen: vec![Seen::default(); slots],
+            epoch: 0,
+            leftovers: None,
+        }
+    }
+
     /// The live processes (thread group ids).
     fn processes(&self) -> Vec<Tid> {
         let mut groups: Vec<Tid> = self.tasks.values().copied().collect();
@@ -272,37 +302,47 @@ fn apply(
     }
 }
 
-/// Applies every move under the lock of the shared state.
-fn apply_all(
-    moves: Vec<Move>,
+/// The masks moves are applied with.
+struct Masks {
     mode: Mode,
-    masks: &[Option<NixCpuSet>],
-    main: &Option<NixCpuSet>,
-    shared: &Shared,
-) {
-    let mut live = shared.live.lock().expect("live");
-    for mv in moves {
-        apply(mv, mode, masks, main, &mut live);
+    slots: Vec<Option<NixCpuSet>>,
+    main: Option<NixCpuSet>,
+}
+
+impl Shared {
+    /// Feeds one event to the slot rules and applies their answer, under one lock.
+    fn step(&self, m: &Masks, event: impl FnOnce(&mut Slots) -> Vec<Move>) {
+        let mut live = self.live.lock().expect("live");
+        let moves = event(&mut live.plan);
+        for mv in moves {
+            apply(mv, m.mode, &m.slots, &m.main, &mut live);
+        }
     }
 }
 
 /// Runs the command to its end and returns what the kernel counted.
 pub fn trace(l: &Launch) -> std::io::Result<Traced> {
     let copies = l.envs.len().max(1);
-    let nix_masks: Vec<Option<NixCpuSet>> = l
-        .slot_masks
-        .iter()
-        .map(|m| m.as_ref().and_then(|m| to_nix(m).ok()))
-        .collect();
-    let nix_main = l.main_mask.as_ref().and_then(|m| to_nix(m).ok());
+    let masks = Arc::new(Masks {
+        mode: l.mode,
+        slots: l
+            .slot_masks
+            .iter()
+            .map(|m| m.as_ref().and_then(|m| to_nix(m).ok()))
+            .collect(),
+        main: l.main_mask.as_ref().and_then(|m| to_nix(m).ok()),
+    });
     let devnull = std::fs::File::open("/dev/null")?;
     let (err_r, err_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
     let mut argv: Vec<*const libc::c_char> = l.argv.iter().map(|a| a.as_ptr()).collect();
     argv.push(std::ptr::null());
 
-    let shared = Arc::new(Shared::default());
-    shared.live.lock().expect("live").seen = vec![Seen::default(); l.slot_masks.len()];
-    let mut slots = Slots::new(l.mode, l.slot_masks.len());
+    let shared = Arc::new(Shared {
+        live: Mutex::new(Live::new(l.mode, l.slot_masks.len())),
+        done: AtomicBool::new(false),
+        killed: Mutex::new(None),
+        ended: Mutex::new(None),
+    });
     let mut roots: Vec<Tid> = Vec::new();
     let mut pgid = 0;
     for i in 0..copies {
@@ -340,10 +380,11 @@ pub fn trace(l: &Launch) -> std::io::Result<Traced> {
         if pgid == 0 {
             pgid = pid;
         }
-        slots.root(pid, (l.mode == Mode::Copies).then_some(i));
         let mut live = shared.live.lock().expect("live");
+        live.plan.root(pid, (l.mode == Mode::Copies).then_some(i));
         live.tasks.insert(pid, pid);
-        if let Some(s) = slots.slot_of(pid) {
+        live.born.insert(pid, Instant::now());
+        if let Some(s) = live.plan.slot_of(pid) {
             live.slots.insert(pid, s);
         }
     }
@@ -351,11 +392,16 @@ pub fn trace(l: &Launch) -> std::io::Result<Traced> {
 
     let watchdog = {
         let shared = Arc::clone(&shared);
+        let apply_masks = Arc::clone(&masks);
         let masks: Vec<Option<CpuSet>> = l.slot_masks.clone();
         let deadline = l.timeout.map(|t| Instant::now() + t);
-        let mode = l.mode;
         let grace = l.grace;
-        std::thread::spawn(move || watch(&shared, &masks, deadline, mode, grace))
+        let mains: Vec<Tid> = if l.mode == Mode::Processes {
+            roots.clone()
+        } else {
+            Vec::new()
+        };
+        std::thread::spawn(move || watch(&shared, &masks, &apply_masks, deadline, grace, &mains))
     };
 
     let start_ns = monotonic_ns();
@@ -402,15 +448,13 @@ pub fn trace(l: &Launch) -> std::io::Result<Traced> {
                             && task::tgid_of(child).is_some_and(|g| g != child);
                         let child_tgid = if thread { tgid } else { child };
                         tgids.insert(child, child_tgid);
-                        shared
-                            .live
-                            .lock()
-                            .expect("live")
-                            .tasks
-                            .insert(child, child_tgid);
+                        {
+                            let mut live = shared.live.lock().expect("live");
+                            live.tasks.insert(child, child_tgid);
+                            live.born.insert(child, Instant::now());
+                        }
                         let creator = if l.mode == Mode::Threads { tid } else { tgid };
-                        let moves = slots.spawned(creator, child, thread);
-                        apply_all(moves, l.mode, &nix_masks, &nix_main, &shared);
+                        shared.step(&masks, |s| s.spawned(creator, child, thread));
                         if early.remove(&child) {
                             let _ = ptrace::cont(Pid::from_raw(child), None);
                         } else {
@@ -422,13 +466,14 @@ pub fn trace(l: &Launch) -> std::io::Result<Traced> {
                     if former != tid {
                         // A thread other than the leader exec'd and took the leader's pid.
                         tgids.remove(&former);
-                        shared.live.lock().expect("live").tasks.remove(&former);
-                        slots.exited(former);
+                        let mut live = shared.live.lock().expect("live");
+                        live.tasks.remove(&former);
+                        live.plan.exited(former);
                     }
-                    if l.mode == Mode::Processes && !slots.is_root(tid) {
+                    let root = shared.live.lock().expect("live").plan.is_root(tid);
+                    if l.mode == Mode::Processes && !root {
                         let helper = l.helpers.is_match(&task::cmdline(tid));
-                        let moves = slots.exec(tid, helper);
-                        apply_all(moves, l.mode, &nix_masks, &nix_main, &shared);
+                        shared.step(&masks, |s| s.exec(tid, helper));
                     }
                     let copy = roots.iter().position(|&r| r == tid);
                     if copy == Some(0) && l.mode != Mode::Copies {
@@ -451,7 +496,16 @@ pub fn trace(l: &Launch) -> std::io::Result<Traced> {
                 } else if ev == Event::PTRACE_EVENT_EXIT as i32 {
                     let counts = TaskCounts::read(tgid, tid);
                     let key = if l.mode == Mode::Threads { tid } else { tgid };
-                    let slot = slots.slot_of(key);
+                    // The task's last run time, read at its exit stop where it is final.
+                    let placed = shared.live.lock().expect("live").slots.get(&key).copied();
+                    let mask = placed.and_then(|s| l.slot_masks.get(s).cloned().flatten());
+                    let last = Reading::take(tid, tgid, key, placed, mask.as_ref());
+                    // Where the task was placed last (a child kept on its parent's slot too) is
+                    // what its counters count for and what its mask should still be.
+                    let slot = placed;
+                    if let Some(r) = last {
+                        shared.live.lock().expect("live").acct.add(r);
+                    }
                     // A copy's descendants inherit its mask, wherever it was when they started.
                     let judged = l.mode != Mode::Copies || slot.is_some();
                     let repinned = judged
@@ -469,9 +523,8 @@ pub fn trace(l: &Launch) -> std::io::Result<Traced> {
                     });
                     exit_read.insert(tid);
                     if l.mode == Mode::Threads || tid == tgid {
-                        let moves = slots.exited(tid);
+                        shared.step(&masks, |s| s.exited(tid));
                         shared.live.lock().expect("live").slots.remove(&tid);
-                        apply_all(moves, l.mode, &nix_masks, &nix_main, &shared);
                     }
                 }
                 let _ = ptrace::cont(pid, None);
@@ -499,14 +552,13 @@ pub fn trace(l: &Launch) -> std::io::Result<Traced> {
                 if !exit_read.remove(&tid) && tgids.contains_key(&tid) {
                     unread += 1;
                 }
-                let moves = slots.exited(tid);
                 tgids.remove(&tid);
+                shared.step(&masks, |s| s.exited(tid));
                 {
                     let mut live = shared.live.lock().expect("live");
                     live.tasks.remove(&tid);
                     live.slots.remove(&tid);
                 }
-                apply_all(moves, l.mode, &nix_masks, &nix_main, &shared);
                 if let Some(i) = roots.iter().position(|&r| r == tid) {
                     endings[i] = Some(match status {
                         WaitStatus::Exited(_, code) => Ending::Exited(code),
@@ -537,7 +589,17 @@ pub fn trace(l: &Launch) -> std::io::Result<Traced> {
         Ok(4) => Some(std::io::Error::from_raw_os_error(i32::from_ne_bytes(errno)).to_string()),
         _ => None,
     };
-    let seen = std::mem::take(&mut shared.live.lock().expect("live").seen);
+    let mut live = shared.live.lock().expect("live");
+    let seen = std::mem::take(&mut live.seen);
+    let mains: Vec<Tid> = if l.mode == Mode::Processes {
+        roots.clone()
+    } else {
+        Vec::new()
+    };
+    let tally = live.plan.tally().clone();
+    let split = live.acct.split(&mains, &tally.helper_pids);
+    let late_pin_delays = std::mem::take(&mut live.late_pin_delays);
+    drop(live);
     Ok(Traced {
         start_ns,
         end_ns,
@@ -547,7 +609,9 @@ pub fn trace(l: &Launch) -> std::io::Result<Traced> {
         tasks: records,
         unread,
         seen,
-        tally: slots.tally().clone(),
+        tally,
+        split,
+        late_pin_delays,
         leftovers,
         killed,
         exec_failed,
@@ -581,12 +645,16 @@ fn next_event() -> nix::Result<WaitStatus> {
 fn watch(
     shared: &Shared,
     masks: &[Option<CpuSet>],
+    apply_masks: &Masks,
     deadline: Option<Instant>,
-    mode: Mode,
     grace: Duration,
+    mains: &[Tid],
 ) {
+    let mode = apply_masks.mode;
+    let mut window_start = Instant::now();
     while !shared.done.load(Ordering::SeqCst) {
         std::thread::sleep(TICK);
+        account(shared, masks, apply_masks, &mut window_start, mains);
         let mut live = shared.live.lock().expect("live");
         let reason = if deadline.is_some_and(|d| Instant::now() >= d) {
             Some(Killed::Timeout)
@@ -653,5 +721,60 @@ fn watch(
                 }
             }
         }
+    }
+}
+
+/// One tick of the accounting: reads every live task's run time (the /proc reads without the
+/// lock the tracing thread needs at every event), adds it where the task was placed, and at the
+/// end of each window lets the slot rules move busy tasks into idle slots (late pins).
+fn account(
+    shared: &Shared,
+    masks: &[Option<CpuSet>],
+    apply_masks: &Masks,
+    window_start: &mut Instant,
+    mains: &[Tid],
+) {
+    let mode = apply_masks.mode;
+    let tasks: Vec<(Tid, Tid, Tid, Option<usize>)> = {
+        let live = shared.live.lock().expect("live");
+        if shared.ended.lock().expect("ended").is_some() {
+            return;
+        }
+        live.tasks
+            .iter()
+            .map(|(&tid, &tgid)| {
+                let key = if mode == Mode::Threads { tid } else { tgid };
+                (tid, tgid, key, live.slots.get(&key).copied())
+            })
+            .collect()
+    };
+    let readings: Vec<Reading> = tasks
+        .into_iter()
+        .filter_map(|(tid, tgid, key, slot)| {
+            let mask = slot.and_then(|s| masks.get(s)).and_then(Option::as_ref);
+            Reading::take(tid, tgid, key, slot, mask)
+        })
+        .collect();
+    let mut live = shared.live.lock().expect("live");
+    for r in readings {
+        live.acct.add(r);
+    }
+    let elapsed = window_start.elapsed();
+    if elapsed < WINDOW {
+        return;
+    }
+    *window_start = Instant::now();
+    let mut busy = live.acct.close_window(elapsed.as_nanos() as u64);
+    // The main process is never a worker in process mode; its share is not a candidate's.
+    busy.retain(|k, _| !mains.contains(k));
+    let moves = live.plan.observed(&busy);
+    for mv in moves {
+        if let Place::Slot(_) = mv.to
+            && let Some(born) = live.born.get(&mv.task)
+        {
+            let delay = born.elapsed().as_secs_f64();
+            live.late_pin_delays.push(delay);
+        }
+        apply(mv, mode, &apply_masks.slots, &apply_masks.main, &mut live);
     }
 }

@@ -90,6 +90,9 @@ fn conclude_group(w: Workload, m: Model, n: usize, rows: &[&SummaryRow]) -> Conc
     };
     let (faster, slower) = (with(Verdict::Faster), with(Verdict::Slower));
     let insufficient = with(Verdict::Insufficient);
+    let not_achieved = with(Verdict::NotAchieved);
+    // A user's program that started no workers in any run: nothing was placed anywhere.
+    let no_workers = !rows.is_empty() && rows.iter().all(|r| r.workers_seen == Some(0));
     let floor = rows.iter().find_map(|r| r.noise_floor);
     let floor_text = floor.map_or(String::new(), |f| {
         format!(
@@ -100,10 +103,26 @@ fn conclude_group(w: Workload, m: Model, n: usize, rows: &[&SummaryRow]) -> Conc
     // Scenarios judged on their own merits (not none's own placement under another name).
     let comparable = judged
         .iter()
-        .filter(|r| r.verdict != Some(Verdict::SamePlacement))
+        .filter(|r| {
+            !matches!(
+                r.verdict,
+                Some(Verdict::SamePlacement | Verdict::NotAchieved)
+            )
+        })
         .count();
     let headline = match (baseline, faster.first(), slower.last()) {
         (None, _, _) => "no verdict: `none` was not measured here, so nothing is judged".into(),
+        (Some(_), _, _) if no_workers => {
+            "no verdict: the program started no workers, so no strategy placed anything (every run was none's placement)".into()
+        }
+        (Some(_), _, _) if comparable == 0 && !not_achieved.is_empty() => format!(
+            "no verdict: the program's work did not run where {} put it (placement not achieved)",
+            not_achieved
+                .iter()
+                .map(|r| r.key.strategy.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
         (Some(_), _, _) if comparable == 0 && !judged.is_empty() => {
             "nothing to choose: every strategy places the workers exactly as none does".into()
         }
@@ -153,6 +172,17 @@ fn conclude_group(w: Workload, m: Model, n: usize, rows: &[&SummaryRow]) -> Conc
             .map(|r| r.key.strategy.to_string())
             .collect();
         details.push(format!("too few samples to judge: {}", names.join(", ")));
+    }
+    for r in &not_achieved {
+        details.push(format!(
+            "not judged, {}: {}",
+            r.key.strategy,
+            if r.reason.is_empty() {
+                "placement not achieved"
+            } else {
+                &r.reason
+            }
+        ));
     }
     if !slower.is_empty() && !faster.is_empty() {
         let s: Vec<String> = slower

@@ -252,6 +252,20 @@ pub struct TreeFacts {
     /// Migrations of the command's own process(es) (their threads included), the rest of the
     /// tree's being its children's.
     pub main_migrations: Option<u64>,
+    /// Under a strategy that pins: the share of the workers' CPU time (the main process
+    /// aside where it is never a worker) that ran in a slot under a mask inside the slot's
+    /// CPUs, measured as the tasks ran. None where nothing was planned or no worker ran.
+    pub pinned_cpu_share: Option<f64>,
+    /// The main process's share of the tree's CPU time where it is never a worker.
+    pub main_cpu_share: Option<f64>,
+    /// Slots whose tasks used the CPU (10 ms or more): how many workers the program really ran.
+    pub workers_seen: usize,
+    /// Slots given to busy tasks by their behaviour, and the longest delay from a task's start
+    /// to its late pin.
+    pub late_pins: usize,
+    pub late_pin_delay_s: Option<f64>,
+    /// Busy processes no slot held: pid, name, CPU seconds, busiest first.
+    pub unslotted_busy: Vec<(i32, String, f64)>,
 }
 
 /// A way of measuring one repetition of a scenario: the built-in workloads ([`Builtin`]) or a

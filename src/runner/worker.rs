@@ -72,6 +72,10 @@ pub struct WorkerResult {
     /// CLOCK_MONOTONIC nanoseconds when the parent's pin took effect (`--pin-by parent`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pinned_at_ns: Option<u64>,
+    /// `exec`: CPU seconds of the tasks this slot held (every holder, and the children kept
+    /// with one), measured as they ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slot_cpu_s: Option<f64>,
 }
 
 impl WorkerResult {
@@ -158,5 +162,6 @@ pub fn run_worker(
         end_ns,
         generations: None,
         pinned_at_ns: None,
+        slot_cpu_s: None,
     })
 }

@@ -146,6 +146,9 @@ pub enum Verdict {
     Insufficient,
     /// The placement is `none`'s own: never judged against it (an A/A pair).
     SamePlacement,
+    /// A user's program whose work did not run where the plan put it (too little of its CPU
+    /// time ran in its slots): the plan is not judged.
+    NotAchieved,
 }
 
 impl Verdict {
@@ -156,15 +159,17 @@ impl Verdict {
             Verdict::NoDifference => "no difference",
             Verdict::Insufficient => "insufficient samples",
             Verdict::SamePlacement => "same placement",
+            Verdict::NotAchieved => "placement not achieved",
         }
     }
 
-    pub const ALL: [Verdict; 5] = [
+    pub const ALL: [Verdict; 6] = [
         Verdict::Faster,
         Verdict::Slower,
         Verdict::NoDifference,
         Verdict::Insufficient,
         Verdict::SamePlacement,
+        Verdict::NotAchieved,
     ];
 
     /// Whether this calls a difference (faster or slower).

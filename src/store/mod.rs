@@ -329,6 +329,12 @@ mod tests {
             leftover_processes: Some(0),
             repinned_tasks: Some(0),
             main_migrations: Some(3),
+            pinned_cpu_share: Some(0.99),
+            main_cpu_share: Some(0.01),
+            workers_seen: Some(2),
+            late_pins: Some(1),
+            late_pin_delay_s: Some(0.05),
+            unslotted_busy: Some("12 python3 0.20".into()),
         }
     }
 

@@ -227,6 +227,17 @@ keyed_row! {
         pub repinned_tasks: Option<usize>,
         /// Of `migrations`, those of the command's own process (its threads included).
         pub main_migrations: Option<u64>,
+        /// `pinbench exec`, what ran where, measured as the tasks ran: the share of the
+        /// workers' CPU time that ran in a slot under a mask inside its CPUs (under a strategy
+        /// that pins), the main process's share of the tree's CPU time, the slots whose tasks
+        /// used the CPU, the slots given by behaviour after a task started elsewhere (and the
+        /// longest such delay), and the busy processes no slot held (`pid name seconds`).
+        pub pinned_cpu_share: Option<f64>,
+        pub main_cpu_share: Option<f64>,
+        pub workers_seen: Option<usize>,
+        pub late_pins: Option<usize>,
+        pub late_pin_delay_s: Option<f64>,
+        pub unslotted_busy: Option<String>,
         text {}
     }
 }
@@ -264,6 +275,8 @@ keyed_row! {
         /// effect, and that time as a share of the worker's measured stretch.
         pub pin_delay_s: Option<f64>,
         pub unpinned_fraction: Option<f64>,
+        /// `pinbench exec`: CPU seconds of the tasks this slot held, measured as they ran.
+        pub slot_cpu_s: Option<f64>,
         text {}
     }
 }
@@ -312,13 +325,19 @@ keyed_row! {
         /// This workload's noise floor in the run: the largest relative difference between
         /// the medians of identical placements. Differences below it are no verdict.
         pub noise_floor: Option<f64>,
+        /// `pinbench exec`: the fewest slots whose tasks used the CPU in a run (0: the program
+        /// started no workers), and the smallest share of the workers' CPU time that ran on
+        /// the plan in a run.
+        pub workers_seen: Option<usize>,
+        pub pinned_cpu_share: Option<f64>,
         text {
             /// The first scenario (by strategy order, `none` first) whose plan is identical to
             /// this one's: the same placement under another name.
             pub same_placement_as: Option<LabelledStrategy>,
             /// Against `none`: `faster`, `slower`, `no difference`, `insufficient samples` (fewer
-            /// than 6 on either side) or `same placement` (none's own plan, not judged); empty
-            /// for `none` itself.
+            /// than 6 on either side), `same placement` (none's own plan, not judged) or
+            /// `placement not achieved` (a program's work ran outside its slots: not judged);
+            /// empty for `none` itself.
             pub verdict: Option<Verdict>,
         }
     }

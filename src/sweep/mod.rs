@@ -18,7 +18,7 @@ use crate::profile::HardwareProfile;
 use crate::runner::{Executor, Measured, RunError, WorkerResult};
 use crate::store::{ResultsDir, RunRow, Status, StoreError, Stored, SummaryRow, WorkerRow};
 pub use matrix::{Axes, Planned, Skipped, build, default_worker_counts};
-pub use summary::summarise;
+pub use summary::{PLACED_SHARE, summarise};
 pub use time::{run_id_now, utc_timestamp};
 
 use crate::interrupt::{interrupted, interruption};
@@ -148,6 +148,18 @@ fn run_row(
                 row.leftover_processes = Some(f.leftovers);
                 row.repinned_tasks = Some(f.repinned);
                 row.main_migrations = f.main_migrations;
+                row.pinned_cpu_share = f.pinned_cpu_share;
+                row.main_cpu_share = f.main_cpu_share;
+                row.workers_seen = Some(f.workers_seen);
+                row.late_pins = Some(f.late_pins);
+                row.late_pin_delay_s = f.late_pin_delay_s;
+                row.unslotted_busy = Some(
+                    f.unslotted_busy
+                        .iter()
+                        .map(|(pid, name, s)| format!("{pid} {name} {s:.2}"))
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                );
                 // Added to the mask note above, never in its place.
                 let mut notes: Vec<String> = Some(std::mem::take(&mut row.reason))
                     .filter(|r| !r.is_empty())
@@ -168,6 +180,9 @@ fn run_row(
                 if f.unread > 0 {
                     notes.push(format!("{} task(s) ended without their counters", f.unread));
                 }
+                if let Some(note) = placement_note(p, f) {
+                    notes.push(note);
+                }
                 row.reason = notes.join("; ");
             }
         }
@@ -177,6 +192,41 @@ fn run_row(
         }
     }
     row
+}
+
+/// A run whose placement did not happen as planned, said in words: the program started fewer
+/// workers than the plan's slots, or too much of its CPU time ran outside them.
+fn placement_note(p: &Planned, f: &crate::runner::TreeFacts) -> Option<String> {
+    if f.workers_seen < p.key.workers {
+        return Some(format!(
+            "{} of {} slot(s) ran a worker: the program started {}",
+            f.workers_seen,
+            p.key.workers,
+            if f.workers_seen == 0 {
+                "no workers, so nothing was placed (none's placement)".to_string()
+            } else {
+                "fewer workers than the plan".to_string()
+            }
+        ));
+    }
+    let share = f.pinned_cpu_share?;
+    (share < PLACED_SHARE).then(|| {
+        let busiest: Vec<String> = f
+            .unslotted_busy
+            .iter()
+            .take(3)
+            .map(|(pid, name, s)| format!("{name} (pid {pid}, {s:.2} s)"))
+            .collect();
+        format!(
+            "placement not achieved: {:.0} % of the workers' CPU time ran outside their slots{}",
+            (1.0 - share) * 100.0,
+            if busiest.is_empty() {
+                String::new()
+            } else {
+                format!(", in {}", busiest.join(", "))
+            }
+        )
+    })
 }
 
 fn worker_rows(p: &Planned, base: &RunRow, workers: &[WorkerResult]) -> Vec<WorkerRow> {
@@ -213,6 +263,7 @@ fn worker_rows(p: &Planned, base: &RunRow, workers: &[WorkerResult]) -> Vec<Work
             migrations_procfs_check: w.counts.migrations_procfs_check,
             pin_delay_s: w.pin_delay_s(),
             unpinned_fraction: w.unpinned_fraction(),
+            slot_cpu_s: w.slot_cpu_s,
         })
         .collect()
 }

@@ -14,6 +14,11 @@ use crate::store::{RunRow, ScenarioKey, Status, SummaryRow};
 use crate::strategy::LabelledStrategy;
 use crate::workload::Workload;
 
+/// A run of a user's program under a strategy that pins achieved its placement when at least
+/// this share of its workers' CPU time ran in their slots, on their slots' CPUs. A scenario with
+/// a run below it is not judged as its plan: the plan is not what ran.
+pub const PLACED_SHARE: f64 = 0.95;
+
 fn median_of(values: impl Iterator<Item = f64>) -> Option<f64> {
     let v: Vec<f64> = values.collect();
     crate::stats::median(&v).ok()
@@ -52,12 +57,18 @@ fn placement_key(rows: &[&RunRow], allowed: &CpuSet) -> PlacementKey {
     let row = rows[0];
     let k = &row.key;
     let self_pinned = rows.iter().any(|r| r.repinned_tasks.is_some_and(|n| n > 0));
+    // A program that started no workers placed nothing, whatever the plan: none's placement.
+    let nothing_placed = rows.iter().all(|r| r.workers_seen == Some(0));
     (
         k.workload,
         k.model,
         k.workers,
         k.antagonist.clone(),
-        effective(row, allowed),
+        if nothing_placed {
+            vec![allowed.clone(); k.workers]
+        } else {
+            effective(row, allowed)
+        },
         self_pinned.then(|| k.strategy.clone()),
     )
 }
@@ -224,6 +235,10 @@ pub fn summarise(runs: &mut [RunRow], threshold: f64, allowed: &CpuSet) -> Vec<S
                     median_of(ok().filter_map(|&i| runs[i].migrations.map(|m| m as f64)));
                 row.median_involuntary_switches =
                     median_of(ok().filter_map(|&i| runs[i].involuntary_switches.map(|m| m as f64)));
+                row.workers_seen = ok().filter_map(|&i| runs[i].workers_seen).min();
+                row.pinned_cpu_share = ok()
+                    .filter_map(|&i| runs[i].pinned_cpu_share)
+                    .reduce(f64::min);
             }
             let base = sc.key.baseline();
             if !sc.key.strategy.is_baseline()
@@ -236,9 +251,16 @@ pub fn summarise(runs: &mut [RunRow], threshold: f64, allowed: &CpuSet) -> Vec<S
                     row.speedup_vs_none = Some(sp.ratio);
                     row.speedup_ci_low = sp.ci.map(|c| c.0);
                     row.speedup_ci_high = sp.ci.map(|c| c.1);
+                    let not_achieved = sc.rows.iter().any(|&i| {
+                        runs[i].status.is_ok()
+                            && runs[i].pinned_cpu_share.is_some_and(|s| s < PLACED_SHARE)
+                    });
                     row.verdict = Some(if reference[i] == Some(b) {
                         // `none`'s own placement under another name: an A/A pair, not judged.
                         Verdict::SamePlacement
+                    } else if not_achieved {
+                        // What ran is not the plan: the plan is not judged.
+                        Verdict::NotAchieved
                     } else {
                         sp.verdict
                     });
