@@ -1,4 +1,5 @@
-//! Pinning strategies, named as on the command line and in every CSV (see DESIGN.md).
+//! Pinning strategies, named as on the command line and in every CSV; what each one places where
+//! is the contract in docs/ARCHITECTURE.md#strategies.
 
 use std::fmt;
 use std::str::FromStr;

@@ -318,9 +318,10 @@ pub fn main() -> i32 {
     }
 }
 
-/// The exit status an error owes (DESIGN.md): 1 when something measured or written failed
-/// (a worker died, a scenario failed, a file could not be written or drawn), 2 for bad input,
-/// refused before anything ran, as the argument parser's own errors are.
+/// The exit status an error owes (docs/ARCHITECTURE.md#errors-and-exit-status): 1 when
+/// something measured or written failed (a worker died, a scenario failed, a file could not be
+/// written or drawn), 2 for bad input, refused before anything ran, as the argument parser's own
+/// errors are.
 fn exit_status(e: &anyhow::Error) -> i32 {
     use crate::report::ReportError;
     use crate::store::StoreError;

@@ -2,7 +2,7 @@
 //! state machine fed with the tree's events (a task started, exec'd, exited) that answers with
 //! where each affected task must run. The tracer applies the answers; the rules live here alone.
 //!
-//! The rules (DESIGN.md "Your own program"), for processes:
+//! The rules (docs/ARCHITECTURE.md#your-own-program), for processes:
 //!
 //! 1. The command's own process (and whatever it execs into: a shell wrapper, a version
 //!    manager's shim) is the main process. It runs under the main mask and is never a worker.
