@@ -1,4 +1,4 @@
-//! The contracts of `compact` and `scatter` (DESIGN.md), checked as properties on every recorded
+//! The contracts of `compact` and `scatter` (docs/ARCHITECTURE.md#strategies), checked as properties on every recorded
 //! machine and every worker count up to its allowed CPUs: compact never opens a new core, cache
 //! or package while one it opened still has free CPUs of the kind it is placing; scatter never
 //! doubles up a core while any core is empty, nor a cache or package while another of that kind
