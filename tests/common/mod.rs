@@ -83,6 +83,37 @@ pub const SHAPES: [&str; 7] = [
     "numa-missing",
 ];
 
+/// The recorded machines on disk: the `<name>` of every `<name>.tar.bz2` in `dir`. A test over
+/// [`FIXTURES`] and [`SHAPES`] checks them against this, so that a machine added to the folder
+/// and not to the list fails instead of going untested.
+pub fn archives_in(dir: &Path) -> std::collections::BTreeSet<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .filter_map(|e| {
+            e.file_name()
+                .to_str()?
+                .strip_suffix(".tar.bz2")
+                .map(String::from)
+        })
+        .collect()
+}
+
+/// Fails unless [`FIXTURES`] and [`SHAPES`] name every recorded machine on disk, and only those.
+pub fn assert_lists_cover_the_recordings() {
+    let listed = |l: &[&str]| l.iter().map(|n| n.to_string()).collect();
+    assert_eq!(
+        archives_in(&fixtures_dir()),
+        listed(&FIXTURES),
+        "tests/fixtures/sysfs against FIXTURES"
+    );
+    assert_eq!(
+        archives_in(&shapes_dir()),
+        listed(&SHAPES),
+        "tests/fixtures/shapes against SHAPES"
+    );
+}
+
 pub fn shapes_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/shapes")
 }
