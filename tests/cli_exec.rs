@@ -216,7 +216,9 @@ fn threads_and_copies_are_workers_too() {
             "--no-warmup",
         ],
         out.path(),
-        &["python3", &example("threads.py"), "--rounds", "4"],
+        // Rounds enough that each thread still works when the last one starts: a thread that
+        // ended before another started would hand that one its slot (a second generation).
+        &["python3", &example("threads.py"), "--rounds", "150"],
     );
     assert!(
         run.status.success(),
