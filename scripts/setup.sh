@@ -4,9 +4,13 @@
 # the Python recipes of examples/python; required), linux-perf and hwloc (for
 # scripts/validate.sh), chromium (the test that renders report.html in a real browser) and
 # Slurm with munge (the test that runs pinbench through a one-node cluster, scripts/slurm/);
-# optional: a failure to get them is reported, not fatal, and their checks are skipped. Idempotent.
+# optional: a failure to get them is reported, not fatal, and their checks are skipped (each
+# test says so). With CI=true (`.ci/run` then makes a missing tool a test failure) chromium, and
+# as root Slurm, are required too: setup fails unless it got them. Idempotent.
 set -uo pipefail
 if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi
+ci=false
+if [ "${CI:-}" = true ]; then ci=true; fi
 install() {
   $sudo apt-get update -qq >/dev/null 2>&1 || true
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$@" >/dev/null 2>&1
@@ -22,9 +26,16 @@ fi
 optional=()
 command -v perf >/dev/null || optional+=(linux-perf)
 command -v lstopo-no-graphics >/dev/null || optional+=(hwloc)
-command -v chromium >/dev/null || optional+=(chromium)
 if [ ${#optional[@]} -gt 0 ] && ! install "${optional[@]}"; then
-  echo "setup: could not install ${optional[*]}; scripts/validate.sh and the browser check need them, the other tests do not" >&2
+  echo "setup: could not install ${optional[*]}; scripts/validate.sh needs them, the tests do not" >&2
+fi
+# The browser check of report.html (tests/report_html.rs).
+if ! command -v chromium >/dev/null && ! install chromium; then
+  if $ci; then
+    echo "setup: could not install chromium, which CI requires (PINBENCH_REQUIRE_CHROMIUM): install it and retry" >&2
+    exit 1
+  fi
+  echo "setup: could not install chromium; the browser check of report.html is skipped without it" >&2
 fi
 slurm=()
 for b in munged:munge slurmctld:slurmctld slurmd:slurmd sbatch:slurm-client; do
@@ -32,6 +43,10 @@ for b in munged:munge slurmctld:slurmctld slurmd:slurmd sbatch:slurm-client; do
 done
 # Without the recommended plugins (databases, GPUs): the daemons and the client are enough.
 if [ ${#slurm[@]} -gt 0 ] && ! install --no-install-recommends "${slurm[@]}"; then
+  if $ci && [ "$(id -u)" = 0 ]; then
+    echo "setup: could not install ${slurm[*]}, which CI as root requires (PINBENCH_REQUIRE_SLURM): install them and retry" >&2
+    exit 1
+  fi
   echo "setup: could not install ${slurm[*]}; the Slurm test needs them, the other tests do not" >&2
 fi
 exit 0

@@ -9,6 +9,8 @@ use pinbench::plan::plan;
 use pinbench::strategy::Strategy;
 use pinbench::topology::read_topology;
 
+use common::Task;
+
 fn at(spec: &str, strategy: Strategy, workers: usize) -> Result<AntagonistAt, String> {
     // 4 packages x 2 cores x 2 SMT threads: core siblings are `n` and `n + 8`.
     let root = common::fixture("16em64t-4s2c2t");
@@ -60,50 +62,98 @@ fn relative_antagonists_follow_the_plan() {
 }
 
 #[test]
-fn a_sweep_places_the_antagonist_for_each_strategy_and_records_where() {
+fn a_sweep_places_the_antagonist_for_each_strategy_and_it_runs_there() {
     let allowed = pinbench::affinity::current_affinity().unwrap();
     if allowed.len() < 2 {
-        return; // one CPU: no idle CPU beside the worker
+        common::skip("one CPU: no idle CPU beside the worker");
+        return;
     }
     let tmp = tempfile::tempdir().unwrap();
-    common::sweep(
-        &[
-            "-W",
-            "cpu",
-            "-s",
-            "none,per-worker,scatter",
-            "-w",
-            "1",
-            "-m",
-            "threads",
-            "--antagonist",
-            "idle",
-            "--reps",
-            "1",
-            "-d",
-            "10ms",
-        ],
-        tmp.path(),
+    // Process workers: a thread of pinbench's own process pinned to one CPU is an antagonist
+    // (nothing else in it pins itself). Each scenario starts its own antagonist thread.
+    let mut pinned_threads: Vec<Task> = Vec::new();
+    let out = common::run_watching(
+        common::pinbench()
+            .args([
+                "run",
+                "-W",
+                "cpu",
+                "-s",
+                "none,per-worker,scatter",
+                "-w",
+                "1",
+                "-m",
+                "processes",
+                "--antagonist",
+                "idle",
+                "--reps",
+                "1",
+                "--no-warmup",
+                "-d",
+                "200ms",
+                "--out",
+            ])
+            .arg(tmp.path()),
+        |pid| {
+            for t in common::tasks_of(pid) {
+                if t.tid != pid as i32 && t.mask.len() == 1 && !pinned_threads.contains(&t) {
+                    pinned_threads.push(t);
+                }
+            }
+        },
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
     );
     let dir = common::profile_dir(tmp.path());
-    let runs = std::fs::read_to_string(dir.join("runs.csv")).unwrap();
-    let mut rdr = csv::Reader::from_reader(runs.as_bytes());
-    let h = rdr.headers().unwrap().clone();
-    let col = |n: &str| h.iter().position(|x| x == n).unwrap();
-    let mut with = 0;
-    for r in rdr.records().map(Result::unwrap) {
-        if &r[col("antagonist")] == "idle" {
-            with += 1;
-            let placed = CpuSet::parse(&r[col("antagonist_cpus")]).unwrap();
-            let worker = CpuSet::parse_allow_empty(&r[col("placement")]).unwrap();
-            // The antagonist never shares the pinned worker's CPU.
-            assert!(
-                worker.is_empty() || placed.intersection(&worker).is_empty(),
-                "{r:?}"
-            );
-        } else {
-            assert_eq!(&r[col("antagonist_cpus")], "");
+    // Each strategy without and with the antagonist.
+    let runs = common::csv_whole(&dir.join("runs.csv"), 6);
+    let workers = common::csv_whole(&dir.join("workers.csv"), 6);
+    let with: Vec<_> = runs.iter().filter(|r| r["antagonist"] == "idle").collect();
+    assert_eq!(with.len(), 3, "one run per strategy with the antagonist");
+    let mut places = CpuSet::new();
+    for r in &with {
+        let at = CpuSet::parse(&r["antagonist_cpus"]).unwrap();
+        assert_eq!(at.len(), 1, "{r:?}");
+        places = places.union(&at);
+        // Where the worker itself found it ran: never on the antagonist's CPU when pinned.
+        let w = workers
+            .iter()
+            .find(|w| w["strategy"] == r["strategy"] && w["antagonist"] == "idle")
+            .unwrap();
+        let seen = CpuSet::parse_allow_empty(&w["cpus_seen"]).unwrap();
+        assert!(!seen.is_empty(), "{w:?}");
+        if !r["placement"].is_empty() {
+            assert!(seen.intersection(&at).is_empty(), "{r:?} {w:?}");
         }
     }
-    assert_eq!(with, 3, "one run per strategy with the antagonist");
+    for r in runs.iter().filter(|r| r["antagonist"].is_empty()) {
+        assert_eq!(r["antagonist_cpus"], "", "{r:?}");
+    }
+    // The antagonist ran where runs.csv says: a thread pinned there, seen running there, one
+    // for each run with it, and none anywhere else.
+    for cpu in places.iter() {
+        let threads: std::collections::BTreeSet<i32> = pinned_threads
+            .iter()
+            .filter(|t| t.mask == CpuSet::single(cpu) && t.state == "R" && t.cpu == cpu)
+            .map(|t| t.tid)
+            .collect();
+        let runs_there = with
+            .iter()
+            .filter(|r| r["antagonist_cpus"] == cpu.to_string())
+            .count();
+        assert_eq!(
+            threads.len(),
+            runs_there,
+            "antagonist threads seen running on CPU {cpu}: {pinned_threads:?}"
+        );
+    }
+    for t in &pinned_threads {
+        assert!(
+            t.mask.is_subset(&places),
+            "a pinned thread elsewhere: {t:?}"
+        );
+    }
 }

@@ -6,10 +6,13 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Stdio;
+use std::time::Duration;
 
-use common::{assert_refused, csv_rows, exec, live_with, profile_dir};
+use common::{
+    assert_gone, assert_none_live, assert_refused, assert_saw, csv_rows, csv_whole, exec,
+    live_with, pinbench, profile_dir, python_or_skip, read_seen, seen_program, tree_of,
+};
 use pinbench::cpuset::CpuSet;
 
 fn example(name: &str) -> String {
@@ -18,14 +21,6 @@ fn example(name: &str) -> String {
         .join(name)
         .display()
         .to_string()
-}
-
-fn python() -> bool {
-    Command::new("python3")
-        .arg("-c")
-        .arg("pass")
-        .status()
-        .is_ok_and(|s| s.success())
 }
 
 fn set(text: &str) -> CpuSet {
@@ -52,8 +47,7 @@ fn by_strategy<'a>(
 
 #[test]
 fn a_recycling_pool_runs_every_worker_on_its_slot_and_is_judged_against_none() {
-    if !python() {
-        eprintln!("skipped: no python3");
+    if !python_or_skip() {
         return;
     }
     let n = allowed().len().max(1).to_string();
@@ -63,8 +57,6 @@ fn a_recycling_pool_runs_every_worker_on_its_slot_and_is_judged_against_none() {
         &[
             "-s",
             "none",
-            "-s",
-            "inherited",
             "-s",
             "per-worker",
             "-w",
@@ -88,8 +80,7 @@ fn a_recycling_pool_runs_every_worker_on_its_slot_and_is_judged_against_none() {
     let err = String::from_utf8_lossy(&run.stderr);
     assert!(run.status.success(), "{err}");
     let dir = profile_dir(out.path());
-    let runs = csv_rows(&dir.join("runs.csv"));
-    assert_eq!(runs.len(), 18, "3 strategies x 6 runs");
+    let runs = csv_whole(&dir.join("runs.csv"), 2 * 6);
     for r in &runs {
         assert_eq!(r["status"], "ok", "{r:?}");
         assert_eq!(r["workload"], "cmd:pool");
@@ -102,7 +93,9 @@ fn a_recycling_pool_runs_every_worker_on_its_slot_and_is_judged_against_none() {
         assert!(r["migrations"].parse::<u64>().is_ok(), "{r:?}");
     }
     let workers = csv_rows(&dir.join("workers.csv"));
-    // per-worker: every process of every slot, replacements included, ran only on its CPU.
+    // per-worker: every process of every slot, replacements included, ran only on its CPU (as
+    // the tracer read each task's mask and CPU from the kernel; `pinned_pool_tasks_see_...`
+    // checks it from the program's side).
     let pinned = by_strategy(&workers, "per-worker");
     assert_eq!(pinned.len(), 6 * allowed().len());
     let mut recycled = 0;
@@ -124,13 +117,6 @@ fn a_recycling_pool_runs_every_worker_on_its_slot_and_is_judged_against_none() {
         recycled > 0,
         "maxtasksperchild=2 replaces workers: {pinned:?}"
     );
-    // inherited: the workers float inside the spawner's mask.
-    let inherited = by_strategy(&runs, "inherited");
-    let mask = set(&inherited[0]["spawner_mask"]);
-    for w in by_strategy(&workers, "inherited") {
-        assert_eq!(set(&w["cpus_readback"]), mask, "{w:?}");
-        assert!(set(&w["cpus_seen"]).is_subset(&mask), "{w:?}");
-    }
     // The summary judges each strategy against none, as for every workload.
     let summary = csv_rows(&dir.join("summary.csv"));
     let per_worker = by_strategy(&summary, "per-worker")[0];
@@ -145,10 +131,73 @@ fn a_recycling_pool_runs_every_worker_on_its_slot_and_is_judged_against_none() {
     assert!(dir.join("charts").read_dir().unwrap().count() > 0);
 }
 
+/// Runs `tests/programs/seen.py` (a pool of `n` processes recycled every 2 tasks) once under
+/// `strategy`; what each of its processes saw itself.
+fn seen_pool(strategy: &str, n: usize) -> Vec<common::Seen> {
+    let out = tempfile::tempdir().unwrap();
+    let file = out.path().join("seen.txt");
+    let n = n.to_string();
+    let run = pinbench()
+        .env("PINBENCH_TEST_SEEN", &file)
+        .args([
+            "exec",
+            "-s",
+            strategy,
+            "-w",
+            &n,
+            "--reps",
+            "1",
+            "--no-warmup",
+        ])
+        .arg("--out")
+        .arg(out.path())
+        .args(["--", "python3", &seen_program(), "--pool", &n])
+        .args(["--tasks", "8", "--maxtasksperchild", "2"])
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{strategy}: {}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    read_seen(&file)
+}
+
+#[test]
+fn pool_processes_see_the_mask_of_their_strategy() {
+    if !python_or_skip() {
+        return;
+    }
+    let all = allowed();
+    let n = all.len();
+    // inherited: the program and every pool process, replacements included, under the
+    // spawner's mask (here one CPU, so it differs from the allowed set).
+    let first = CpuSet::single(all.first().unwrap());
+    let seen = seen_pool(&format!("inherited:{first}"), n);
+    assert_eq!(
+        seen.iter().filter(|s| s.role == "task").count(),
+        8,
+        "{seen:?}"
+    );
+    assert_saw(&seen, &first, "inherited");
+    // per-worker: each pool process on one CPU of its own slot, every slot used; the program's
+    // first process is no worker and keeps the allowed set.
+    let seen = seen_pool("per-worker", n);
+    let (main, tasks): (Vec<_>, Vec<_>) = seen.into_iter().partition(|s| s.role == "main");
+    assert_saw(&main, &all, "per-worker: the main process");
+    assert_eq!(tasks.len(), 8, "{tasks:?}");
+    let mut slots = CpuSet::new();
+    for t in &tasks {
+        assert_eq!(t.mask.len(), 1, "one CPU per pool process: {t:?}");
+        assert_saw(std::slice::from_ref(t), &t.mask, "per-worker");
+        slots = slots.union(&t.mask);
+    }
+    assert_eq!(slots, all, "every slot's CPU: {tasks:?}");
+}
+
 #[test]
 fn threads_and_copies_are_workers_too() {
-    if !python() {
-        eprintln!("skipped: no python3");
+    if !python_or_skip() {
         return;
     }
     let cpus = allowed();
@@ -167,7 +216,9 @@ fn threads_and_copies_are_workers_too() {
             "--no-warmup",
         ],
         out.path(),
-        &["python3", &example("threads.py"), "--rounds", "4"],
+        // Rounds enough that each thread still works when the last one starts: a thread that
+        // ended before another started would hand that one its slot (a second generation).
+        &["python3", &example("threads.py"), "--rounds", "150"],
     );
     assert!(
         run.status.success(),
@@ -175,45 +226,53 @@ fn threads_and_copies_are_workers_too() {
         String::from_utf8_lossy(&run.stderr)
     );
     let dir = profile_dir(out.path());
-    for w in csv_rows(&dir.join("workers.csv")) {
+    // One row per slot and run: an empty or cut file fails here.
+    for w in csv_whole(&dir.join("workers.csv"), 2 * cpus.len()) {
         assert_eq!(w["model"], "threads");
         assert_eq!(w["cpus_readback"], w["cpus_planned"], "{w:?}");
         assert_eq!(w["generations"], "1", "one thread per slot: {w:?}");
     }
-    // Each mode: one copy per worker, told who it is and where it runs.
-    let run = exec(
-        &[
+    // Each mode: one copy per worker, told who it is and where it runs, and running there by
+    // its own reading.
+    let file = out.path().join("seen.txt");
+    let script = format!(
+        "echo copy=$PINBENCH_WORKER/$PINBENCH_WORKERS cpus=$PINBENCH_CPUS; exec python3 {}",
+        seen_program()
+    );
+    let run = pinbench()
+        .env("PINBENCH_TEST_SEEN", &file)
+        .args([
+            "exec",
             "--each",
             "--show-output",
             "-s",
             "per-worker",
             "-w",
             &n,
-            "--reps",
-            "1",
-            "--no-warmup",
-            "--name",
-            "env",
-        ],
-        out.path(),
-        &[
-            "sh",
-            "-c",
-            "echo copy=$PINBENCH_WORKER/$PINBENCH_WORKERS cpus=$PINBENCH_CPUS; grep Cpus_allowed_list /proc/self/status",
-        ],
-    );
+        ])
+        .args(["--reps", "1", "--no-warmup", "--name", "env", "--out"])
+        .arg(out.path())
+        .args(["--", "sh", "-c", &script])
+        .output()
+        .unwrap();
     let err = String::from_utf8_lossy(&run.stderr);
     assert!(run.status.success(), "{err}");
+    let seen = read_seen(&file);
+    assert_eq!(seen.len(), cpus.len(), "one report per copy: {seen:?}");
     for (i, cpu) in cpus.iter().enumerate() {
         assert!(err.contains(&format!("copy={i}/{n} cpus={cpu}")), "{err}");
+        let copy: Vec<_> = seen
+            .iter()
+            .filter(|s| s.worker == i.to_string())
+            .cloned()
+            .collect();
+        assert_saw(&copy, &CpuSet::single(cpu), &format!("copy {i}"));
     }
-    assert!(!err.contains(&format!("Cpus_allowed_list:\t{cpus}\n")) || cpus.len() == 1);
 }
 
 #[test]
 fn a_program_that_pins_itself_is_flagged_not_hidden() {
-    if !python() {
-        eprintln!("skipped: no python3");
+    if !python_or_skip() {
         return;
     }
     let out = tempfile::tempdir().unwrap();
@@ -358,51 +417,68 @@ fn failed_runs_keep_their_reason_and_the_earlier_results() {
     );
 }
 
-/// Waits until `check` holds or `limit` passes.
-fn wait_for(limit: Duration, check: impl Fn() -> bool) -> bool {
-    let until = Instant::now() + limit;
-    while Instant::now() < until {
-        if check() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    check()
+/// The pids a script wrote to `file` (`echo $! $$ > file`): proof that it ran that far.
+fn pids_in(file: &Path) -> Vec<i32> {
+    std::fs::read_to_string(file)
+        .unwrap_or_else(|e| panic!("{}: the program never got there: {e}", file.display()))
+        .split_whitespace()
+        .map(|p| p.parse().unwrap())
+        .collect()
 }
 
 #[test]
 fn no_process_of_the_tree_outlives_a_timeout_an_interrupt_or_pinbench() {
     let out = tempfile::tempdir().unwrap();
-    // A timeout, with a grandchild left in the background.
-    // The marker is put together by the shell, so that only the program's own process
-    // carries it (not pinbench's command line, nor bash's).
+    let notes = tempfile::tempdir().unwrap();
+    // Limits for "gone": far above what a kill takes on a loaded machine.
+    let limit = Duration::from_secs(20);
+    // A timeout, with a grandchild left in the background. Each process carries a marker the
+    // shell puts together (so that only the program's own processes carry it, not pinbench's
+    // command line nor bash's), and the script writes both pids once both run.
     let id = std::process::id();
     let marker = format!("pinbench-test-{id}-a");
-    let script = format!("m=pinbench-test-{id}; sleep 300 & exec -a $m-a sleep 301");
+    let started = notes.path().join("started-a");
+    let script = format!(
+        "m=pinbench-test-{id}; (exec -a $m-a0 sleep 300) & echo $! $$ > {}; exec -a $m-a sleep 301",
+        started.display()
+    );
     let run = exec(
         &once("hang", &["--timeout", "300ms"]),
         out.path(),
         &["bash", "-c", &script],
     );
-    assert_eq!(run.status.code(), Some(1));
-    assert!(wait_for(Duration::from_secs(3), || live_with(&marker).is_empty()));
+    assert_eq!(
+        run.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let pids = pids_in(&started);
+    assert_eq!(pids.len(), 2, "{pids:?}");
+    assert_gone(&pids, limit, "after the timeout");
+    assert_none_live(&marker, limit, "after the timeout");
     // A program that leaves a daemon behind when it ends: killed, and said.
     let marker = format!("pinbench-test-{id}-b");
-    let script = format!("m=pinbench-test-{id}; (exec -a $m-b sleep 302 &); true");
+    let started = notes.path().join("started-b");
+    let script = format!(
+        "m=pinbench-test-{id}; (exec -a $m-b sleep 302 & echo $! > {}); true",
+        started.display()
+    );
     let run = exec(&once("daemon", &[]), out.path(), &["bash", "-c", &script]);
     assert!(
         run.status.success(),
         "{}",
         String::from_utf8_lossy(&run.stderr)
     );
-    assert!(wait_for(Duration::from_secs(3), || live_with(&marker).is_empty()));
+    assert_gone(&pids_in(&started), limit, "the daemon");
+    assert_none_live(&marker, limit, "the daemon");
     let runs = csv_rows(&profile_dir(out.path()).join("runs.csv"));
     assert_eq!(runs.last().unwrap()["leftover_processes"], "1", "{runs:?}");
     // SIGINT to pinbench, then SIGKILL to pinbench: the tree goes with it.
     for (signal, code) in [(libc::SIGINT, Some(130)), (libc::SIGKILL, None)] {
         let marker = format!("pinbench-test-{id}-{signal}");
         let script = format!("m=pinbench-test-{id}; exec -a $m-{signal} sleep 303");
-        let mut child = Command::new(assert_cmd::cargo::cargo_bin("pinbench"))
+        let mut child = pinbench()
             .args([
                 "exec",
                 "-s",
@@ -421,9 +497,12 @@ fn no_process_of_the_tree_outlives_a_timeout_an_interrupt_or_pinbench() {
             .spawn()
             .unwrap();
         assert!(
-            wait_for(Duration::from_secs(10), || !live_with(&marker).is_empty()),
+            common::wait_for(Duration::from_secs(60), || !live_with(&marker).is_empty()),
             "the program started"
         );
+        // The whole tree as it runs: pinbench, bash's exec'd sleep, anything between.
+        let tree = tree_of(child.id() as i32);
+        assert!(tree.len() >= 2, "{tree:?}");
         // SAFETY: signals our own child.
         unsafe { libc::kill(child.id() as i32, signal) };
         let status = child.wait().unwrap();
@@ -434,10 +513,7 @@ fn no_process_of_the_tree_outlives_a_timeout_an_interrupt_or_pinbench() {
         if let Some(c) = code {
             assert_eq!(status.code(), Some(c));
         }
-        assert!(
-            wait_for(Duration::from_secs(3), || live_with(&marker).is_empty()),
-            "left behind after {signal}: {:?}",
-            live_with(&marker)
-        );
+        assert_gone(&tree, limit, &format!("the tree after signal {signal}"));
+        assert_none_live(&marker, limit, &format!("after signal {signal}"));
     }
 }

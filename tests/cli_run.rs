@@ -3,14 +3,9 @@
 
 mod common;
 
-use assert_cmd::Command;
-use common::workers_of;
+use common::{pinbench, workers_of};
 use pinbench::cpuset::CpuSet;
 use serde_json::Value;
-
-fn pinbench() -> Command {
-    Command::cargo_bin("pinbench").unwrap()
-}
 
 fn allowed() -> CpuSet {
     pinbench::affinity::current_affinity().unwrap()
@@ -29,6 +24,10 @@ fn run_json(args: &[&str]) -> Value {
         String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn set(text: &str) -> CpuSet {
+    CpuSet::parse_allow_empty(text).unwrap()
 }
 
 fn cpus(v: &Value) -> CpuSet {
@@ -84,8 +83,30 @@ fn none_floats_and_counts_migrations_with_a_source() {
     for w in v["workers"].as_array().unwrap() {
         assert!(w["cpus_planned"].is_null());
         assert_eq!(cpus(&w["cpus_readback"]), allowed());
+        assert!(cpus(&w["cpus_seen"]).is_subset(&allowed()), "{w}");
         assert!(w["migrations"].is_u64(), "{w}");
+        // Counted by the kernel, and which of its counters is said.
+        let source = w["migrations_source"].as_str().unwrap_or("");
+        assert!(source == "perf" || source == "procfs", "{w}");
     }
+    // With counting off there is no count, and no source claimed for one.
+    let off = run_json(&[
+        "-W",
+        "cpu",
+        "-s",
+        "none",
+        "-w",
+        "1",
+        "-d",
+        "50ms",
+        "--counting",
+        "off",
+    ]);
+    let w = &off["workers"][0];
+    assert!(
+        w["migrations"].is_null() && w["migrations_source"].is_null(),
+        "{w}"
+    );
 }
 
 #[test]
@@ -189,9 +210,13 @@ fn recycled_pool_repins_or_shows_the_loss() {
     ]);
     let w = &v["workers"][0];
     assert!(w["generations"].as_u64().unwrap() >= 2, "{w}");
+    // Every generation read its own mask back: the pin, each time.
     assert_eq!(cpus(&w["cpus_readback"]), cpus(&w["cpus_planned"]));
+    assert_eq!(cpus(&w["cpus_seen"]), cpus(&w["cpus_planned"]), "{w}");
     assert_eq!(w["samples_outside_plan"], 0);
-    if allowed().len() > 1 {
+    if allowed().len() < 2 {
+        common::skip("the --no-repin half: on one CPU a lost pin is the allowed set");
+    } else {
         let v = run_json(&[
             "-W",
             "cpu",
@@ -210,27 +235,74 @@ fn recycled_pool_repins_or_shows_the_loss() {
             "--no-repin",
         ]);
         let w = &v["workers"][0];
-        // Replacements inherit the whole allowed set instead of the pin.
+        // The loss: the replacements (there were some) read back the whole allowed set
+        // instead of the pin, and their samples are counted against the plan (where the
+        // scheduler then puts them is its choice, so their share is not asserted).
+        assert!(w["generations"].as_u64().unwrap() >= 2, "{w}");
         assert_eq!(cpus(&w["cpus_readback"]), allowed(), "{w}");
+        assert_ne!(cpus(&w["cpus_readback"]), cpus(&w["cpus_planned"]), "{w}");
+        assert!(
+            w["samples_outside_plan"].as_u64().unwrap() <= w["cpu_samples"].as_u64().unwrap(),
+            "{w}"
+        );
     }
 }
 
 #[test]
 fn antagonist_runs_beside_the_workers() {
-    let last = allowed().last().unwrap().to_string();
-    let v = run_json(&[
-        "-W",
-        "cpu",
-        "-s",
-        "per-worker",
-        "-w",
-        "1",
-        "-d",
-        "100ms",
-        "--antagonist",
-        &last,
-    ]);
-    assert!(v["total"]["ops"].as_u64().unwrap() > 0);
+    let allowed = allowed();
+    let last = allowed.last().unwrap();
+    // Process workers: a thread of pinbench's own process pinned to one CPU is the antagonist.
+    // Each look notes whether a worker was alive at that moment.
+    let mut seen: Vec<(common::Task, bool)> = Vec::new();
+    let out = common::run_watching(
+        pinbench().args([
+            "run",
+            "-W",
+            "cpu",
+            "-s",
+            "per-worker",
+            "-w",
+            "1",
+            "-m",
+            "processes",
+            "-d",
+            "300ms",
+            "--antagonist",
+            &last.to_string(),
+            "--json",
+        ]),
+        |pid| {
+            let working = workers_of(pid) > 0;
+            for t in common::tasks_of(pid) {
+                let t = (t, working);
+                if t.0.tid != pid as i32 && t.0.mask.len() == 1 && !seen.contains(&t) {
+                    seen.push(t);
+                }
+            }
+        },
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        seen.iter().any(|(t, working)| *working
+            && t.state == "R"
+            && t.mask == CpuSet::single(last)
+            && t.cpu == last),
+        "no antagonist seen running on CPU {last} while the worker worked: {seen:?}"
+    );
+    // The worker, beside it: on its own CPU the whole time, by its own samples.
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let w = &v["workers"][0];
+    let planned = cpus(&w["cpus_planned"]);
+    assert_eq!(cpus(&w["cpus_seen"]), planned, "{w}");
+    if allowed.len() > 1 {
+        assert!(!planned.contains(last), "{w}");
+    }
+    assert!(w["ops"].as_u64().unwrap() > 0);
 }
 
 #[test]
@@ -242,7 +314,7 @@ fn a_failing_worker_fails_its_scenario_with_the_reason_and_leaves_no_orphan() {
         ("garbage:0", "garbage"),
         ("hang:1", "did not report in time"),
     ] {
-        let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("pinbench"))
+        let child = pinbench()
             .args([
                 "run",
                 "-W",
@@ -282,96 +354,13 @@ fn a_failing_worker_fails_its_scenario_with_the_reason_and_leaves_no_orphan() {
 }
 
 #[test]
-fn bad_run_inputs_get_one_clear_line() {
-    let cases: Vec<(Vec<&str>, &str)> = vec![
-        (
-            vec!["-W", "gpu", "-s", "none", "-w", "1"],
-            "unknown workload `gpu`",
-        ),
-        (
-            vec!["-W", "ipc:smoke", "-s", "none", "-w", "2"],
-            "unknown ipc variant `ipc:smoke`",
-        ),
-        (
-            vec!["-W", "cache:0", "-s", "none", "-w", "1"],
-            "at least 128 bytes",
-        ),
-        (
-            vec!["-W", "cache:100TiB", "-s", "none", "-w", "1"],
-            "cache:100TiB",
-        ),
-        (
-            vec!["-W", "cache:900GiB", "-s", "none", "-w", "1"],
-            "available",
-        ),
-        (
-            vec!["-W", "ipc:pipe", "-s", "none", "-w", "3"],
-            "even number of workers",
-        ),
-        (
-            vec!["-W", "ipc:queue", "-s", "none", "-w", "1"],
-            "at least 2 workers",
-        ),
-        (
-            vec!["-W", "cpu", "-s", "none", "-w", "1", "-d", "0"],
-            "more than zero",
-        ),
-        (
-            vec!["-W", "cpu", "-s", "none", "-w", "1", "-d", "-1s"],
-            "more than zero",
-        ),
-        (
-            vec!["-W", "cpu", "-s", "none", "-w", "1", "-d", "soon"],
-            "`soon` is not a duration",
-        ),
-        (
-            vec!["-W", "cpu", "-s", "none", "-w", "1", "-m", "fibers"],
-            "unknown model `fibers`",
-        ),
-        (
-            vec!["-W", "cpu", "-s", "none", "-w", "1", "--pin-by", "god"],
-            "unknown pin-by `god`",
-        ),
-        (
-            vec!["-W", "cpu", "-s", "none", "-w", "1", "--antagonist", "999"],
-            "outside the allowed set",
-        ),
-        (
-            vec!["-W", "cpu", "-s", "none", "-w", "1", "--recycle", "2"],
-            "--model processes only",
-        ),
-        (
-            vec![
-                "-W",
-                "cpu",
-                "-s",
-                "none",
-                "-w",
-                "1",
-                "--recycle",
-                "0",
-                "-m",
-                "processes",
-            ],
-            "--recycle",
-        ),
-        (vec!["-W", "cpu", "-s", "none", "-w", "0"], "--workers 0"),
-    ];
-    for (args, needle) in cases {
-        let start = std::time::Instant::now();
-        let out = pinbench().arg("run").args(&args).output().unwrap();
-        common::assert_refused(&out, &format!("{args:?}"), needle);
-        assert!(start.elapsed().as_secs() < 2, "{args:?} took too long");
-    }
-}
-
-#[test]
 fn a_mask_that_differs_from_the_plan_is_refused_or_flagged() {
     if allowed().len() < 2 {
-        return; // one CPU: a widened mask is the plan's own
+        common::skip("one CPU: a widened mask is the plan's own");
+        return;
     }
     let run = |extra: &[&str]| {
-        std::process::Command::new(assert_cmd::cargo::cargo_bin("pinbench"))
+        pinbench()
             .args([
                 "run",
                 "-W",
@@ -460,7 +449,7 @@ fn pin_by_parent_pins_after_the_start_and_records_the_delay() {
         "--pin-by",
         "parent",
         "-d",
-        "100ms",
+        "300ms",
     ]);
     let w = &v["workers"][0];
     let (start, end) = (
@@ -470,19 +459,18 @@ fn pin_by_parent_pins_after_the_start_and_records_the_delay() {
     let pinned = w["pinned_at_ns"]
         .as_u64()
         .expect("the parent's pin time is recorded");
-    // The parent pins after the start signal, racing the child: the pin lands at most a moment
-    // before the child's measured stretch begins, or inside it; either way it held.
-    assert!(
-        pinned + 50_000_000 >= start && pinned <= end,
-        "{start} {pinned} {end}"
-    );
+    // The parent pins after the start signal, racing the child: the pin lands while the child
+    // works, before its measured stretch ends (one clock for both). How long before the child
+    // takes its start time depends on when a loaded machine wakes the child: no bound there.
+    assert!(start < end && pinned <= end, "{start} {pinned} {end}");
+    // It held: the mask the child read back after its loop is the plan's.
     assert_eq!(cpus(&w["cpus_readback"]), cpus(&w["cpus_planned"]));
 }
 
 #[test]
 fn recycling_runs_in_sweeps_and_reaches_the_csv() {
     let tmp = tempfile::tempdir().unwrap();
-    pinbench()
+    let out = pinbench()
         .args([
             "run",
             "-W",
@@ -501,23 +489,38 @@ fn recycling_runs_in_sweeps_and_reaches_the_csv() {
             "--reps",
             "2",
             "-d",
-            "60ms",
+            "300ms",
             "--out",
         ])
         .arg(tmp.path())
-        .assert()
-        .success();
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let dir = common::profile_dir(tmp.path());
-    let runs = std::fs::read_to_string(dir.join("runs.csv")).unwrap();
-    let mut rdr = csv::Reader::from_reader(runs.as_bytes());
-    let h = rdr.headers().unwrap().clone();
-    let col = |n: &str| h.iter().position(|x| x == n).unwrap();
-    let recs: Vec<csv::StringRecord> = rdr.records().map(Result::unwrap).collect();
-    assert_eq!(recs.len(), 2);
-    for r in &recs {
-        assert_eq!(&r[col("recycle_tasks")], "2");
-        assert_eq!(&r[col("repin")], "false");
-        assert!(r[col("generations")].parse::<u32>().unwrap() >= 2, "{r:?}");
-        assert!(!r[col("off_plan_fraction")].is_empty());
+    let runs = common::csv_whole(&dir.join("runs.csv"), 2);
+    let workers = common::csv_whole(&dir.join("workers.csv"), 2);
+    let many = allowed().len() > 1;
+    if !many {
+        common::skip("the lost pin in workers.csv: on one CPU a lost pin is the allowed set");
+    }
+    for w in &workers {
+        assert!(w["generations"].parse::<u32>().unwrap() >= 2, "{w:?}");
+        // The loss reaches the CSV: the replacements' mask is not the pin.
+        if many {
+            assert_eq!(set(&w["cpus_readback"]), allowed(), "{w:?}");
+            assert_ne!(w["cpus_readback"], w["cpus_planned"], "{w:?}");
+        }
+    }
+    for r in &runs {
+        assert_eq!(r["recycle_tasks"], "2");
+        assert_eq!(r["repin"], "false");
+        assert!(r["generations"].parse::<u32>().unwrap() >= 2, "{r:?}");
+        // The share of samples off the plan, a share.
+        let off: f64 = r["off_plan_fraction"].parse().unwrap();
+        assert!((0.0..=1.0).contains(&off), "{r:?}");
     }
 }

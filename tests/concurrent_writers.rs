@@ -5,7 +5,7 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use common::{csv_rows, profile_dir};
 
@@ -15,7 +15,7 @@ fn writers_at_once_lose_no_row() {
     let writers = 6;
     let children: Vec<_> = (0..writers)
         .map(|i| {
-            Command::new(assert_cmd::cargo::cargo_bin("pinbench"))
+            common::pinbench()
                 // As Slurm starts array task i.
                 .env("SLURM_JOB_ID", format!("{}", 100 + i))
                 .env("SLURM_ARRAY_JOB_ID", "99")

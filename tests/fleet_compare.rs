@@ -5,7 +5,6 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 
 use common::csv_rows;
 
@@ -37,7 +36,7 @@ fn twenty_profiles_make_one_fleet_chart_and_a_tidy_csv() {
         })
         .collect();
     let out = tmp.path().join("out");
-    let run = Command::new(assert_cmd::cargo::cargo_bin("pinbench"))
+    let run = common::pinbench()
         .arg("compare")
         .args(&dirs)
         .arg("--out")
@@ -74,7 +73,7 @@ fn twenty_profiles_make_one_fleet_chart_and_a_tidy_csv() {
     let pairs = std::fs::read_dir(out.join("compare")).unwrap().count();
     assert_eq!(pairs, 20, "19 pairs and the fleet");
     // The same profile twice is refused.
-    let twice = Command::new(assert_cmd::cargo::cargo_bin("pinbench"))
+    let twice = common::pinbench()
         .arg("compare")
         .args([&dirs[0], &dirs[1], &dirs[0]])
         .arg("--out")

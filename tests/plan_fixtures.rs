@@ -5,6 +5,7 @@ mod common;
 use common::fixture;
 use pinbench::cpuset::CpuSet;
 use pinbench::plan::{PlanError, plan};
+use pinbench::profile::{AllowedSource, read_profile};
 use pinbench::strategy::Strategy;
 use pinbench::topology::{Topology, read_topology};
 
@@ -212,17 +213,45 @@ fn zero_workers_is_an_error_for_every_strategy() {
 
 #[test]
 fn planning_is_deterministic_on_every_fixture() {
+    // The same machine gets the same plan in another process, as a later `pinbench plan` or
+    // `run` would: its own hash seeds, its own reading of the tree. (Planning twice in this
+    // process would only call a function twice with the same inputs.)
     for name in common::FIXTURES {
-        let t = topo(name);
+        let root = fixture(name);
+        let p = read_profile(&root, AllowedSource::Recorded, None).unwrap();
+        let n = p.allowed.len().min(6);
         for s in Strategy::defaults() {
-            let n = t.online.len().min(6);
-            assert_eq!(
-                plan(&s, &t, &t.online, n),
-                plan(&s, &t, &t.online, n),
-                "{name} {s}"
+            let placement = plan(&s, &p.topology, &p.allowed, n).unwrap();
+            let ours: Vec<String> = placement
+                .workers
+                .iter()
+                .map(|w| {
+                    w.cpus
+                        .clone()
+                        .or_else(|| placement.spawner_mask.clone())
+                        .map_or("-".into(), |c| c.to_string())
+                })
+                .collect();
+            assert_eq!(ours.len(), n, "{name} {s}");
+            let out = common::pinbench()
+                .args(["plan", "-s", &s.to_string(), "-w", &n.to_string(), "--json"])
+                .arg("--sysfs-root")
+                .arg(&root)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{name} {s}: {}",
+                String::from_utf8_lossy(&out.stderr)
             );
-            let p = plan(&s, &t, &t.online, n).unwrap();
-            assert_eq!(p.workers.len(), n);
+            let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            let theirs: Vec<String> = v["workers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|w| w["cpus"].as_str().unwrap_or("-").to_string())
+                .collect();
+            assert_eq!(ours, theirs, "{name} {s}: this process and another");
         }
     }
 }

@@ -4,8 +4,9 @@
 //! CPU of the node: two profiles) and the fleet-view job after them; the test waits for all,
 //! reads what they wrote, stops the cluster and checks nothing of it is left running.
 //!
-//! Needs root and the Slurm packages (`scripts/setup.sh` installs them); elsewhere it says why
-//! and passes, unless `PINBENCH_REQUIRE_SLURM=1` (set by `.ci/run` as root), where it fails.
+//! Needs root and the Slurm packages (`scripts/setup.sh` installs them); elsewhere it skips and
+//! says why (`common::skip`), unless `PINBENCH_REQUIRE_SLURM=1` (set by `.ci/run` as root),
+//! where it fails.
 
 mod common;
 
@@ -25,11 +26,7 @@ fn unavailable() -> Option<String> {
         return Some("not root (slurmd starts jobs as their users)".into());
     }
     for bin in ["munged", "slurmctld", "slurmd", "sbatch", "squeue"] {
-        let found = Command::new("sh")
-            .args(["-c", &format!("command -v {bin}")])
-            .output()
-            .is_ok_and(|o| o.status.success());
-        if !found {
+        if !common::on_path(bin) {
             return Some(format!(
                 "{bin} not installed (scripts/setup.sh installs Slurm)"
             ));
@@ -110,11 +107,7 @@ fn read(path: &Path) -> String {
 #[test]
 fn an_array_job_measures_two_allocations_and_draws_the_fleet() {
     if let Some(why) = unavailable() {
-        assert!(
-            std::env::var("PINBENCH_REQUIRE_SLURM").as_deref() != Ok("1"),
-            "PINBENCH_REQUIRE_SLURM=1 but {why}"
-        );
-        eprintln!("skipped: {why}");
+        common::skip_missing_tool("PINBENCH_REQUIRE_SLURM", &why);
         return;
     }
     let tmp = tempfile::Builder::new()
@@ -131,7 +124,7 @@ fn an_array_job_measures_two_allocations_and_draws_the_fleet() {
     ] {
         let out = Command::new(repo().join("scripts/slurm/submit-fleet.sh"))
             .current_dir(&work)
-            .env("PINBENCH", assert_cmd::cargo::cargo_bin("pinbench"))
+            .env("PINBENCH", env!("CARGO_BIN_EXE_pinbench"))
             .env("PINBENCH_SHAPES", shapes)
             .env("PINBENCH_BIND", bind)
             .output()
@@ -154,7 +147,7 @@ fn an_array_job_measures_two_allocations_and_draws_the_fleet() {
         .command(repo().join("scripts/slurm/submit-fleet.sh"))
         .arg("node-types")
         .current_dir(&work)
-        .env("PINBENCH", assert_cmd::cargo::cargo_bin("pinbench"))
+        .env("PINBENCH", env!("CARGO_BIN_EXE_pinbench"))
         .env("PINBENCH_SHAPES", "1 all")
         .env("PINBENCH_FLEET_OPTS", "--partition=local --time=10")
         .env(

@@ -89,7 +89,10 @@ fn check_common(name: &str, what: &str, allowed: &CpuSet, p: &[usize]) {
     );
 }
 
-fn check_compact(name: &str, m: &Map, allowed: &CpuSet, p: &[usize]) {
+/// Checks compact's contract on the order `p`; returns, per domain, how many picks opened a new
+/// one (each such pick is where the contract had something to check).
+fn check_compact(name: &str, m: &Map, allowed: &CpuSet, p: &[usize]) -> [usize; 3] {
+    let mut opened = [0; 3];
     check_common(name, "compact", allowed, p);
     for (i, &c) in p.iter().enumerate() {
         let used = &p[..i];
@@ -104,6 +107,9 @@ fn check_compact(name: &str, m: &Map, allowed: &CpuSet, p: &[usize]) {
             if used.iter().any(|&u| m.d(u, di) == m.d(c, di)) {
                 continue;
             }
+            if !used.is_empty() {
+                opened[di] += 1;
+            }
             // A new domain: none opened before may still hold a free CPU of this kind.
             let free_in_open = m.cpus.iter().any(|&x| {
                 m.kind(x) == k
@@ -116,9 +122,13 @@ fn check_compact(name: &str, m: &Map, allowed: &CpuSet, p: &[usize]) {
             );
         }
     }
+    opened
 }
 
-fn check_scatter(name: &str, m: &Map, allowed: &CpuSet, p: &[usize]) {
+/// Checks scatter's contract on the order `p`; returns, per domain, how many picks doubled one
+/// up (each such pick is where the contract had something to check).
+fn check_scatter(name: &str, m: &Map, allowed: &CpuSet, p: &[usize]) -> [usize; 3] {
+    let mut doubled = [0; 3];
     check_common(name, "scatter", allowed, p);
     for (i, &c) in p.iter().enumerate() {
         let used = &p[..i];
@@ -134,6 +144,7 @@ fn check_scatter(name: &str, m: &Map, allowed: &CpuSet, p: &[usize]) {
             if !opened(di, c) {
                 continue;
             }
+            doubled[di] += 1;
             // Doubling up: no domain holding CPUs of this kind may be empty, and no core of
             // any kind (SMT siblings last: an idle E-core before a P-core's second thread).
             let empty = m
@@ -146,11 +157,15 @@ fn check_scatter(name: &str, m: &Map, allowed: &CpuSet, p: &[usize]) {
             );
         }
     }
+    doubled
 }
 
 #[test]
 fn compact_and_scatter_keep_their_contract_on_every_recorded_machine() {
-    let mut checked = 0;
+    common::assert_lists_cover_the_recordings();
+    // Per strategy and domain (core, cache, package): picks where the contract had a choice
+    // to judge. Each must occur on some machine, or the checks passed without checking.
+    let mut judged = [[0usize; 3]; 2];
     for (name, root) in machines() {
         let profile = read_profile(&root, AllowedSource::Recorded, None).unwrap();
         let t = &profile.topology;
@@ -171,14 +186,26 @@ fn compact_and_scatter_keep_their_contract_on_every_recorded_machine() {
                     "{name} {s}: {k} workers"
                 );
             }
-            match s {
-                Strategy::Compact => check_compact(&name, &m, allowed, &all),
-                _ => check_scatter(&name, &m, allowed, &all),
+            let (k, counts) = match s {
+                Strategy::Compact => (0, check_compact(&name, &m, allowed, &all)),
+                _ => (1, check_scatter(&name, &m, allowed, &all)),
+            };
+            for (d, c) in counts.iter().enumerate() {
+                judged[k][d] += c;
             }
-            checked += n;
         }
     }
-    assert!(checked > 100, "{checked}");
+    for (k, s) in ["compact opening", "scatter doubling up"]
+        .iter()
+        .enumerate()
+    {
+        for (d, dname) in DOMAINS.iter().enumerate() {
+            assert!(
+                judged[k][d] > 0,
+                "no {s} a {dname} was ever judged: {judged:?}"
+            );
+        }
+    }
 }
 
 #[test]
