@@ -415,6 +415,26 @@ fn every_bad_input_gets_one_clear_line_and_changes_nothing() {
             &["exec", "--out", o, "--", "no-such-program-pinbench"],
             "not found on PATH",
         ),
+        // The command after the options without `--`: the hint names the fix.
+        case(
+            &["exec", "--out", o, "-w", "2", "python3", "x.py"],
+            "put the program after `--`",
+        ),
+        // A --metric without exactly one capture group would fail every run: refused first.
+        case(
+            &[
+                "exec",
+                "--out",
+                o,
+                "--metric",
+                "rate: [0-9]+",
+                "--better",
+                "higher",
+                "--",
+                "true",
+            ],
+            "0 capture groups",
+        ),
         // report / summarise / compare / doctor
         case(&["report", "/nonexistent/results"], "does not exist"),
         case(&["summarise", e], "is not a results folder"),

@@ -384,7 +384,13 @@ fn failed_runs_keep_their_reason_and_the_earlier_results() {
         ),
     ];
     for (args, cmd, reason) in cases {
-        let run = exec(&once("job", args), out.path(), cmd);
+        // A figure of its own is another unit: another name (the same one is refused below).
+        let name = if args.contains(&"--metric") {
+            "job-rate"
+        } else {
+            "job"
+        };
+        let run = exec(&once(name, args), out.path(), cmd);
         assert_eq!(
             run.status.code(),
             Some(1),
@@ -401,6 +407,24 @@ fn failed_runs_keep_their_reason_and_the_earlier_results() {
             "the first runs stay"
         );
     }
+    // The name measured by its wall time cannot take a figure of the program's: two units in
+    // one series. Refused before anything runs, and the stored rows stay as they were.
+    let before = std::fs::read(profile_dir(out.path()).join("runs.csv")).unwrap();
+    let mixed = exec(
+        &once("job", &["--metric", "rate=([0-9]+)", "--better", "higher"]),
+        out.path(),
+        &["echo", "rate=5"],
+    );
+    assert_eq!(mixed.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&mixed.stderr);
+    assert!(
+        said.contains("cmd:job was measured") && said.contains("give --name"),
+        "{said}"
+    );
+    assert_eq!(
+        std::fs::read(profile_dir(out.path()).join("runs.csv")).unwrap(),
+        before
+    );
     // A figure the program prints is what gets judged.
     let run = exec(
         &once("fig", &["--metric", "rate=([0-9.]+)", "--better", "lower"]),
@@ -515,5 +539,42 @@ fn no_process_of_the_tree_outlives_a_timeout_an_interrupt_or_pinbench() {
         }
         assert_gone(&tree, limit, &format!("the tree after signal {signal}"));
         assert_none_live(&marker, limit, &format!("after signal {signal}"));
+    }
+}
+
+#[test]
+fn a_scenario_whose_warm_up_fails_is_not_run_again_and_the_first_reason_is_shown() {
+    let out = tempfile::tempdir().unwrap();
+    // Every run would time out alike: the warm-up's failure is recorded once per scenario.
+    let run = exec(
+        &[
+            "-s",
+            "none,per-worker",
+            "-w",
+            "1",
+            "--reps",
+            "4",
+            "--timeout",
+            "300ms",
+        ],
+        out.path(),
+        &["sh", "-c", "echo started; sleep 5"],
+    );
+    assert_eq!(run.status.code(), Some(1));
+    let said = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        said.contains("2 run(s) failed; the first: cmd:sh none")
+            && said.contains("ran past --timeout 0.3 s")
+            && said.contains("last output: started"),
+        "{said}"
+    );
+    let runs = csv_rows(&profile_dir(out.path()).join("runs.csv"));
+    assert_eq!(runs.len(), 2, "one failed row per scenario: {runs:?}");
+    for r in &runs {
+        assert_eq!(r["status"], "failed");
+        assert!(
+            r["reason"].starts_with("warm-up failed, scenario not run again"),
+            "{r:?}"
+        );
     }
 }

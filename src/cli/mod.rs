@@ -275,6 +275,22 @@ pub fn main() -> i32 {
                 .collect();
             let message = message.join(" ");
             let message = message.trim_start_matches("error: ");
+            // `pinbench exec -w 2 python3 x.py`: the command needs `--` before it.
+            let args: Vec<String> = std::env::args().skip(1).collect();
+            let stray = match e.get(clap::error::ContextKind::InvalidArg) {
+                Some(clap::error::ContextValue::String(a)) if !a.starts_with('-') => Some(a),
+                _ => None,
+            };
+            if args.first().is_some_and(|v| v == "exec")
+                && e.kind() == ErrorKind::UnknownArgument
+                && !args.iter().any(|a| a == "--")
+                && let Some(stray) = stray
+            {
+                eprintln!(
+                    "pinbench: unexpected argument '{stray}': put the program after `--`, as in `pinbench exec -w 2 -- {stray} ...`"
+                );
+                return 2;
+            }
             eprintln!("pinbench: {message} (see `pinbench --help`)");
             return 2;
         }

@@ -38,6 +38,22 @@ pub fn run(sweep: Sweep, mut profile: HardwareProfile) -> Result<i32> {
         // programs themselves are merged into profile.json under its lock when it is written.
         let before = dir.read_profile().map(|p| p.programs).unwrap_or_default();
         for w in &axes.workloads {
+            let figure = |p: &crate::profile::Program| match (&p.metric, p.better) {
+                (Some(m), Some(b)) => format!("--metric '{m}' --better {b}"),
+                (Some(m), None) => format!("--metric '{m}'"),
+                _ => "its wall time".to_string(),
+            };
+            // Another figure under the same name would put two units in one series.
+            if let Some(before) = before.get(&w.to_string())
+                && (before.metric != program.metric || before.better != program.better)
+            {
+                bail!(
+                    "{w} was measured in {} by {}; this run measures {}: give --name to keep the two apart (their figures cannot share a chart or a verdict)",
+                    dir.path.display(),
+                    figure(before),
+                    figure(program)
+                );
+            }
             if let Some(before) = before.get(&w.to_string())
                 && before != program
             {
@@ -123,8 +139,12 @@ pub fn run(sweep: Sweep, mut profile: HardwareProfile) -> Result<i32> {
     }
     if outcome.failed_runs > 0 {
         eprintln!(
-            "pinbench: {} run(s) failed; their reasons are in runs.csv (status=failed)",
-            outcome.failed_runs
+            "pinbench: {} run(s) failed; the first: {} (every reason is in runs.csv, status=failed)",
+            outcome.failed_runs,
+            outcome
+                .first_failure
+                .as_deref()
+                .unwrap_or("no reason recorded")
         );
         return Ok(1);
     }

@@ -1,6 +1,7 @@
 //! `--metric REGEX`: the program's own figure, read from its output, instead of its wall time.
 //! The last match counts (a program that prints progress ends with its result); the number is
-//! the first capture group, or the whole match where the pattern has no group.
+//! the pattern's one capture group. A pattern without one is refused before anything runs: its
+//! whole match (`rate: 12`) is rarely a number, and every run would fail on it.
 
 use crate::stats::Better;
 
@@ -39,7 +40,7 @@ impl Metric {
                 .to_string(),
         })?;
         let groups = regex.captures_len() - 1;
-        if groups > 1 {
+        if groups != 1 {
             return Err(MetricError::Groups {
                 pattern: pattern.into(),
                 groups,
@@ -61,7 +62,7 @@ impl Metric {
         self.regex
             .captures_iter(output)
             .filter_map(|c| {
-                let m = c.get(1).or_else(|| c.get(0))?;
+                let m = c.get(1)?;
                 m.as_str().trim().parse::<f64>().ok()
             })
             .last()
@@ -78,8 +79,8 @@ mod tests {
         let out = "rate: 10 items/s\nwarming\nrate: 12.5 items/s\ndone\n";
         assert_eq!(m.find(out), Some(12.5));
         assert_eq!(m.find("nothing"), None);
-        let whole = Metric::new(r"[0-9]+\.[0-9]+", Better::Lower).unwrap();
-        assert_eq!(whole.find("took 1.25 s"), Some(1.25));
+        let lower = Metric::new(r"took ([0-9]+\.[0-9]+)", Better::Lower).unwrap();
+        assert_eq!(lower.find("took 1.25 s"), Some(1.25));
     }
 
     #[test]
@@ -91,6 +92,11 @@ mod tests {
         assert!(matches!(
             Metric::new("(a)(b)", Better::Higher),
             Err(MetricError::Groups { groups: 2, .. })
+        ));
+        // No group: the whole match would hold the label with the number.
+        assert!(matches!(
+            Metric::new("rate: [0-9.]+", Better::Higher),
+            Err(MetricError::Groups { groups: 0, .. })
         ));
         assert!("sideways".parse::<Better>().is_err());
     }

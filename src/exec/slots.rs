@@ -82,12 +82,19 @@ struct Task {
     live_children: usize,
     /// Ever waited with no slot free.
     waited: bool,
+    /// Observation windows in a row in which it was busy.
+    busy_windows: u32,
 }
 
 /// A task's share of one CPU over an observation window under which it counts as busy, and
 /// under which a slot holder counts as idle.
 pub const BUSY: f64 = 0.5;
 pub const IDLE: f64 = 0.1;
+
+/// Windows in a row a main thread must be busy, after it started workers, to be one: starting
+/// threads and collecting their results keeps it busy for a moment, computing beside them
+/// (numpy's BLAS) for the whole run.
+pub const MAIN_BUSY_WINDOWS: u32 = 3;
 
 /// What became of the tasks of one run, for the results.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -139,6 +146,7 @@ impl Slots {
             slot: None,
             live_children: 0,
             waited: false,
+            busy_windows: 0,
         };
         if let Some(i) = copy.filter(|&i| i < self.holder.len()) {
             t.slot = Some(i);
@@ -167,6 +175,7 @@ impl Slots {
                 slot: None,
                 live_children: 0,
                 waited: false,
+                busy_windows: 0,
             },
         );
         if self.mode == Mode::Processes && !thread && known_parent {
@@ -265,6 +274,16 @@ impl Slots {
             return moves;
         }
         let share = |t: Tid| busy.get(&t).copied().unwrap_or(0.0);
+        // The main thread computes beside its workers only once it has started some: before
+        // that, its work is the program's start-up, not a worker's.
+        let workers_started = self.tally.holders.iter().any(|h| !h.is_empty());
+        for (&tid, t) in self.tasks.iter_mut() {
+            t.busy_windows = if share(tid) >= BUSY && (t.role != Role::Main || workers_started) {
+                t.busy_windows + 1
+            } else {
+                0
+            };
+        }
         let mut takers: Vec<Tid> = self
             .tasks
             .iter()
@@ -275,7 +294,9 @@ impl Slots {
                         Role::Candidate => true,
                         Role::Helper => false,
                         // A busy main thread computes like a worker thread.
-                        Role::Main => self.mode == Mode::Threads,
+                        Role::Main => {
+                            self.mode == Mode::Threads && t.busy_windows >= MAIN_BUSY_WINDOWS
+                        }
                         Role::Follower => false,
                     }
             })
@@ -440,7 +461,16 @@ mod tests {
         let mut s = Slots::new(Mode::Threads, 2);
         s.root(1, None);
         assert_eq!(s.spawned(1, 2, true), [slot(2, 0)]);
+        // Busy for a window or two: starting threads, collecting results.
+        assert_eq!(s.observed(&busy(&[(1, 0.99), (2, 0.98)])), []);
+        assert_eq!(s.observed(&busy(&[(1, 0.99), (2, 0.98)])), []);
         assert_eq!(s.observed(&busy(&[(1, 0.99), (2, 0.98)])), [slot(1, 1)]);
+        // Busy before it started any thread: its start-up, not a worker's work.
+        let mut u = Slots::new(Mode::Threads, 2);
+        u.root(1, None);
+        for _ in 0..5 {
+            assert_eq!(u.observed(&busy(&[(1, 1.0)])), []);
+        }
         // An idle busy-threshold miss moves nothing.
         let mut t = Slots::new(Mode::Threads, 2);
         t.root(1, None);

@@ -47,6 +47,8 @@ pub struct Outcome {
     pub run_id: String,
     pub summary: Vec<SummaryRow>,
     pub failed_runs: usize,
+    /// The first failed run: its scenario and reason (a program's quotes its last output line).
+    pub first_failure: Option<String>,
     /// Runs during which the cgroup's CPU quota throttled the workers.
     pub throttled_runs: usize,
     /// The exit status owed to a SIGINT (130) or SIGTERM (143) that stopped the sweep early.
@@ -339,6 +341,7 @@ pub fn execute(
     let mut progress = Progress::new(((cfg.reps + usize::from(cfg.warmup)) * planned.len()) as u64);
     let mut last_write = Instant::now();
     let mut failed_runs = 0;
+    let mut first_failure: Option<String> = None;
     let mut throttled_runs = 0;
     interruption();
 
@@ -369,20 +372,23 @@ pub fn execute(
         Ok(s) => v.len() < MIN_SAMPLES || s.precision().is_none_or(|p| p > cfg.precision),
         Err(_) => false, // every repetition failed: more will not help
     };
+    // Scenarios whose warm-up failed: their runs would fail alike (a program that cannot
+    // start, a missing file), so the failure is recorded once and the scenario not run again.
+    let mut stopped: Vec<bool> = vec![false; planned.len()];
     let mut measuring_since: Option<Instant> = None;
     let mut pass = 0usize;
     'passes: loop {
         let warmup = cfg.warmup && pass == 0;
         let rep = pass.saturating_sub(usize::from(cfg.warmup));
         let due: Vec<usize> = if warmup || rep < cfg.reps {
-            (0..planned.len()).collect()
+            (0..planned.len()).filter(|&i| !stopped[i]).collect()
         } else {
             let over = measuring_since.is_some_and(|t| t.elapsed() >= cfg.budget);
             if over {
                 break;
             }
             (0..planned.len())
-                .filter(|&i| reps_done[i] < cfg.max_reps && needs_more(&values[i]))
+                .filter(|&i| !stopped[i] && reps_done[i] < cfg.max_reps && needs_more(&values[i]))
                 .collect()
         };
         if due.is_empty() {
@@ -417,8 +423,11 @@ pub fn execute(
                 p.key.workload, p.key.strategy, p.key.model, p.key.workers
             );
             progress.tick(&label);
-            if warmup {
+            if warmup && result.is_ok() {
                 continue;
+            }
+            if warmup {
+                stopped[i] = true;
             }
             let mut row = run_row(
                 p,
@@ -429,6 +438,9 @@ pub fn execute(
                 &result,
             );
             reps_done[i] += 1;
+            if warmup {
+                row.reason = format!("warm-up failed, scenario not run again: {}", row.reason);
+            }
             row.throttled_periods = throttled_during;
             if throttled_during.is_some_and(|t| t > 0) {
                 throttled_runs += 1;
@@ -437,6 +449,7 @@ pub fn execute(
                 workers.extend(worker_rows(p, &row, &m.workers));
             } else {
                 failed_runs += 1;
+                first_failure.get_or_insert_with(|| format!("{label}: {}", row.reason));
             }
             if let Some(t) = row.throughput_ops_s.filter(|_| row.status.is_ok()) {
                 values[i].push(t);
@@ -455,6 +468,7 @@ pub fn execute(
         run_id,
         summary: summaries,
         failed_runs,
+        first_failure,
         throttled_runs,
         interrupted: interrupted(),
     })
