@@ -1,7 +1,8 @@
 //! `pip install` of a clean checkout, as a Python user would do it: pip builds the wheel from the
 //! tracked files through pyproject.toml (maturin, `bindings = "bin"`), the wheel installs into a
-//! fresh venv, and the venv's `pinbench` runs `topology` and an `exec` of the venv's own Python
-//! whose workers report from inside that each ran alone on its slot's CPU.
+//! fresh venv, and the venv's `pinbench` runs `topology` and `exec`s of the venv's own Python
+//! (a small program, then the checkout's ProcessPoolExecutor recipe) whose workers report from
+//! inside that each ran alone on its slot's CPU.
 //!
 //! Cost: pinbench is built once more, in its own target folder (`<target>/tmp/wheel/target`), so
 //! that the build neither waits for nor overwrites the test build's `target/debug/pinbench`. It
@@ -228,4 +229,45 @@ fn pip_builds_the_wheel_from_a_clean_checkout_and_its_pinbench_pins_the_venvs_py
     for w in csv_rows(&profile_dir(&out).join("workers.csv")) {
         assert_eq!(w["cpus_readback"], w["cpus_planned"], "{w:?}");
     }
+
+    // The ProcessPoolExecutor recipe of the checkout, on the venv's Python: every task reads a
+    // one-CPU mask from inside, and no two worker processes share a CPU. (Which workers get
+    // tasks is the executor's business: only the ones that did are checked.)
+    let recipe = src.join("examples/python/process_pool_executor.py");
+    let ran = run(Command::new(&pinbench)
+        .args(["exec", "-s", "per-worker", "-w", &n, "--reps", "1"])
+        .args(["--no-warmup", "--show-output", "--out"])
+        .arg(tmp.path().join("recipe"))
+        .arg("--")
+        .arg(bin.join("python"))
+        .arg(&recipe)
+        .args(["--tasks", "8", "--size", "20000"]));
+    let err = String::from_utf8_lossy(&ran.stderr);
+    assert!(ran.status.success(), "{}", text(&ran));
+    let mut cpu_of = std::collections::BTreeMap::new();
+    let mut tasks = 0;
+    for line in err.lines().filter(|l| l.starts_with("task ")) {
+        // task I: pid P cpu C mask M
+        let f: Vec<&str> = line.split_whitespace().collect();
+        assert_eq!(f.len(), 8, "{line}");
+        let mask = CpuSet::parse(f[7]).unwrap();
+        assert_eq!(
+            mask.len(),
+            1,
+            "a task that could run on more than one CPU: {line}"
+        );
+        assert_eq!(mask.to_string(), f[5], "it ran on its one CPU: {line}");
+        let first = cpu_of
+            .entry(f[3].to_string())
+            .or_insert_with(|| f[7].to_string());
+        assert_eq!(
+            *first, f[7],
+            "a process whose mask changed between tasks: {line}"
+        );
+        tasks += 1;
+    }
+    assert_eq!(tasks, 8, "{err}");
+    let cpus: BTreeSet<&String> = cpu_of.values().collect();
+    assert_eq!(cpus.len(), cpu_of.len(), "two workers on one CPU: {err}");
+    assert!(err.contains("single-cpu masks: 8/8 tasks"), "{err}");
 }
