@@ -6,7 +6,8 @@ processes, each reporting from inside itself where it ran.
 Prints one line per task (`task I: pid P cpu C mask M`), then `single-cpu masks: K/N tasks` and
 `throughput: <tasks/s>` for `--metric 'throughput: ([0-9.]+)' --better higher`. Needs joblib
 (`pip install joblib`): without it, says so and exits 0 with no figure (under `exec --metric`
-the run then fails, quoting that line).
+the run then fails, quoting that line). With `--workers 1` joblib runs the tasks in the program's
+own process, not in a loky worker: there is no worker to pin.
 """
 import argparse
 import sys
