@@ -34,7 +34,8 @@ def task(n):
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__)
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     # loky names its workers itself: no worker index for the in-program recipes (--pin).
     p.add_argument("--workers", type=int, default=recipes.workers_default(), help="n_jobs")
     p.add_argument("--tasks", type=int, default=32)
