@@ -49,4 +49,9 @@ if [ ${#slurm[@]} -gt 0 ] && ! install --no-install-recommends "${slurm[@]}"; th
   fi
   echo "setup: could not install ${slurm[*]}; the Slurm test needs them, the other tests do not" >&2
 fi
+# The wheel test (tests/wheel.rs) makes venvs with `python3 -m venv`: Debian's python3 needs
+# python3-venv for that (ensurepip). Without it that test skips, or fails under CI=true.
+if ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1 && ! install python3-venv; then
+  echo "setup: could not install python3-venv; the wheel test (tests/wheel.rs) needs it" >&2
+fi
 exit 0
