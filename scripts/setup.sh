@@ -54,4 +54,16 @@ fi
 if ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1 && ! install python3-venv; then
   echo "setup: could not install python3-venv; the wheel test (tests/wheel.rs) needs it" >&2
 fi
+# joblib (the loky backend), for the tests of `exec` with programs we did not write
+# (tests/exec_real_programs.rs), in a venv of the project's own: .tools/venv.
+venv="$(cd "$(dirname "$0")/.." && pwd)/.tools/venv"
+if ! "$venv/bin/python" -c 'import joblib' >/dev/null 2>&1; then
+  if ! { python3 -m venv "$venv" && "$venv/bin/pip" install -q joblib; } >/dev/null 2>&1; then
+    if $ci; then
+      echo "setup: could not install joblib into $venv, which CI requires (PINBENCH_REQUIRE_JOBLIB): check that PyPI is reachable and retry" >&2
+      exit 1
+    fi
+    echo "setup: could not install joblib into $venv; its exec test is skipped without it" >&2
+  fi
+fi
 exit 0

@@ -43,7 +43,16 @@ fn single_cpu_share(python: &str, strategy: &str, cmd: &[&str]) -> (f64, usize) 
     full.extend_from_slice(cmd);
     let run = common::pinbench()
         .env("PINBENCH_TEST_SEEN", &seen)
-        .args(["exec", "-s", strategy, "-w", "2", "--reps", "1", "--no-warmup"])
+        .args([
+            "exec",
+            "-s",
+            strategy,
+            "-w",
+            "2",
+            "--reps",
+            "1",
+            "--no-warmup",
+        ])
         .arg("--out")
         .arg(out.path())
         .arg("--")
@@ -87,7 +96,8 @@ fn placed_from_inside(python: &str, cmd: &[&str]) {
     );
     let (floating, n) = single_cpu_share(python, "none", cmd);
     assert_eq!(
-        floating, 0.0,
+        floating,
+        0.0,
         "{cmd:?}: {:.0} % of {n} task executions saw one CPU under none",
         floating * 100.0
     );
@@ -137,7 +147,11 @@ fn a_program_that_starts_no_workers_gets_no_verdict_on_a_placement() {
         out.path(),
         &["python3", "-c", "sum(range(3 * 10**6))"],
     );
-    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
     let stdout = String::from_utf8_lossy(&run.stdout);
     assert!(stdout.contains("started no workers"), "{stdout}");
     let dir = profile_dir(out.path());
@@ -170,15 +184,30 @@ fn shared_memory_left_to_the_resource_tracker_is_unlinked() {
     };
     let out = tempfile::tempdir().unwrap();
     let run = exec(
-        &["-s", "none,per-worker", "-w", "2", "--reps", "2", "--no-warmup"],
+        &[
+            "-s",
+            "none,per-worker",
+            "-w",
+            "2",
+            "--reps",
+            "2",
+            "--no-warmup",
+        ],
         out.path(),
         &["python3", &program("shm_left.py"), "--prefix", &prefix],
     );
-    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
     // 4 runs x 4 segments, each unlinked by the tracker as the program ended.
     assert_eq!(left(), 0, "segments left in /dev/shm");
     for r in csv_rows(&profile_dir(out.path()).join("runs.csv")) {
-        assert_eq!(r["leftover_processes"], "0", "the tracker ends by itself: {r:?}");
+        assert_eq!(
+            r["leftover_processes"], "0",
+            "the tracker ends by itself: {r:?}"
+        );
     }
 }
 
@@ -190,7 +219,16 @@ fn every_line_of_concurrent_writers_reaches_show_output_in_order() {
     let (writers, lines) = (4usize, 20_000usize);
     let out = tempfile::tempdir().unwrap();
     let run = exec(
-        &["-s", "none", "-w", "2", "--reps", "1", "--no-warmup", "--show-output"],
+        &[
+            "-s",
+            "none",
+            "-w",
+            "2",
+            "--reps",
+            "1",
+            "--no-warmup",
+            "--show-output",
+        ],
         out.path(),
         &[
             "python3",
@@ -209,8 +247,15 @@ fn every_line_of_concurrent_writers_reaches_show_output_in_order() {
     let mut next = vec![0usize; writers];
     for c in re.captures_iter(&text) {
         let (w, l): (usize, usize) = (c[1].parse().unwrap(), c[2].parse().unwrap());
-        assert_eq!(l, next[w], "writer {w}: line {l} out of order or a line lost");
+        assert_eq!(
+            l, next[w],
+            "writer {w}: line {l} out of order or a line lost"
+        );
         next[w] += 1;
     }
-    assert_eq!(next, vec![lines; writers], "lines that reached --show-output");
+    assert_eq!(
+        next,
+        vec![lines; writers],
+        "lines that reached --show-output"
+    );
 }

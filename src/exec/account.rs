@@ -119,6 +119,14 @@ impl Accounting {
         }
     }
 
+    /// Starts the totals over, keeping each task's last reading: what ran before (a launch's
+    /// helpers: a shell wrapper's, a version manager shim's) is not the program's.
+    pub fn restart(&mut self) {
+        self.processes.clear();
+        self.slot_ns.iter_mut().for_each(|n| *n = 0);
+        self.window.clear();
+    }
+
     /// Adds what a task ran since its last reading.
     pub fn add(&mut self, r: Reading) {
         let (last_run, last_wait) = self
@@ -227,6 +235,16 @@ mod tests {
         assert_eq!((sp.unslotted[0].0, sp.unslotted[0].2), (11, 0.3));
         // 0.7 of the workers' 1.0 s ran on the plan.
         assert!((sp.on_plan_share().unwrap() - 0.7).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_restart_forgets_the_launch_but_not_where_each_task_was() {
+        let mut a = Accounting::new(1);
+        a.add(reading(5, Some(0), 40_000_000, true));
+        a.restart();
+        a.add(reading(5, Some(0), 50_000_000, true));
+        // Only the 10 ms since the restart count.
+        assert_eq!(a.split(&[], &[]).slot_s, vec![0.01]);
     }
 
     #[test]

@@ -482,6 +482,7 @@ pub fn trace(l: &Launch) -> std::io::Result<Traced> {
                         let mut live = shared.live.lock().expect("live");
                         live.seen = vec![Seen::default(); l.slot_masks.len()];
                         live.epoch += 1;
+                        live.acct.restart();
                     }
                     let _ = ptrace::cont(pid, None);
                     // by=parent: the copy runs unpinned until now, as after `taskset -p`.

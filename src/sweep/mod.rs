@@ -129,10 +129,12 @@ fn run_row(
             row.cpus_seen = t.cpus_seen.to_string();
             let mismatched: Vec<String> = workers
                 .iter()
+                // A slot no task ever held has no mask to differ (a program with fewer workers).
                 .filter(|w| {
-                    w.cpus_planned
-                        .as_ref()
-                        .is_some_and(|p| p != &w.cpus_readback)
+                    !w.cpus_readback.is_empty()
+                        && w.cpus_planned
+                            .as_ref()
+                            .is_some_and(|p| p != &w.cpus_readback)
                 })
                 .map(|w| format!("worker {} ran under {}", w.worker, w.cpus_readback))
                 .collect();
