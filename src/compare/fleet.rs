@@ -239,6 +239,7 @@ fn cell_colour(speedup: Option<f64>, verdict: Option<Verdict>) -> RGBColor {
             )
         }
         (Some(Verdict::SamePlacement), _) => RGBColor(250, 250, 250),
+        (Some(Verdict::Inconclusive), _) => crate::report::charts::INCONCLUSIVE,
         (Some(_), _) => RGBColor(225, 225, 225),
         (None, _) => RGBColor(255, 255, 255),
     }
@@ -264,7 +265,7 @@ impl Chart for FleetGrid<'_> {
         ))
         .map_err(e)?;
         root.draw(&Text::new(
-            "blue: faster, red: slower (deeper: larger), grey: no difference, = : none's own placement, blank: not measured",
+            "blue: faster, red: slower (deeper: larger), grey: no difference, amber: inconclusive, = : none's own placement, blank: not measured",
             (10, 32),
             small.clone(),
         ))
@@ -393,7 +394,7 @@ pub fn fleet(profiles: &[ProfileResults], out_root: &Path) -> Result<Fleet, Repo
     let grid = FleetGrid::new(profiles, &rows);
     render(&grid, &dir, "fleet-speedup")?;
     let mut md = format!(
-        "# Fleet: {} profiles\n\n| profile | CPU model | allowed CPUs | SMT | faster | slower | no difference | Slurm nodes (jobs) |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n",
+        "# Fleet: {} profiles\n\n| profile | CPU model | allowed CPUs | SMT | faster | slower | no difference | inconclusive | Slurm nodes (jobs) |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n",
         profiles.len()
     );
     for p in ordered(profiles) {
@@ -401,7 +402,7 @@ pub fn fleet(profiles: &[ProfileResults], out_root: &Path) -> Result<Fleet, Repo
         let count = |v: Verdict| mine.clone().filter(|r| r.verdict == Some(v)).count();
         let _ = writeln!(
             md,
-            "| {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             p.profile.id,
             p.profile.cpu_model.clone().unwrap_or_default(),
             p.profile.allowed.len(),
@@ -409,6 +410,7 @@ pub fn fleet(profiles: &[ProfileResults], out_root: &Path) -> Result<Fleet, Repo
             count(Verdict::Faster),
             count(Verdict::Slower),
             count(Verdict::NoDifference),
+            count(Verdict::Inconclusive),
             slurm_origin(&p.profile)
         );
     }

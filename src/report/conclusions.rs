@@ -31,6 +31,14 @@ fn ratio(v: f64) -> String {
     }
 }
 
+/// An inconclusive verdict's interval: how far apart the two could be, `0.98x-1.30x`.
+fn range_text(r: &SummaryRow) -> String {
+    match (r.speedup_ci_low, r.speedup_ci_high) {
+        (Some(lo), Some(hi)) => format!("{}x-{}x", ratio(lo), ratio(hi)),
+        _ => speedup_text(r),
+    }
+}
+
 fn speedup_text(r: &SummaryRow) -> String {
     match (r.speedup_vs_none, r.speedup_ci_low, r.speedup_ci_high) {
         (Some(s), Some(lo), Some(hi)) => {
@@ -91,6 +99,21 @@ fn conclude_group(w: Workload, m: Model, n: usize, rows: &[&SummaryRow]) -> Conc
     let (faster, slower) = (with(Verdict::Faster), with(Verdict::Slower));
     let insufficient = with(Verdict::Insufficient);
     let not_achieved = with(Verdict::NotAchieved);
+    let (no_difference, inconclusive) = (with(Verdict::NoDifference), with(Verdict::Inconclusive));
+    // The widest band a no-difference verdict was held to, and whether the noise set it.
+    let band = no_difference.iter().filter_map(|r| r.band).reduce(f64::max);
+    let band_text = band.map_or(String::new(), |b| {
+        let noise = rows.iter().filter_map(|r| r.noise_floor).any(|f| f >= b);
+        format!(
+            " (within +-{:.0} %, {})",
+            (b * 100.0).max(1.0),
+            if noise {
+                "this machine's noise"
+            } else {
+                "the threshold"
+            }
+        )
+    });
     // A user's program that started no workers in any run: nothing was placed anywhere.
     let no_workers = !rows.is_empty() && rows.iter().all(|r| r.workers_seen == Some(0));
     let floor = rows.iter().find_map(|r| r.noise_floor);
@@ -140,9 +163,22 @@ fn conclude_group(w: Workload, m: Model, n: usize, rows: &[&SummaryRow]) -> Conc
             worst.key.strategy,
             speedup_text(worst)
         ),
-        (Some(_), None, None) => {
-            format!("no difference: every strategy is within the noise of none{floor_text}")
-        }
+        (Some(_), None, None) if inconclusive.is_empty() => format!(
+            "no difference: every strategy is within the noise of none{band_text}{floor_text}"
+        ),
+        (Some(_), None, None) => format!(
+            "no verdict yet: {} inconclusive ({}): more repetitions or a quieter machine would tell",
+            inconclusive
+                .iter()
+                .map(|r| r.key.strategy.to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+            inconclusive
+                .iter()
+                .map(|r| range_text(r))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     };
     let mut details = Vec::new();
     if let Some(best) = faster.first() {
@@ -161,10 +197,32 @@ fn conclude_group(w: Workload, m: Model, n: usize, rows: &[&SummaryRow]) -> Conc
         }
         d.push(')');
         details.push(d);
-    } else if baseline.is_some() && comparable > insufficient.len() {
+    } else if baseline.is_some() && comparable > insufficient.len() && inconclusive.is_empty() {
         details.push(
             "recommended: leave placement to the OS (none); no strategy is reliably faster".into(),
         );
+    } else if baseline.is_some() && !inconclusive.is_empty() {
+        details.push(
+            "recommended: leave placement to the OS (none) for now; nothing is shown faster, but not every strategy is settled".into(),
+        );
+    }
+    // Every verdict with its figure.
+    if !no_difference.is_empty() {
+        let s: Vec<String> = no_difference
+            .iter()
+            .map(|r| format!("{} {}", r.key.strategy, speedup_text(r)))
+            .collect();
+        details.push(format!("no difference{band_text}: {}", s.join(", ")));
+    }
+    if !inconclusive.is_empty() && (!faster.is_empty() || !slower.is_empty()) {
+        let s: Vec<String> = inconclusive
+            .iter()
+            .map(|r| format!("{} {}", r.key.strategy, range_text(r)))
+            .collect();
+        details.push(format!(
+            "inconclusive (more repetitions or a quieter machine would tell): {}",
+            s.join(", ")
+        ));
     }
     if !insufficient.is_empty() && insufficient.len() < comparable {
         let names: Vec<String> = insufficient

@@ -68,7 +68,7 @@ pub fn page(res: &ProfileResults, charts_dir: &Path) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>pinbench report: {}</title>\n<style>body{{font-family:sans-serif;max-width:1260px;margin:1em auto;padding:0 1em;color:#222}}figure{{margin:1em 0}}figure svg{{max-width:100%;height:auto}}table{{border-collapse:collapse;font-size:14px}}td,th{{border:1px solid #ccc;padding:2px 6px;text-align:left}}tr.faster{{background:#dde8f6}}tr.slower{{background:#f6dddd}}.conclusions li{{margin:.3em 0}}.note{{color:#666}}</style></head><body>",
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>pinbench report: {}</title>\n<style>body{{font-family:sans-serif;max-width:1260px;margin:1em auto;padding:0 1em;color:#222}}figure{{margin:1em 0}}figure svg{{max-width:100%;height:auto}}table{{border-collapse:collapse;font-size:14px}}td,th{{border:1px solid #ccc;padding:2px 6px;text-align:left}}tr.faster{{background:#dde8f6}}tr.slower{{background:#f6dddd}}tr.inconclusive{{background:#f8edcf}}.conclusions li{{margin:.3em 0}}.note{{color:#666}}</style></head><body>",
         esc(&p.id)
     );
     let _ = writeln!(s, "<h1>pinbench report: {}</h1>", esc(&p.id));

@@ -159,7 +159,7 @@ fn report_md(res: &ProfileResults, files: &[String]) -> String {
     let _ = writeln!(s, "## Verdicts against `none`\n");
     let _ = writeln!(
         s,
-        "A verdict calls a difference only when the 95 % interval of the speedup (Hodges-Lehmann, distribution-free) clears 1 by the larger of the threshold and the noise floor (how far apart identical placements came out); below 6 samples there is no verdict. `~` marks noisy scenarios (CV over 5 %, fewer than 6 samples, or bimodal). Where a folder holds several runs, each scenario shows its latest run.\n"
+        "A verdict calls a difference only when the 95 % interval of the speedup (Hodges-Lehmann, distribution-free) clears 1 by the larger of the threshold and the noise floor (how far apart identical placements came out), and no difference only when the whole interval lies inside that band; an interval that crosses the band is inconclusive; below 6 samples there is no verdict. `~` marks noisy scenarios (CV over 5 %, fewer than 6 samples, or bimodal). Where a folder holds several runs, each scenario shows its latest run.\n"
     );
     let _ = writeln!(
         s,

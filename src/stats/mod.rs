@@ -140,8 +140,13 @@ pub enum Verdict {
     Faster,
     /// ... below 1 by as much.
     Slower,
-    /// The interval reaches into the band that threshold and noise floor leave undecided.
+    /// The whole interval lies inside 1 +- the band: an equivalence, as the TOST procedure
+    /// states it. Any difference is smaller than the noise or the threshold.
     NoDifference,
+    /// Neither: the interval reaches past the band on at least one side without clearing it;
+    /// the two could be as far apart as the interval says. More repetitions or a quieter
+    /// machine would tell.
+    Inconclusive,
     /// Fewer than [`MIN_SAMPLES`] on either side: no interval, no verdict.
     Insufficient,
     /// The placement is `none`'s own: never judged against it (an A/A pair).
@@ -157,16 +162,18 @@ impl Verdict {
             Verdict::Faster => "faster",
             Verdict::Slower => "slower",
             Verdict::NoDifference => "no difference",
+            Verdict::Inconclusive => "inconclusive",
             Verdict::Insufficient => "insufficient samples",
             Verdict::SamePlacement => "same placement",
             Verdict::NotAchieved => "placement not achieved",
         }
     }
 
-    pub const ALL: [Verdict; 6] = [
+    pub const ALL: [Verdict; 7] = [
         Verdict::Faster,
         Verdict::Slower,
         Verdict::NoDifference,
+        Verdict::Inconclusive,
         Verdict::Insufficient,
         Verdict::SamePlacement,
         Verdict::NotAchieved,
@@ -223,7 +230,8 @@ pub fn speedup(a: &[f64], b: &[f64], threshold: f64, floor: f64) -> Result<Speed
         None => Verdict::Insufficient,
         Some((lo, _)) if lo > 1.0 + band => Verdict::Faster,
         Some((_, hi)) if hi < 1.0 - band => Verdict::Slower,
-        Some(_) => Verdict::NoDifference,
+        Some((lo, hi)) if lo >= 1.0 - band && hi <= 1.0 + band => Verdict::NoDifference,
+        Some(_) => Verdict::Inconclusive,
     };
     Ok(Speedup { ratio, ci, verdict })
 }
@@ -323,11 +331,17 @@ mod tests {
         assert_eq!(speedup(&a, &c, 0.02, 0.0).unwrap().verdict, Verdict::Slower);
         let same = speedup(&a, &[100.1, 99.8, 100.3, 99.9, 100.0, 100.4], 0.02, 0.0).unwrap();
         assert_eq!(same.verdict, Verdict::NoDifference);
-        // A 1 % difference sits inside the noise band even when the samples are tight.
-        let tight: Vec<f64> = a.iter().map(|x| x * 1.01).collect();
+        // A 0.5 % difference with tight samples: the whole interval sits inside the 2 % band.
+        let tight: Vec<f64> = a.iter().map(|x| x * 1.005).collect();
         assert_eq!(
             speedup(&a, &tight, 0.02, 0.0).unwrap().verdict,
             Verdict::NoDifference
+        );
+        // 1 %: the interval [1.000, 1.020] reaches just past the band: not shown to be within.
+        let one: Vec<f64> = a.iter().map(|x| x * 1.01).collect();
+        assert_eq!(
+            speedup(&a, &one, 0.02, 0.0).unwrap().verdict,
+            Verdict::Inconclusive
         );
         // 10 % faster is a verdict, unless identical placements already differed by 20 %.
         let ten: Vec<f64> = a.iter().map(|x| x * 1.1).collect();
@@ -342,6 +356,25 @@ mod tests {
         let s = speedup(&a, &b, 0.02, 0.0).unwrap();
         let (lo, hi) = s.ci.unwrap();
         assert!(lo <= s.ratio && s.ratio <= hi);
+    }
+
+    #[test]
+    fn an_interval_that_crosses_the_band_is_inconclusive_not_no_difference() {
+        let a = [100.0, 101.0, 99.0, 100.5, 99.5, 100.2];
+        // Medians about equal, but one side spread over 30 %: the interval reaches far past the
+        // 2 % band on both sides. "No difference" would claim what the data do not show.
+        let wide = [70.0, 130.0, 100.0, 85.0, 115.0, 101.0];
+        let s = speedup(&a, &wide, 0.02, 0.0).unwrap();
+        let (lo, hi) = s.ci.unwrap();
+        assert!(lo < 0.98 && hi > 1.02, "{lo} {hi}");
+        assert_eq!(s.verdict, Verdict::Inconclusive);
+        // 3 % faster with the interval straddling the band's edge: neither faster (it does not
+        // clear 1.02) nor no difference (it is not inside it).
+        let three = [102.0, 104.0, 103.0, 103.5, 102.5, 103.2];
+        let s = speedup(&a, &three, 0.02, 0.0).unwrap();
+        let (lo, hi) = s.ci.unwrap();
+        assert!(lo <= 1.02 && hi > 1.02, "{lo} {hi}");
+        assert_eq!(s.verdict, Verdict::Inconclusive);
     }
 
     #[test]

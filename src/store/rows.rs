@@ -325,6 +325,9 @@ keyed_row! {
         /// This workload's noise floor in the run: the largest relative difference between
         /// the medians of identical placements. Differences below it are no verdict.
         pub noise_floor: Option<f64>,
+        /// The half-width of the band around 1 the speedup's interval is judged against: the
+        /// larger of the threshold and the noise floor.
+        pub band: Option<f64>,
         /// `pinbench exec`: the fewest slots whose tasks used the CPU in a run (0: the program
         /// started no workers), and the smallest share of the workers' CPU time that ran on
         /// the plan in a run.
@@ -334,8 +337,10 @@ keyed_row! {
             /// The first scenario (by strategy order, `none` first) whose plan is identical to
             /// this one's: the same placement under another name.
             pub same_placement_as: Option<LabelledStrategy>,
-            /// Against `none`: `faster`, `slower`, `no difference`, `insufficient samples` (fewer
-            /// than 6 on either side), `same placement` (none's own plan, not judged) or
+            /// Against `none`: `faster` / `slower` (the interval clears 1 +- band), `no
+            /// difference` (the whole interval inside 1 +- band), `inconclusive` (neither),
+            /// `insufficient samples` (fewer than 6 on either side), `same placement` (none's
+            /// own plan, not judged) or
             /// `placement not achieved` (a program's work ran outside its slots: not judged);
             /// empty for `none` itself.
             pub verdict: Option<Verdict>,

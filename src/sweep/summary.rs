@@ -247,6 +247,7 @@ pub fn summarise(runs: &mut [RunRow], threshold: f64, allowed: &CpuSet) -> Vec<S
                 && !scenarios[b].values.is_empty()
             {
                 let floor = row.noise_floor.unwrap_or(0.0);
+                row.band = Some(threshold.max(floor));
                 if let Ok(sp) = speedup(&scenarios[b].values, &sc.values, threshold, floor) {
                     row.speedup_vs_none = Some(sp.ratio);
                     row.speedup_ci_low = sp.ci.map(|c| c.0);

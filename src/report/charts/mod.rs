@@ -19,7 +19,7 @@ use crate::workload::Workload;
 pub use cache_latency::CacheLatency;
 pub use ipc_latency::IpcLatency;
 pub use migrations::Migrations;
-pub use overview::Overview;
+pub use overview::{INCONCLUSIVE, Overview};
 use style::color_of;
 pub use throughput::Throughput;
 

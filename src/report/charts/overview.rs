@@ -4,6 +4,9 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
+/// The colour of an open question: neither a difference nor none.
+pub const INCONCLUSIVE: RGBColor = RGBColor(240, 210, 130);
+
 use super::strategy_order;
 use super::style::{Chart, frame};
 use crate::report::data::ProfileResults;
@@ -85,7 +88,11 @@ impl Chart for Overview<'_> {
                 RGBColor(33, 102, 172),
             ),
             (Verdict::Slower.to_string(), RGBColor(178, 24, 43)),
-            (Verdict::NoDifference.to_string(), RGBColor(200, 200, 200)),
+            (
+                "no difference (CI inside 1 +- band)".to_string(),
+                RGBColor(200, 200, 200),
+            ),
+            (Verdict::Inconclusive.to_string(), INCONCLUSIVE),
             (
                 "~ noisy: CV > 5%, n < 6 or bimodal;  = X: the same placement as X".to_string(),
                 WHITE,
@@ -146,6 +153,7 @@ impl Chart for Overview<'_> {
             let color = match r.verdict {
                 Some(Verdict::Faster) => RGBColor(mix(230, 33), mix(240, 102), mix(250, 172)),
                 Some(Verdict::Slower) => RGBColor(mix(250, 178), mix(230, 24), mix(230, 43)),
+                Some(Verdict::Inconclusive) => INCONCLUSIVE,
                 _ => RGBColor(225, 225, 225),
             };
             chart
