@@ -167,15 +167,10 @@ fn conclude_group(w: Workload, m: Model, n: usize, rows: &[&SummaryRow]) -> Conc
             "no difference: every strategy is within the noise of none{band_text}{floor_text}"
         ),
         (Some(_), None, None) => format!(
-            "no verdict yet: {} inconclusive ({}): more repetitions or a quieter machine would tell",
+            "no verdict yet: inconclusive {}: more repetitions or a quieter machine would tell",
             inconclusive
                 .iter()
-                .map(|r| r.key.strategy.to_string())
-                .collect::<Vec<_>>()
-                .join(", "),
-            inconclusive
-                .iter()
-                .map(|r| range_text(r))
+                .map(|r| format!("{} {}", r.key.strategy, range_text(r)))
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
