@@ -35,6 +35,16 @@ pub struct HardwareProfile {
     /// The environment checks taken when results were recorded (empty when not taken).
     #[serde(default)]
     pub doctor: Vec<crate::check::Check>,
+    /// Not the machine: what was measured on it, kept beside it in the same profile.json (its
+    /// keys stand at the top level of the file, as they always have).
+    #[serde(flatten)]
+    pub history: History,
+    pub topology: Topology,
+}
+
+/// What a results folder records of the runs on its machine, beside the machine itself.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct History {
     /// The programs measured here with `pinbench exec`, by workload (`cmd:<name>`; the latest
     /// one given that name).
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
@@ -42,8 +52,7 @@ pub struct HardwareProfile {
     /// The runs here a batch scheduler started (Slurm job, array task, node, partition,
     /// allocation, `--cpu-bind`), one entry per run; empty for runs started by hand.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub scheduler: Vec<crate::scheduler::SchedulerRun>,
-    pub topology: Topology,
+    pub scheduler: Vec<crate::slurm::SchedulerRun>,
 }
 
 /// A user's program measured with `pinbench exec`.
@@ -113,8 +122,20 @@ pub fn read_profile(
     let hypervisor_flag = cpuinfo
         .lines()
         .any(|l| l.starts_with("flags") && l.split_whitespace().any(|f| f == "hypervisor"));
+    // A guest's paravirtual clock names its hypervisor where neither file above exists (a KVM
+    // guest without DMI tables, as this project's CI machines are).
+    let paravirt_clock = || {
+        let clocks = read("sys/devices/system/clocksource/clocksource0/available_clocksource")?;
+        clocks.split_whitespace().find_map(|c| match c {
+            "kvm-clock" => Some("kvm".to_string()),
+            "hyperv_clocksource_tsc_page" | "hyperv_clocksource_msr" => Some("hyperv".to_string()),
+            "xen" => Some("xen".to_string()),
+            _ => None,
+        })
+    };
     let virtualization = read("sys/hypervisor/type")
         .or_else(|| read("sys/class/dmi/id/sys_vendor").filter(|_| hypervisor_flag))
+        .or_else(|| paravirt_clock().filter(|_| hypervisor_flag))
         .or_else(|| hypervisor_flag.then(|| "unknown".to_string()));
     let perf_event_paranoid =
         read("proc/sys/kernel/perf_event_paranoid").and_then(|s| s.parse().ok());
@@ -133,8 +154,7 @@ pub fn read_profile(
         summary,
         allowed_summary,
         doctor: Vec::new(),
-        programs: Default::default(),
-        scheduler: Vec::new(),
+        history: History::default(),
         topology,
     })
 }
@@ -204,6 +224,29 @@ pub fn profile_id(topo: &Topology, allowed: &CpuSet, cgroup: &CgroupLimits) -> S
 
 #[cfg(test)]
 mod tests {
+
+    /// profile.json keeps its layout byte for byte through a read and a write: the programs and
+    /// the Slurm runs (`History`, flattened) stand where they always stood, before `topology`.
+    #[test]
+    fn committed_profiles_round_trip_byte_for_byte() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("results");
+        let mut checked = 0;
+        for entry in std::fs::read_dir(root).unwrap().flatten() {
+            let file = entry.path().join("profile.json");
+            let Ok(text) = std::fs::read(&file) else {
+                continue;
+            };
+            let profile: super::HardwareProfile = serde_json::from_slice(&text).unwrap();
+            assert_eq!(
+                serde_json::to_vec_pretty(&profile).unwrap(),
+                text,
+                "{}",
+                file.display()
+            );
+            checked += 1;
+        }
+        assert!(checked >= 2, "committed profiles read: {checked}");
+    }
     use super::*;
 
     #[test]

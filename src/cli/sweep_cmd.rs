@@ -36,7 +36,10 @@ pub fn run(sweep: Sweep, mut profile: HardwareProfile) -> Result<i32> {
     if let Some(program) = &program {
         // What was measured here before under the same names, to warn of a name reused; the
         // programs themselves are merged into profile.json under its lock when it is written.
-        let before = dir.read_profile().map(|p| p.programs).unwrap_or_default();
+        let before = dir
+            .read_profile()
+            .map(|p| p.history.programs)
+            .unwrap_or_default();
         for w in &axes.workloads {
             let figure = |p: &crate::profile::Program| match (&p.metric, p.better) {
                 (Some(m), Some(b)) => format!("--metric '{m}' --better {b}"),
@@ -71,7 +74,10 @@ pub fn run(sweep: Sweep, mut profile: HardwareProfile) -> Result<i32> {
                         .map_or(String::new(), |m| format!(" (--metric {m})")),
                 );
             }
-            profile.programs.insert(w.to_string(), program.clone());
+            profile
+                .history
+                .programs
+                .insert(w.to_string(), program.clone());
         }
     }
     profile.doctor = crate::doctor::diagnose(&profile, Duration::from_millis(200));

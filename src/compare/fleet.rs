@@ -356,12 +356,12 @@ pub struct Fleet {
 /// The Slurm nodes and jobs that recorded runs of a profile (`-` for runs started by hand),
 /// so a fleet row can be traced to the machines behind it.
 fn slurm_origin(p: &crate::profile::HardwareProfile) -> String {
-    if p.scheduler.is_empty() {
+    if p.history.scheduler.is_empty() {
         return "-".into();
     }
     let mut nodes = BTreeSet::new();
     let mut jobs = BTreeSet::new();
-    for s in &p.scheduler {
+    for s in &p.history.scheduler {
         nodes.insert(s.node.clone().unwrap_or_else(|| "?".into()));
         jobs.insert(s.job_label());
     }

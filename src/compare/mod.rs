@@ -155,7 +155,7 @@ fn profile_table(a: &ProfileResults, b: &ProfileResults) -> String {
                 "packages / cores",
                 format!("{} / {}", pr.summary.packages, pr.summary.cores),
             ),
-            ("SMT", pr.smt.clone()),
+            ("SMT", crate::text::smt_words(&pr.smt).to_string()),
             ("caches", caches(p)),
             ("NUMA nodes", pr.summary.numa_nodes.to_string()),
             ("allowed set", pr.allowed.to_string()),

@@ -6,7 +6,7 @@
 
 mod account;
 pub mod command;
-pub mod metric;
+pub mod figure;
 pub mod slots;
 mod task;
 pub mod tracer;
@@ -20,7 +20,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::time::Duration;
 
 pub use command::{Command, CommandError};
-pub use metric::Metric;
+pub use figure::Metric;
 pub use slots::Mode;
 
 use crate::cpuset::CpuSet;

@@ -150,7 +150,7 @@ impl ProfileResults {
     /// What a workload's throughput counts, for axis labels: its unit per second, or for a
     /// user's program measured on its own figure, that figure.
     pub fn unit_label(&self, w: Workload) -> &'static str {
-        match self.profile.programs.get(&w.to_string()) {
+        match self.profile.history.programs.get(&w.to_string()) {
             Some(p) => p.throughput_label(),
             None => w.unit().per_second(),
         }

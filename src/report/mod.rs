@@ -99,6 +99,7 @@ pub fn generate_run(dir: &Path, run: Option<&str>) -> Result<Written, ReportErro
 pub(crate) fn scheduler_lines(res: &ProfileResults) -> Vec<String> {
     let shown = res.run_ids();
     res.profile
+        .history
         .scheduler
         .iter()
         .filter(|s| shown.contains(&s.run_id))

@@ -1,12 +1,12 @@
 //! Executes one scenario: a workload under a placement, as threads or processes, and returns
 //! each worker's measurement. The runner only carries out a plan; it decides nothing.
 
-mod antagonist;
 mod child;
 mod error;
 mod exe;
 #[cfg(feature = "fault-injection")]
 mod fault;
+mod neighbour;
 mod pool;
 mod processes;
 mod protocol;
@@ -26,9 +26,9 @@ use crate::metrics::CountingMode;
 use crate::plan::Placement;
 use crate::workload::Workload;
 
-pub use antagonist::Antagonist;
 pub use error::{RunError, Stage, WorkerError};
 pub use exe::{WORKER_EXE_ENV, set_cli_exe, worker_exe};
+pub use neighbour::Antagonist;
 pub use worker::{WorkerResult, WorkerSpec};
 pub use worker_main::worker_main;
 

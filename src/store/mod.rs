@@ -191,10 +191,13 @@ impl ResultsDir {
         let mut merged = profile.clone();
         if self.file(PROFILE_FILE).exists() {
             let before = self.read_profile()?;
-            merged.programs = before.programs;
-            merged.programs.extend(profile.programs.clone());
-            merged.scheduler = before.scheduler;
-            crate::scheduler::merge(&mut merged.scheduler, &profile.scheduler);
+            merged.history.programs = before.history.programs;
+            merged
+                .history
+                .programs
+                .extend(profile.history.programs.clone());
+            merged.history.scheduler = before.history.scheduler;
+            crate::slurm::merge(&mut merged.history.scheduler, &profile.history.scheduler);
         }
         let json = serde_json::to_vec_pretty(&merged).expect("profile serialises");
         write_atomic(&self.file(PROFILE_FILE), &json)

@@ -325,7 +325,7 @@ pub fn execute(
     let mut summaries: Vec<SummaryRow> = Vec::new();
     let run_id = run_id_now();
     let mut recorded = profile.clone();
-    recorded.scheduler = crate::scheduler::SchedulerRun::from_env(
+    recorded.history.scheduler = crate::slurm::SchedulerRun::from_env(
         &run_id,
         &profile.allowed,
         &profile.topology.online,
@@ -333,7 +333,7 @@ pub fn execute(
     )
     .into_iter()
     .collect();
-    if let Some(s) = recorded.scheduler.first() {
+    if let Some(s) = recorded.history.scheduler.first() {
         eprintln!("{}", s.describe());
         if let Some(w) = s.warning() {
             eprintln!("pinbench: warning: {w}");

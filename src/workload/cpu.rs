@@ -65,13 +65,21 @@ impl Family for Cpu {
 
 #[cfg(test)]
 mod tests {
+    /// The work of one operation is fixed (its throughput is compared across runs, versions
+    /// and machines): 3 operations from a known state give the answer SplitMix64 gives, applied
+    /// 3 x 256 times per lane (computed independently, in Python).
     #[test]
-    fn deterministic() {
+    fn an_operation_is_a_known_amount_of_work() {
         let mut a = [1, 2, 3, 4];
-        let mut b = [1, 2, 3, 4];
         super::run_ops(&mut a, 3);
-        super::run_ops(&mut b, 3);
-        assert_eq!(a, b);
-        assert_ne!(a, [1, 2, 3, 4]);
+        assert_eq!(
+            a,
+            [
+                0x10d7fa3f9685d1d3,
+                0x9df73c2db5ebe0e0,
+                0xa97583691ef96eef,
+                0x02c3fe6591058838
+            ]
+        );
     }
 }
