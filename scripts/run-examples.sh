@@ -27,4 +27,14 @@ done
   python3 "$ex/manager.py"
 "$B" exec --workers-are threads -s "none,none@index,per-worker" "${common[@]}" "$@" -- \
   python3 "$ex/threads.py" --pin from-strategy
+# The pools people use, pinned from outside only (they take no --pin): ProcessPoolExecutor, and
+# joblib's loky backend from the venv scripts/setup.sh makes (skipped without it).
+"$B" exec -s none,per-worker,compact,scatter "${common[@]}" "$@" -- \
+  python3 "$ex/process_pool_executor.py" --size 1000000
+if .tools/venv/bin/python -c 'import joblib' 2>/dev/null; then
+  "$B" exec -s none,per-worker,compact,scatter "${common[@]}" "$@" -- \
+    .tools/venv/bin/python "$ex/joblib_parallel.py" --size 1000000
+else
+  echo "joblib is not in .tools/venv (scripts/setup.sh installs it): its recipe is skipped"
+fi
 "$B" report results

@@ -320,29 +320,17 @@ impl Shared {
     }
 }
 
-/// Runs the command to its end and returns what the kernel counted.
-pub fn trace(l: &Launch) -> std::io::Result<Traced> {
+/// Forks each copy of the command (one in tree modes), stopped before it runs and attached, and
+/// records it as a root of the slot rules. A copy that cannot be started and traced takes the
+/// copies before it down too.
+fn start_copies(
+    l: &Launch,
+    shared: &Shared,
+    argv: &[*const libc::c_char],
+    devnull: &std::fs::File,
+    err_w: &OwnedFd,
+) -> std::io::Result<Vec<Tid>> {
     let copies = l.envs.len().max(1);
-    let masks = Arc::new(Masks {
-        mode: l.mode,
-        slots: l
-            .slot_masks
-            .iter()
-            .map(|m| m.as_ref().and_then(|m| to_nix(m).ok()))
-            .collect(),
-        main: l.main_mask.as_ref().and_then(|m| to_nix(m).ok()),
-    });
-    let devnull = std::fs::File::open("/dev/null")?;
-    let (err_r, err_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
-    let mut argv: Vec<*const libc::c_char> = l.argv.iter().map(|a| a.as_ptr()).collect();
-    argv.push(std::ptr::null());
-
-    let shared = Arc::new(Shared {
-        live: Mutex::new(Live::new(l.mode, l.slot_masks.len())),
-        done: AtomicBool::new(false),
-        killed: Mutex::new(None),
-        ended: Mutex::new(None),
-    });
     let mut roots: Vec<Tid> = Vec::new();
     let mut pgid = 0;
     for i in 0..copies {
@@ -351,7 +339,7 @@ pub fn trace(l: &Launch) -> std::io::Result<Traced> {
         envp.push(std::ptr::null());
         let plan = ChildPlan {
             path: l.path.clone(),
-            argv: argv.clone(),
+            argv: argv.to_vec(),
             envp,
             mask: l
                 .root_masks
@@ -388,6 +376,33 @@ pub fn trace(l: &Launch) -> std::io::Result<Traced> {
             live.slots.insert(pid, s);
         }
     }
+    Ok(roots)
+}
+
+/// Runs the command to its end and returns what the kernel counted.
+pub fn trace(l: &Launch) -> std::io::Result<Traced> {
+    let copies = l.envs.len().max(1);
+    let masks = Arc::new(Masks {
+        mode: l.mode,
+        slots: l
+            .slot_masks
+            .iter()
+            .map(|m| m.as_ref().and_then(|m| to_nix(m).ok()))
+            .collect(),
+        main: l.main_mask.as_ref().and_then(|m| to_nix(m).ok()),
+    });
+    let devnull = std::fs::File::open("/dev/null")?;
+    let (err_r, err_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
+    let mut argv: Vec<*const libc::c_char> = l.argv.iter().map(|a| a.as_ptr()).collect();
+    argv.push(std::ptr::null());
+
+    let shared = Arc::new(Shared {
+        live: Mutex::new(Live::new(l.mode, l.slot_masks.len())),
+        done: AtomicBool::new(false),
+        killed: Mutex::new(None),
+        ended: Mutex::new(None),
+    });
+    let roots = start_copies(l, &shared, &argv, &devnull, &err_w)?;
     drop(err_w);
 
     let watchdog = {
@@ -408,25 +423,21 @@ pub fn trace(l: &Launch) -> std::io::Result<Traced> {
     for &r in &roots {
         let _ = ptrace::cont(Pid::from_raw(r), None);
     }
-    let mut endings: Vec<Option<Ending>> = vec![None; copies];
-    let mut end_ns = 0;
-    let mut main_exec_ns = start_ns;
-    let mut records: Vec<TaskRecord> = Vec::new();
-    let mut exit_read: std::collections::HashSet<Tid> = Default::default();
-    let mut unread = 0;
-    // New tasks whose first stop came before their creator's event, held until placed.
-    let mut early: std::collections::HashSet<Tid> = Default::default();
-    // New tasks placed, whose first stop is still to come.
-    let mut expecting: std::collections::HashSet<Tid> = Default::default();
-    // tid -> tgid, this thread's own copy (the watchdog's is behind the lock).
-    let mut tgids: BTreeMap<Tid, Tid> = roots.iter().map(|&r| (r, r)).collect();
-    // Where each task was last put, to tell a program's own re-pin from ours.
-    let expected_mask = |slot: Option<usize>| -> CpuSet {
-        slot.and_then(|s| l.slot_masks.get(s).cloned().flatten())
-            .or_else(|| l.main_mask.clone())
-            .unwrap_or_else(|| l.default_mask.clone())
+    let mut tree = Tree {
+        l,
+        masks: &masks,
+        shared: &shared,
+        tgids: roots.iter().map(|&r| (r, r)).collect(),
+        endings: vec![None; copies],
+        roots: &roots,
+        end_ns: 0,
+        main_exec_ns: start_ns,
+        records: Vec::new(),
+        exit_read: Default::default(),
+        unread: 0,
+        early: Default::default(),
+        expecting: Default::default(),
     };
-
     loop {
         let status = match next_event() {
             Ok(s) => s,
@@ -435,149 +446,21 @@ pub fn trace(l: &Launch) -> std::io::Result<Traced> {
             Err(e) => return Err(e.into()),
         };
         match status {
-            WaitStatus::PtraceEvent(pid, _, ev) => {
-                let tid = pid.as_raw();
-                let tgid = *tgids.get(&tid).unwrap_or(&tid);
-                if ev == Event::PTRACE_EVENT_FORK as i32
-                    || ev == Event::PTRACE_EVENT_VFORK as i32
-                    || ev == Event::PTRACE_EVENT_CLONE as i32
-                {
-                    let child = ptrace::getevent(pid).map(|c| c as Tid).unwrap_or(0);
-                    if child > 0 {
-                        let thread = ev == Event::PTRACE_EVENT_CLONE as i32
-                            && task::tgid_of(child).is_some_and(|g| g != child);
-                        let child_tgid = if thread { tgid } else { child };
-                        tgids.insert(child, child_tgid);
-                        {
-                            let mut live = shared.live.lock().expect("live");
-                            live.tasks.insert(child, child_tgid);
-                            live.born.insert(child, Instant::now());
-                        }
-                        let creator = if l.mode == Mode::Threads { tid } else { tgid };
-                        shared.step(&masks, |s| s.spawned(creator, child, thread));
-                        if early.remove(&child) {
-                            let _ = ptrace::cont(Pid::from_raw(child), None);
-                        } else {
-                            expecting.insert(child);
-                        }
-                    }
-                } else if ev == Event::PTRACE_EVENT_EXEC as i32 {
-                    let former = ptrace::getevent(pid).map(|c| c as Tid).unwrap_or(tid);
-                    if former != tid {
-                        // A thread other than the leader exec'd and took the leader's pid.
-                        tgids.remove(&former);
-                        let mut live = shared.live.lock().expect("live");
-                        live.tasks.remove(&former);
-                        live.plan.exited(former);
-                    }
-                    let root = shared.live.lock().expect("live").plan.is_root(tid);
-                    if l.mode == Mode::Processes && !root {
-                        let helper = l.helpers.is_match(&task::cmdline(tid));
-                        shared.step(&masks, |s| s.exec(tid, helper));
-                    }
-                    let copy = roots.iter().position(|&r| r == tid);
-                    if copy == Some(0) && l.mode != Mode::Copies {
-                        main_exec_ns = monotonic_ns();
-                        // Where the launch's helpers ran is not where the program's workers did.
-                        let mut live = shared.live.lock().expect("live");
-                        live.seen = vec![Seen::default(); l.slot_masks.len()];
-                        live.epoch += 1;
-                        live.acct.restart();
-                    }
-                    let _ = ptrace::cont(pid, None);
-                    // by=parent: the copy runs unpinned until now, as after `taskset -p`.
-                    if let Some(mask) = copy
-                        .and_then(|i| l.parent_pins.get(i))
-                        .and_then(Option::as_ref)
-                        .and_then(|m| to_nix(m).ok())
-                    {
-                        let _ = nix::sched::sched_setaffinity(pid, &mask);
-                    }
-                    continue;
-                } else if ev == Event::PTRACE_EVENT_EXIT as i32 {
-                    let counts = TaskCounts::read(tgid, tid);
-                    let key = if l.mode == Mode::Threads { tid } else { tgid };
-                    // The task's last run time, read at its exit stop where it is final.
-                    let placed = shared.live.lock().expect("live").slots.get(&key).copied();
-                    let mask = placed.and_then(|s| l.slot_masks.get(s).cloned().flatten());
-                    let last = Reading::take(tid, tgid, key, placed, mask.as_ref());
-                    // Where the task was placed last (a child kept on its parent's slot too) is
-                    // what its counters count for and what its mask should still be.
-                    let slot = placed;
-                    if let Some(r) = last {
-                        shared.live.lock().expect("live").acct.add(r);
-                    }
-                    // A copy's descendants inherit its mask, wherever it was when they started.
-                    let judged = l.mode != Mode::Copies || slot.is_some();
-                    let repinned = judged
-                        && counts
-                            .mask
-                            .as_ref()
-                            .is_some_and(|m| *m != expected_mask(slot));
-                    records.push(TaskRecord {
-                        tid,
-                        tgid,
-                        slot,
-                        counts,
-                        repinned,
-                        exit_ns: monotonic_ns(),
-                    });
-                    exit_read.insert(tid);
-                    if l.mode == Mode::Threads || tid == tgid {
-                        shared.step(&masks, |s| s.exited(tid));
-                        shared.live.lock().expect("live").slots.remove(&tid);
-                    }
-                }
-                let _ = ptrace::cont(pid, None);
-            }
-            WaitStatus::Stopped(pid, sig) => {
-                let tid = pid.as_raw();
-                if !tgids.contains_key(&tid) {
-                    // Its creator's event is still to come: hold it until it is placed.
-                    early.insert(tid);
-                } else if expecting.remove(&tid) && sig == Signal::SIGSTOP {
-                    let _ = ptrace::cont(pid, None);
-                } else if matches!(
-                    sig,
-                    Signal::SIGSTOP | Signal::SIGTSTP | Signal::SIGTTIN | Signal::SIGTTOU
-                ) && ptrace::getsiginfo(pid).is_err()
-                {
-                    // A group-stop (no signal to deliver): let it run on.
-                    let _ = ptrace::cont(pid, None);
-                } else {
-                    let _ = ptrace::cont(pid, Some(sig));
-                }
-            }
-            WaitStatus::Exited(pid, _) | WaitStatus::Signaled(pid, _, _) => {
-                let tid = pid.as_raw();
-                if !exit_read.remove(&tid) && tgids.contains_key(&tid) {
-                    unread += 1;
-                }
-                tgids.remove(&tid);
-                shared.step(&masks, |s| s.exited(tid));
-                {
-                    let mut live = shared.live.lock().expect("live");
-                    live.tasks.remove(&tid);
-                    live.slots.remove(&tid);
-                }
-                if let Some(i) = roots.iter().position(|&r| r == tid) {
-                    endings[i] = Some(match status {
-                        WaitStatus::Exited(_, code) => Ending::Exited(code),
-                        WaitStatus::Signaled(_, sig, _) => Ending::Signalled(sig as i32),
-                        _ => unreachable!(),
-                    });
-                    if endings.iter().all(Option::is_some) {
-                        end_ns = monotonic_ns();
-                        // Whatever the program left running ends as it would without us: it
-                        // may finish, is asked to (SIGTERM), and only then killed (the
-                        // watchdog keeps the time).
-                        *shared.ended.lock().expect("ended") = Some(Instant::now());
-                    }
-                }
-            }
+            WaitStatus::PtraceEvent(pid, _, ev) => tree.on_event(pid, ev),
+            WaitStatus::Stopped(pid, sig) => tree.on_stop(pid, sig),
+            WaitStatus::Exited(pid, code) => tree.on_gone(pid, Ending::Exited(code)),
+            WaitStatus::Signaled(pid, sig, _) => tree.on_gone(pid, Ending::Signalled(sig as i32)),
             _ => {}
         }
     }
+    let Tree {
+        endings,
+        mut end_ns,
+        main_exec_ns,
+        records,
+        unread,
+        ..
+    } = tree;
     if end_ns == 0 {
         end_ns = monotonic_ns();
     }
@@ -617,6 +500,203 @@ pub fn trace(l: &Launch) -> std::io::Result<Traced> {
         killed,
         exec_failed,
     })
+}
+
+/// The tracing thread's view of the tree while it runs: one handler per kind of event, each
+/// feeding the slot rules and resuming the task it stopped.
+struct Tree<'a> {
+    l: &'a Launch<'a>,
+    masks: &'a Masks,
+    shared: &'a Shared,
+    /// tid -> tgid, this thread's own copy (the watchdog's is behind the lock).
+    tgids: BTreeMap<Tid, Tid>,
+    roots: &'a [Tid],
+    endings: Vec<Option<Ending>>,
+    end_ns: u64,
+    main_exec_ns: u64,
+    records: Vec<TaskRecord>,
+    exit_read: std::collections::HashSet<Tid>,
+    unread: usize,
+    /// New tasks whose first stop came before their creator's event, held until placed.
+    early: std::collections::HashSet<Tid>,
+    /// New tasks placed, whose first stop is still to come.
+    expecting: std::collections::HashSet<Tid>,
+}
+
+impl Tree<'_> {
+    /// Where a task was last put, to tell a program's own re-pin from ours.
+    fn expected_mask(&self, slot: Option<usize>) -> CpuSet {
+        slot.and_then(|s| self.l.slot_masks.get(s).cloned().flatten())
+            .or_else(|| self.l.main_mask.clone())
+            .unwrap_or_else(|| self.l.default_mask.clone())
+    }
+
+    /// A ptrace event stop: a task was created, exec'd, or is exiting.
+    fn on_event(&mut self, pid: Pid, ev: i32) {
+        let tid = pid.as_raw();
+        let tgid = *self.tgids.get(&tid).unwrap_or(&tid);
+        if ev == Event::PTRACE_EVENT_FORK as i32
+            || ev == Event::PTRACE_EVENT_VFORK as i32
+            || ev == Event::PTRACE_EVENT_CLONE as i32
+        {
+            self.created(pid, tid, tgid, ev == Event::PTRACE_EVENT_CLONE as i32);
+        } else if ev == Event::PTRACE_EVENT_EXEC as i32 {
+            // It resumes the task itself (a `--pin-by parent` copy is pinned after).
+            return self.execed(pid, tid);
+        } else if ev == Event::PTRACE_EVENT_EXIT as i32 {
+            self.exiting(tid, tgid);
+        }
+        let _ = ptrace::cont(pid, None);
+    }
+
+    /// `tid` created a task: it is placed before it runs its first instruction.
+    fn created(&mut self, pid: Pid, tid: Tid, tgid: Tid, clone: bool) {
+        let child = ptrace::getevent(pid).map(|c| c as Tid).unwrap_or(0);
+        if child <= 0 {
+            return;
+        }
+        let thread = clone && task::tgid_of(child).is_some_and(|g| g != child);
+        let child_tgid = if thread { tgid } else { child };
+        self.tgids.insert(child, child_tgid);
+        {
+            let mut live = self.shared.live.lock().expect("live");
+            live.tasks.insert(child, child_tgid);
+            live.born.insert(child, Instant::now());
+        }
+        let creator = if self.l.mode == Mode::Threads {
+            tid
+        } else {
+            tgid
+        };
+        self.shared
+            .step(self.masks, |s| s.spawned(creator, child, thread));
+        if self.early.remove(&child) {
+            let _ = ptrace::cont(Pid::from_raw(child), None);
+        } else {
+            self.expecting.insert(child);
+        }
+    }
+
+    /// `tid` exec'd a new program: a helper by its command line, or the command itself.
+    fn execed(&mut self, pid: Pid, tid: Tid) {
+        let l = self.l;
+        let former = ptrace::getevent(pid).map(|c| c as Tid).unwrap_or(tid);
+        if former != tid {
+            // A thread other than the leader exec'd and took the leader's pid.
+            self.tgids.remove(&former);
+            let mut live = self.shared.live.lock().expect("live");
+            live.tasks.remove(&former);
+            live.plan.exited(former);
+        }
+        let root = self.shared.live.lock().expect("live").plan.is_root(tid);
+        if l.mode == Mode::Processes && !root {
+            let helper = l.helpers.is_match(&task::cmdline(tid));
+            self.shared.step(self.masks, |s| s.exec(tid, helper));
+        }
+        let copy = self.roots.iter().position(|&r| r == tid);
+        if copy == Some(0) && l.mode != Mode::Copies {
+            self.main_exec_ns = monotonic_ns();
+            // Where the launch's helpers ran is not where the program's workers did.
+            let mut live = self.shared.live.lock().expect("live");
+            live.seen = vec![Seen::default(); l.slot_masks.len()];
+            live.epoch += 1;
+            live.acct.restart();
+        }
+        let _ = ptrace::cont(pid, None);
+        // by=parent: the copy runs unpinned until now, as after `taskset -p`.
+        if let Some(mask) = copy
+            .and_then(|i| l.parent_pins.get(i))
+            .and_then(Option::as_ref)
+            .and_then(|m| to_nix(m).ok())
+        {
+            let _ = nix::sched::sched_setaffinity(pid, &mask);
+        }
+    }
+
+    /// `tid` is about to exit: its counters are final and read now.
+    fn exiting(&mut self, tid: Tid, tgid: Tid) {
+        let l = self.l;
+        let counts = TaskCounts::read(tgid, tid);
+        let key = if l.mode == Mode::Threads { tid } else { tgid };
+        // Where the task was placed last (a child kept on its parent's slot too) is what its
+        // counters count for and what its mask should still be.
+        let slot = self
+            .shared
+            .live
+            .lock()
+            .expect("live")
+            .slots
+            .get(&key)
+            .copied();
+        let mask = slot.and_then(|s| l.slot_masks.get(s).cloned().flatten());
+        // The task's last run time, read at its exit stop where it is final.
+        if let Some(r) = Reading::take(tid, tgid, key, slot, mask.as_ref()) {
+            self.shared.live.lock().expect("live").acct.add(r);
+        }
+        // A copy's descendants inherit its mask, wherever it was when they started.
+        let judged = l.mode != Mode::Copies || slot.is_some();
+        let repinned = judged
+            && counts
+                .mask
+                .as_ref()
+                .is_some_and(|m| *m != self.expected_mask(slot));
+        self.records.push(TaskRecord {
+            tid,
+            tgid,
+            slot,
+            counts,
+            repinned,
+            exit_ns: monotonic_ns(),
+        });
+        self.exit_read.insert(tid);
+        if l.mode == Mode::Threads || tid == tgid {
+            self.shared.step(self.masks, |s| s.exited(tid));
+            self.shared.live.lock().expect("live").slots.remove(&tid);
+        }
+    }
+
+    /// A signal-delivery or group stop, or a new task's first stop.
+    fn on_stop(&mut self, pid: Pid, sig: Signal) {
+        let tid = pid.as_raw();
+        if !self.tgids.contains_key(&tid) {
+            // Its creator's event is still to come: hold it until it is placed.
+            self.early.insert(tid);
+        } else if self.expecting.remove(&tid) && sig == Signal::SIGSTOP {
+            let _ = ptrace::cont(pid, None);
+        } else if matches!(
+            sig,
+            Signal::SIGSTOP | Signal::SIGTSTP | Signal::SIGTTIN | Signal::SIGTTOU
+        ) && ptrace::getsiginfo(pid).is_err()
+        {
+            // A group-stop (no signal to deliver): let it run on.
+            let _ = ptrace::cont(pid, None);
+        } else {
+            let _ = ptrace::cont(pid, Some(sig));
+        }
+    }
+
+    /// A task is gone (reaped). When the last copy of the command has ended, what the program
+    /// left running is let end as it would without us: the watchdog keeps the time.
+    fn on_gone(&mut self, pid: Pid, ending: Ending) {
+        let tid = pid.as_raw();
+        if !self.exit_read.remove(&tid) && self.tgids.contains_key(&tid) {
+            self.unread += 1;
+        }
+        self.tgids.remove(&tid);
+        self.shared.step(self.masks, |s| s.exited(tid));
+        {
+            let mut live = self.shared.live.lock().expect("live");
+            live.tasks.remove(&tid);
+            live.slots.remove(&tid);
+        }
+        if let Some(i) = self.roots.iter().position(|&r| r == tid) {
+            self.endings[i] = Some(ending);
+            if self.endings.iter().all(Option::is_some) {
+                self.end_ns = monotonic_ns();
+                *self.shared.ended.lock().expect("ended") = Some(Instant::now());
+            }
+        }
+    }
 }
 
 /// How long the tracer polls for the next event before it sleeps in `waitpid`.
