@@ -57,8 +57,8 @@ pub enum Command {
     },
     /// Show which CPUs each worker gets under a strategy, without running anything.
     Plan {
-        /// none, inherited[:LIST], per-worker, round-robin, compact, scatter, cpus:L0/L1/...
-        #[arg(long, short)]
+        // Help derived from the strategy registry.
+        #[arg(long, short, help = plan_strategy_help())]
         strategy: Strategy,
         /// Number of workers.
         #[arg(long, short, allow_negative_numbers = true, value_parser = parse_count)]
@@ -172,6 +172,11 @@ pub struct RunArgs {
     pub allow_mismatch: bool,
     #[command(flatten)]
     pub machine: MachineArgs,
+}
+
+/// `plan -s`'s help, from the strategy registry.
+fn plan_strategy_help() -> String {
+    format!("The strategy: {}", Strategy::usage())
 }
 
 /// `-W`'s help, from the registry of workload families.

@@ -80,170 +80,250 @@ pub fn conclude(rows: &[SummaryRow], allowed: usize) -> Vec<Conclusion> {
         .collect()
 }
 
-fn conclude_group(w: Workload, m: Model, n: usize, rows: &[&SummaryRow]) -> Conclusion {
-    let baseline = rows.iter().find(|r| r.key.strategy.is_baseline());
-    let judged: Vec<&&SummaryRow> = rows.iter().filter(|r| r.verdict.is_some()).collect();
-    let with = |v: Verdict| -> Vec<&&SummaryRow> {
-        let mut x: Vec<&&SummaryRow> = judged
-            .iter()
-            .copied()
-            .filter(|r| r.verdict == Some(v))
-            .collect();
-        x.sort_by(|a, b| {
-            b.speedup_vs_none
-                .unwrap_or(1.0)
-                .total_cmp(&a.speedup_vs_none.unwrap_or(1.0))
-        });
-        x
-    };
-    let (faster, slower) = (with(Verdict::Faster), with(Verdict::Slower));
-    let insufficient = with(Verdict::Insufficient);
-    let not_achieved = with(Verdict::NotAchieved);
-    let (no_difference, inconclusive) = (with(Verdict::NoDifference), with(Verdict::Inconclusive));
-    // The widest band a no-difference verdict was held to, and whether the noise set it.
-    let band = no_difference.iter().filter_map(|r| r.band).reduce(f64::max);
-    let band_text = band.map_or(String::new(), |b| {
-        let noise = rows.iter().filter_map(|r| r.noise_floor).any(|f| f >= b);
-        format!(
-            " (within +-{:.0} %, {})",
-            (b * 100.0).max(1.0),
-            if noise {
-                "this machine's noise"
-            } else {
-                "the threshold"
-            }
-        )
-    });
-    // A user's program that started no workers in any run: nothing was placed anywhere.
-    let no_workers = !rows.is_empty() && rows.iter().all(|r| r.workers_seen == Some(0));
-    let floor = rows.iter().find_map(|r| r.noise_floor);
-    let floor_text = floor.map_or(String::new(), |f| {
-        format!(
-            "; identical placements differed by up to {:.1} %",
-            f * 100.0
-        )
-    });
-    // Scenarios judged on their own merits (not none's own placement under another name).
-    let comparable = judged
-        .iter()
-        .filter(|r| {
-            !matches!(
-                r.verdict,
-                Some(Verdict::SamePlacement | Verdict::NotAchieved)
+/// A group's rows sorted by verdict, and the texts its headline and details share.
+struct Sorted<'a> {
+    baseline: Option<&'a &'a SummaryRow>,
+    judged: Vec<&'a &'a SummaryRow>,
+    faster: Vec<&'a &'a SummaryRow>,
+    slower: Vec<&'a &'a SummaryRow>,
+    insufficient: Vec<&'a &'a SummaryRow>,
+    not_achieved: Vec<&'a &'a SummaryRow>,
+    no_difference: Vec<&'a &'a SummaryRow>,
+    inconclusive: Vec<&'a &'a SummaryRow>,
+    /// ` (within +-N %, this machine's noise)`: the band the no-difference verdicts were held to.
+    band_text: String,
+    /// `; identical placements differed by up to N %`.
+    floor_text: String,
+    /// A user's program that started no workers in any run: nothing was placed anywhere.
+    no_workers: bool,
+    /// Scenarios judged on their own merits (not none's own placement under another name).
+    comparable: usize,
+}
+
+impl<'a> Sorted<'a> {
+    fn of(rows: &'a [&'a SummaryRow]) -> Self {
+        let baseline = rows.iter().find(|r| r.key.strategy.is_baseline());
+        let judged: Vec<&&SummaryRow> = rows.iter().filter(|r| r.verdict.is_some()).collect();
+        let with = |v: Verdict| -> Vec<&&SummaryRow> {
+            let mut x: Vec<&&SummaryRow> = judged
+                .iter()
+                .copied()
+                .filter(|r| r.verdict == Some(v))
+                .collect();
+            x.sort_by(|a, b| {
+                b.speedup_vs_none
+                    .unwrap_or(1.0)
+                    .total_cmp(&a.speedup_vs_none.unwrap_or(1.0))
+            });
+            x
+        };
+        let (faster, slower) = (with(Verdict::Faster), with(Verdict::Slower));
+        let insufficient = with(Verdict::Insufficient);
+        let not_achieved = with(Verdict::NotAchieved);
+        let (no_difference, inconclusive) =
+            (with(Verdict::NoDifference), with(Verdict::Inconclusive));
+        // The widest band a no-difference verdict was held to, and whether the noise set it.
+        let band = no_difference.iter().filter_map(|r| r.band).reduce(f64::max);
+        let band_text = band.map_or(String::new(), |b| {
+            let noise = rows.iter().filter_map(|r| r.noise_floor).any(|f| f >= b);
+            format!(
+                " (within +-{:.0} %, {})",
+                (b * 100.0).max(1.0),
+                if noise {
+                    "this machine's noise"
+                } else {
+                    "the threshold"
+                }
             )
-        })
-        .count();
-    let headline = match (baseline, faster.first(), slower.last()) {
-        (None, _, _) => "no verdict: `none` was not measured here, so nothing is judged".into(),
-        (Some(_), _, _) if no_workers => {
-            "no verdict: the program started no workers, so no strategy placed anything (every run was none's placement)".into()
+        });
+        // A user's program that started no workers in any run: nothing was placed anywhere.
+        let no_workers = !rows.is_empty() && rows.iter().all(|r| r.workers_seen == Some(0));
+        let floor = rows.iter().find_map(|r| r.noise_floor);
+        let floor_text = floor.map_or(String::new(), |f| {
+            format!(
+                "; identical placements differed by up to {:.1} %",
+                f * 100.0
+            )
+        });
+        // Scenarios judged on their own merits (not none's own placement under another name).
+        let comparable = judged
+            .iter()
+            .filter(|r| {
+                !matches!(
+                    r.verdict,
+                    Some(Verdict::SamePlacement | Verdict::NotAchieved)
+                )
+            })
+            .count();
+        Sorted {
+            baseline,
+            judged,
+            faster,
+            slower,
+            insufficient,
+            not_achieved,
+            no_difference,
+            inconclusive,
+            band_text,
+            floor_text,
+            no_workers,
+            comparable,
         }
-        (Some(_), _, _) if comparable == 0 && !not_achieved.is_empty() => format!(
-            "no verdict: the program's work did not run where {} put it (placement not achieved)",
-            not_achieved
-                .iter()
-                .map(|r| r.key.strategy.to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        (Some(_), _, _) if comparable == 0 && !judged.is_empty() => {
-            "nothing to choose: every strategy places the workers exactly as none does".into()
+    }
+
+    /// One line: helps, hurts, no difference, or why there is no verdict (yet).
+    fn headline(&self) -> String {
+        let Sorted {
+            baseline,
+            judged,
+            faster,
+            slower,
+            insufficient,
+            not_achieved,
+            inconclusive,
+            band_text,
+            floor_text,
+            no_workers,
+            comparable,
+            ..
+        } = self;
+        let (no_workers, comparable) = (*no_workers, *comparable);
+        match (baseline, faster.first(), slower.last()) {
+            (None, _, _) => "no verdict: `none` was not measured here, so nothing is judged".into(),
+            (Some(_), _, _) if no_workers => {
+                "no verdict: the program started no workers, so no strategy placed anything (every run was none's placement)".into()
+            }
+            (Some(_), _, _) if comparable == 0 && !not_achieved.is_empty() => format!(
+                "no verdict: the program's work did not run where {} put it (placement not achieved)",
+                not_achieved
+                    .iter()
+                    .map(|r| r.key.strategy.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            (Some(_), _, _) if comparable == 0 && !judged.is_empty() => {
+                "nothing to choose: every strategy places the workers exactly as none does".into()
+            }
+            (Some(_), _, _) if comparable == 0 => "no verdict: nothing to compare with none".into(),
+            (Some(_), _, _) if insufficient.len() == comparable => {
+                "no verdict: too few samples (fewer than 6 repetitions)".into()
+            }
+            (Some(_), Some(best), _) => format!(
+                "pinning helps: {} is faster than none, {}",
+                best.key.strategy,
+                speedup_text(best)
+            ),
+            (Some(_), None, Some(worst)) => format!(
+                "pinning hurts: no strategy beats none; {} is slower, {}",
+                worst.key.strategy,
+                speedup_text(worst)
+            ),
+            (Some(_), None, None) if inconclusive.is_empty() => format!(
+                "no difference: every strategy is within the noise of none{band_text}{floor_text}"
+            ),
+            (Some(_), None, None) => format!(
+                "no verdict yet: inconclusive {}: more repetitions or a quieter machine would tell",
+                inconclusive
+                    .iter()
+                    .map(|r| format!("{} {}", r.key.strategy, range_text(r)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
         }
-        (Some(_), _, _) if comparable == 0 => "no verdict: nothing to compare with none".into(),
-        (Some(_), _, _) if insufficient.len() == comparable => {
-            "no verdict: too few samples (fewer than 6 repetitions)".into()
+    }
+
+    /// The recommendation, then every verdict with its figure.
+    fn details(&self) -> Vec<String> {
+        let Sorted {
+            baseline,
+            faster,
+            slower,
+            insufficient,
+            not_achieved,
+            no_difference,
+            inconclusive,
+            band_text,
+            comparable,
+            ..
+        } = self;
+        let comparable = *comparable;
+        let mut details = Vec::new();
+        if let Some(best) = faster.first() {
+            let mut d = format!(
+                "recommended: {} ({}x the throughput of none",
+                best.key.strategy,
+                best.speedup_vs_none
+                    .map_or("?".into(), |s| format!("{s:.2}"))
+            );
+            if faster.len() > 1 {
+                let others: Vec<String> = faster[1..]
+                    .iter()
+                    .map(|r| format!("{} {}", r.key.strategy, speedup_text(r)))
+                    .collect();
+                let _ = write!(d, "; also faster: {}", others.join(", "));
+            }
+            d.push(')');
+            details.push(d);
+        } else if baseline.is_some() && comparable > insufficient.len() && inconclusive.is_empty() {
+            details.push(
+                "recommended: leave placement to the OS (none); no strategy is reliably faster"
+                    .into(),
+            );
+        } else if baseline.is_some() && !inconclusive.is_empty() {
+            details.push(
+                "recommended: leave placement to the OS (none) for now; nothing is shown faster, but not every strategy is settled".into(),
+            );
         }
-        (Some(_), Some(best), _) => format!(
-            "pinning helps: {} is faster than none, {}",
-            best.key.strategy,
-            speedup_text(best)
-        ),
-        (Some(_), None, Some(worst)) => format!(
-            "pinning hurts: no strategy beats none; {} is slower, {}",
-            worst.key.strategy,
-            speedup_text(worst)
-        ),
-        (Some(_), None, None) if inconclusive.is_empty() => format!(
-            "no difference: every strategy is within the noise of none{band_text}{floor_text}"
-        ),
-        (Some(_), None, None) => format!(
-            "no verdict yet: inconclusive {}: more repetitions or a quieter machine would tell",
-            inconclusive
-                .iter()
-                .map(|r| format!("{} {}", r.key.strategy, range_text(r)))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    };
-    let mut details = Vec::new();
-    if let Some(best) = faster.first() {
-        let mut d = format!(
-            "recommended: {} ({}x the throughput of none",
-            best.key.strategy,
-            best.speedup_vs_none
-                .map_or("?".into(), |s| format!("{s:.2}"))
-        );
-        if faster.len() > 1 {
-            let others: Vec<String> = faster[1..]
+        // Every verdict with its figure.
+        if !no_difference.is_empty() {
+            let s: Vec<String> = no_difference
                 .iter()
                 .map(|r| format!("{} {}", r.key.strategy, speedup_text(r)))
                 .collect();
-            let _ = write!(d, "; also faster: {}", others.join(", "));
+            details.push(format!("no difference{band_text}: {}", s.join(", ")));
         }
-        d.push(')');
-        details.push(d);
-    } else if baseline.is_some() && comparable > insufficient.len() && inconclusive.is_empty() {
-        details.push(
-            "recommended: leave placement to the OS (none); no strategy is reliably faster".into(),
-        );
-    } else if baseline.is_some() && !inconclusive.is_empty() {
-        details.push(
-            "recommended: leave placement to the OS (none) for now; nothing is shown faster, but not every strategy is settled".into(),
-        );
+        if !inconclusive.is_empty() && (!faster.is_empty() || !slower.is_empty()) {
+            let s: Vec<String> = inconclusive
+                .iter()
+                .map(|r| format!("{} {}", r.key.strategy, range_text(r)))
+                .collect();
+            details.push(format!(
+                "inconclusive (more repetitions or a quieter machine would tell): {}",
+                s.join(", ")
+            ));
+        }
+        if !insufficient.is_empty() && insufficient.len() < comparable {
+            let names: Vec<String> = insufficient
+                .iter()
+                .map(|r| r.key.strategy.to_string())
+                .collect();
+            details.push(format!("too few samples to judge: {}", names.join(", ")));
+        }
+        for r in not_achieved.iter() {
+            details.push(format!(
+                "not judged, {}: {}",
+                r.key.strategy,
+                if r.reason.is_empty() {
+                    "placement not achieved"
+                } else {
+                    &r.reason
+                }
+            ));
+        }
+        if !slower.is_empty() && !faster.is_empty() {
+            let s: Vec<String> = slower
+                .iter()
+                .map(|r| format!("{} {}", r.key.strategy, speedup_text(r)))
+                .collect();
+            details.push(format!("slower than none: {}", s.join(", ")));
+        }
+        details
     }
-    // Every verdict with its figure.
-    if !no_difference.is_empty() {
-        let s: Vec<String> = no_difference
-            .iter()
-            .map(|r| format!("{} {}", r.key.strategy, speedup_text(r)))
-            .collect();
-        details.push(format!("no difference{band_text}: {}", s.join(", ")));
-    }
-    if !inconclusive.is_empty() && (!faster.is_empty() || !slower.is_empty()) {
-        let s: Vec<String> = inconclusive
-            .iter()
-            .map(|r| format!("{} {}", r.key.strategy, range_text(r)))
-            .collect();
-        details.push(format!(
-            "inconclusive (more repetitions or a quieter machine would tell): {}",
-            s.join(", ")
-        ));
-    }
-    if !insufficient.is_empty() && insufficient.len() < comparable {
-        let names: Vec<String> = insufficient
-            .iter()
-            .map(|r| r.key.strategy.to_string())
-            .collect();
-        details.push(format!("too few samples to judge: {}", names.join(", ")));
-    }
-    for r in &not_achieved {
-        details.push(format!(
-            "not judged, {}: {}",
-            r.key.strategy,
-            if r.reason.is_empty() {
-                "placement not achieved"
-            } else {
-                &r.reason
-            }
-        ));
-    }
-    if !slower.is_empty() && !faster.is_empty() {
-        let s: Vec<String> = slower
-            .iter()
-            .map(|r| format!("{} {}", r.key.strategy, speedup_text(r)))
-            .collect();
-        details.push(format!("slower than none: {}", s.join(", ")));
-    }
+}
+
+/// Identical placements, bimodal and noisy scenarios: what to read the verdicts with.
+fn placement_notes(rows: &[&SummaryRow]) -> Vec<String> {
+    let mut details = Vec::new();
     // Identical placements, by the scenario they repeat.
     let mut same: Vec<(String, Vec<String>)> = Vec::new();
     for r in rows {
@@ -296,11 +376,18 @@ fn conclude_group(w: Workload, m: Model, n: usize, rows: &[&SummaryRow]) -> Conc
     if !noisy.is_empty() {
         details.push(format!("noisy: {}", noisy.join(", ")));
     }
+    details
+}
+
+fn conclude_group(w: Workload, m: Model, n: usize, rows: &[&SummaryRow]) -> Conclusion {
+    let sorted = Sorted::of(rows);
+    let mut details = sorted.details();
+    details.extend(placement_notes(rows));
     Conclusion {
         workload: w,
         model: m,
         workers: n,
-        headline,
+        headline: sorted.headline(),
         details,
     }
 }

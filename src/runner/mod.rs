@@ -48,27 +48,40 @@ pub enum Model {
     Copies,
 }
 
-impl fmt::Display for Model {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+impl Model {
+    /// Every model, in the order help and errors list them: the one list of their names.
+    pub const ALL: [Model; 3] = [Model::Threads, Model::Processes, Model::Copies];
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
             Model::Threads => "threads",
             Model::Processes => "processes",
             Model::Copies => "copies",
-        })
+        }
+    }
+}
+
+impl fmt::Display for Model {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
 impl FromStr for Model {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "threads" => Ok(Model::Threads),
-            "processes" => Ok(Model::Processes),
-            "copies" => Ok(Model::Copies),
-            _ => Err(format!(
-                "unknown model `{s}`: expected threads or processes"
-            )),
-        }
+        Model::ALL
+            .into_iter()
+            .find(|m| m.as_str() == s)
+            .ok_or_else(|| {
+                // `copies` is what `exec --each` runs; `run` takes the other two.
+                let names: Vec<&str> = Model::ALL
+                    .iter()
+                    .filter(|m| **m != Model::Copies)
+                    .map(Model::as_str)
+                    .collect();
+                format!("unknown model `{s}`: expected {}", names.join(" or "))
+            })
     }
 }
 
