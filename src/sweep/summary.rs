@@ -95,85 +95,9 @@ struct Scenario {
 /// Summaries of one run's rows (`runs` all share one run_id), in the rows' scenario order;
 /// also marks each row's `outlier` flag. `allowed` is the profile's allowed set.
 pub fn summarise(runs: &mut [RunRow], threshold: f64, allowed: &CpuSet) -> Vec<SummaryRow> {
-    let mut order: Vec<ScenarioKey> = Vec::new();
-    let mut groups: BTreeMap<ScenarioKey, Vec<usize>> = BTreeMap::new();
-    for (i, r) in runs.iter().enumerate() {
-        if !groups.contains_key(&r.key) {
-            order.push(r.key.clone());
-        }
-        groups.entry(r.key.clone()).or_default().push(i);
-    }
-    let scenarios: Vec<Scenario> = order
-        .iter()
-        .map(|key| {
-            let rows = groups[key].clone();
-            let ok_rows: Vec<usize> = rows
-                .iter()
-                .copied()
-                .filter(|&i| runs[i].status.is_ok() && runs[i].throughput_ops_s.is_some())
-                .collect();
-            let values: Vec<f64> = ok_rows
-                .iter()
-                .filter_map(|&i| runs[i].throughput_ops_s)
-                .collect();
-            let summary = Summary::of(&values).ok();
-            if let Some(s) = &summary {
-                for (&i, flag) in ok_rows.iter().zip(&s.outliers) {
-                    runs[i].outlier = *flag;
-                }
-            }
-            Scenario {
-                key: key.clone(),
-                placement: placement_key(
-                    &rows.iter().map(|&i| &runs[i]).collect::<Vec<_>>(),
-                    allowed,
-                ),
-                rows,
-                values,
-                summary,
-            }
-        })
-        .collect();
-
-    // Identical placements: each scenario's group reference is the first by rank.
-    let mut reference: Vec<Option<usize>> = vec![None; scenarios.len()];
-    let mut by_placement: BTreeMap<&PlacementKey, Vec<usize>> = BTreeMap::new();
-    for (i, s) in scenarios.iter().enumerate() {
-        if s.summary.is_some() {
-            by_placement.entry(&s.placement).or_default().push(i);
-        }
-    }
-    for members in by_placement.values() {
-        let head = *members
-            .iter()
-            .min_by_key(|&&i| rank(&scenarios[i].key, i))
-            .expect("a group has members");
-        for &m in members.iter().filter(|&&m| m != head) {
-            reference[m] = Some(head);
-        }
-    }
-    // The noise floor: the largest relative difference between the medians of identical
-    // placements (A/A pairs the sweep ran, named or not), per comparison group (the scenarios
-    // judged against one `none`), and per workload and model for groups without such a pair.
-    let floor_key = |k: &ScenarioKey| (k.workload, k.model);
-    let mut floor: BTreeMap<(Workload, Model), f64> = BTreeMap::new();
-    let mut group_floor: BTreeMap<ScenarioKey, f64> = BTreeMap::new();
-    for (i, r) in reference.iter().enumerate() {
-        if let Some(h) = r {
-            let (Some(a), Some(b)) = (&scenarios[*h].summary, &scenarios[i].summary) else {
-                continue;
-            };
-            if a.median > 0.0 && b.median > 0.0 {
-                let d = (b.median / a.median).ln().abs().exp() - 1.0;
-                let f = floor.entry(floor_key(&scenarios[i].key)).or_insert(0.0);
-                *f = f.max(d);
-                let g = group_floor
-                    .entry(scenarios[i].key.baseline())
-                    .or_insert(0.0);
-                *g = g.max(d);
-            }
-        }
-    }
+    let scenarios = scenarios(runs, allowed);
+    let reference = identical_placements(&scenarios);
+    let floors = NoiseFloors::of(&scenarios, &reference);
     let index: BTreeMap<&ScenarioKey, usize> = scenarios
         .iter()
         .enumerate()
@@ -205,10 +129,7 @@ pub fn summarise(runs: &mut [RunRow], threshold: f64, allowed: &CpuSet) -> Vec<S
                 n: sc.values.len(),
                 failed_reps: sc.rows.iter().filter(|&&i| !runs[i].status.is_ok()).count(),
                 same_placement_as: reference[i].map(|h| scenarios[h].key.strategy.clone()),
-                noise_floor: group_floor
-                    .get(&sc.key.baseline())
-                    .or(floor.get(&floor_key(&sc.key)))
-                    .copied(),
+                noise_floor: floors.of_key(&sc.key),
                 ..Default::default()
             };
             if let Some(s) = &sc.summary {
@@ -270,6 +191,113 @@ pub fn summarise(runs: &mut [RunRow], threshold: f64, allowed: &CpuSet) -> Vec<S
             row
         })
         .collect()
+}
+
+/// The run's scenarios in the order they first appear, each with its rows, its successful
+/// throughputs and their statistics; marks each row's `outlier` flag on the way.
+fn scenarios(runs: &mut [RunRow], allowed: &CpuSet) -> Vec<Scenario> {
+    let mut order: Vec<ScenarioKey> = Vec::new();
+    let mut groups: BTreeMap<ScenarioKey, Vec<usize>> = BTreeMap::new();
+    for (i, r) in runs.iter().enumerate() {
+        if !groups.contains_key(&r.key) {
+            order.push(r.key.clone());
+        }
+        groups.entry(r.key.clone()).or_default().push(i);
+    }
+    order
+        .iter()
+        .map(|key| {
+            let rows = groups[key].clone();
+            let ok_rows: Vec<usize> = rows
+                .iter()
+                .copied()
+                .filter(|&i| runs[i].status.is_ok() && runs[i].throughput_ops_s.is_some())
+                .collect();
+            let values: Vec<f64> = ok_rows
+                .iter()
+                .filter_map(|&i| runs[i].throughput_ops_s)
+                .collect();
+            let summary = Summary::of(&values).ok();
+            if let Some(s) = &summary {
+                for (&i, flag) in ok_rows.iter().zip(&s.outliers) {
+                    runs[i].outlier = *flag;
+                }
+            }
+            Scenario {
+                key: key.clone(),
+                placement: placement_key(
+                    &rows.iter().map(|&i| &runs[i]).collect::<Vec<_>>(),
+                    allowed,
+                ),
+                rows,
+                values,
+                summary,
+            }
+        })
+        .collect()
+}
+
+/// Identical placements: each scenario's group reference, the first of its group by rank
+/// (`none` first); `None` for the reference itself and for scenarios without statistics.
+fn identical_placements(scenarios: &[Scenario]) -> Vec<Option<usize>> {
+    let mut reference: Vec<Option<usize>> = vec![None; scenarios.len()];
+    let mut by_placement: BTreeMap<&PlacementKey, Vec<usize>> = BTreeMap::new();
+    for (i, s) in scenarios.iter().enumerate() {
+        if s.summary.is_some() {
+            by_placement.entry(&s.placement).or_default().push(i);
+        }
+    }
+    for members in by_placement.values() {
+        let head = *members
+            .iter()
+            .min_by_key(|&&i| rank(&scenarios[i].key, i))
+            .expect("a group has members");
+        for &m in members.iter().filter(|&&m| m != head) {
+            reference[m] = Some(head);
+        }
+    }
+    reference
+}
+
+/// The noise floor: the largest relative difference between the medians of identical
+/// placements (A/A pairs the sweep ran, named or not), per comparison group (the scenarios
+/// judged against one `none`), and per workload and model for groups without such a pair.
+struct NoiseFloors {
+    floor: BTreeMap<(Workload, Model), f64>,
+    group_floor: BTreeMap<ScenarioKey, f64>,
+}
+
+impl NoiseFloors {
+    fn of(scenarios: &[Scenario], reference: &[Option<usize>]) -> Self {
+        let floor_key = |k: &ScenarioKey| (k.workload, k.model);
+        let mut floor: BTreeMap<(Workload, Model), f64> = BTreeMap::new();
+        let mut group_floor: BTreeMap<ScenarioKey, f64> = BTreeMap::new();
+        for (i, r) in reference.iter().enumerate() {
+            if let Some(h) = r {
+                let (Some(a), Some(b)) = (&scenarios[*h].summary, &scenarios[i].summary) else {
+                    continue;
+                };
+                if a.median > 0.0 && b.median > 0.0 {
+                    let d = (b.median / a.median).ln().abs().exp() - 1.0;
+                    let f = floor.entry(floor_key(&scenarios[i].key)).or_insert(0.0);
+                    *f = f.max(d);
+                    let g = group_floor
+                        .entry(scenarios[i].key.baseline())
+                        .or_insert(0.0);
+                    *g = g.max(d);
+                }
+            }
+        }
+        NoiseFloors { floor, group_floor }
+    }
+
+    /// The floor of a scenario's comparison group, else of its workload and model.
+    fn of_key(&self, key: &ScenarioKey) -> Option<f64> {
+        self.group_floor
+            .get(&key.baseline())
+            .or(self.floor.get(&(key.workload, key.model)))
+            .copied()
+    }
 }
 
 #[cfg(test)]
