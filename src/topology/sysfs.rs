@@ -168,6 +168,88 @@ fn numbered_entries(dir: &Path, prefix: &str) -> Vec<(usize, PathBuf)> {
 }
 
 /// Reads the machine below `root` (`/` for the live machine).
+/// The caches found so far, CPU by CPU, and what CPUs said that others did not confirm.
+#[derive(Default)]
+struct FoundCaches {
+    caches: Vec<Cache>,
+    inconsistent: Vec<String>,
+}
+
+impl FoundCaches {
+    /// Adds the caches `cpu` lists (`cpu*/cache/index*`), as hwloc reads them.
+    fn add_from(
+        &mut self,
+        cpu: usize,
+        dir: &Path,
+        owner: &str,
+        core_cpus: Option<&CpuSet>,
+        online: &CpuSet,
+        masks: &mut MaskReader,
+    ) -> Result<(), TopologyError> {
+        for (n, index) in numbered_entries(&dir.join("cache"), "index") {
+            // As hwloc: no map, no cache; an empty map is the core's (ia64); then the map
+            // within the online CPUs, and a cache is made only by the CPU that comes first in
+            // its own map, so CPUs that disagree about who shares a cache never multiply the
+            // caches.
+            let sub = format!("cache/index{n}");
+            let Some(map) = masks.read(dir, owner, &sub, "shared_cpu_map", "shared_cpu_list")?
+            else {
+                continue;
+            };
+            let shared = if map.is_empty() {
+                core_cpus.cloned().unwrap_or_default()
+            } else {
+                map
+            }
+            .intersection(online);
+            if shared.is_empty() {
+                continue;
+            }
+            let Some(level) = read_num::<u8>(&index.join("level")) else {
+                continue;
+            };
+            let kind = match read_trimmed(&index.join("type")).as_deref() {
+                Some("Data") => CacheKind::Data,
+                Some("Instruction") => CacheKind::Instruction,
+                _ => CacheKind::Unified,
+            };
+            if shared.first() != Some(cpu) {
+                let owner = shared.first().unwrap_or(cpu);
+                let agrees = self.caches.iter().any(|c| {
+                    c.level == level && c.kind == kind && c.cpus == shared && c.cpus.contains(owner)
+                });
+                if !agrees
+                    && !self
+                        .inconsistent
+                        .iter()
+                        .any(|l| l.starts_with(&format!("L{level} ")))
+                {
+                    self.inconsistent.push(format!(
+                    "L{level} {}: CPU {cpu} says it shares it with {shared}, which CPU {owner} does not confirm; read as hwloc does (a cache per CPU first in its own map)",
+                    kind_name(kind)
+                ));
+                }
+                continue;
+            }
+            if self
+                .caches
+                .iter()
+                .any(|c| c.level == level && c.kind == kind && c.cpus == shared)
+            {
+                continue;
+            }
+            self.caches.push(Cache {
+                level,
+                kind,
+                size_bytes: read_trimmed(&index.join("size"))
+                    .and_then(|s| crate::size::parse_size(&s)),
+                cpus: shared,
+            });
+        }
+        Ok(())
+    }
+}
+
 pub fn read_topology(root: &Path) -> Result<Topology, TopologyError> {
     let cpu_dir = root.join("sys/devices/system/cpu");
     if !cpu_dir.is_dir() {
@@ -189,11 +271,10 @@ pub fn read_topology(root: &Path) -> Result<Topology, TopologyError> {
     let cpuinfo = fs::read_to_string(root.join("proc/cpuinfo")).unwrap_or_default();
     let amd_compute_units = is_amd_with_compute_units(root, &cpuinfo);
     let mut cu_noted = false;
-    let mut inconsistent_caches: Vec<String> = Vec::new();
     let mut package_keys: BTreeMap<(i64, usize), CpuSet> = BTreeMap::new();
     let mut cores: BTreeMap<usize, CpuSet> = BTreeMap::new();
     let mut cpu_package_key: BTreeMap<usize, (i64, usize)> = BTreeMap::new();
-    let mut caches: Vec<Cache> = Vec::new();
+    let mut found = FoundCaches::default();
 
     let cpu_path = |c: usize| {
         cpu_dirs
@@ -251,64 +332,7 @@ pub fn read_topology(root: &Path) -> Result<Topology, TopologyError> {
         let core_key = siblings.first().unwrap_or(cpu);
         cores.entry(core_key).or_default().insert(cpu);
 
-        for (n, index) in numbered_entries(&dir.join("cache"), "index") {
-            // As hwloc: no map, no cache; an empty map is the core's (ia64); then the map
-            // within the online CPUs, and a cache is made only by the CPU that comes first in
-            // its own map, so CPUs that disagree about who shares a cache never multiply the
-            // caches.
-            let sub = format!("cache/index{n}");
-            let Some(map) = masks.read(&dir, &owner, &sub, "shared_cpu_map", "shared_cpu_list")?
-            else {
-                continue;
-            };
-            let shared = if map.is_empty() {
-                core_cpus.clone().unwrap_or_default()
-            } else {
-                map
-            }
-            .intersection(&online);
-            if shared.is_empty() {
-                continue;
-            }
-            let Some(level) = read_num::<u8>(&index.join("level")) else {
-                continue;
-            };
-            let kind = match read_trimmed(&index.join("type")).as_deref() {
-                Some("Data") => CacheKind::Data,
-                Some("Instruction") => CacheKind::Instruction,
-                _ => CacheKind::Unified,
-            };
-            if shared.first() != Some(cpu) {
-                let owner = shared.first().unwrap_or(cpu);
-                let agrees = caches.iter().any(|c| {
-                    c.level == level && c.kind == kind && c.cpus == shared && c.cpus.contains(owner)
-                });
-                if !agrees
-                    && !inconsistent_caches
-                        .iter()
-                        .any(|l| l.starts_with(&format!("L{level} ")))
-                {
-                    inconsistent_caches.push(format!(
-                        "L{level} {}: CPU {cpu} says it shares it with {shared}, which CPU {owner} does not confirm; read as hwloc does (a cache per CPU first in its own map)",
-                        kind_name(kind)
-                    ));
-                }
-                continue;
-            }
-            if caches
-                .iter()
-                .any(|c| c.level == level && c.kind == kind && c.cpus == shared)
-            {
-                continue;
-            }
-            caches.push(Cache {
-                level,
-                kind,
-                size_bytes: read_trimmed(&index.join("size"))
-                    .and_then(|s| crate::size::parse_size(&s)),
-                cpus: shared,
-            });
-        }
+        found.add_from(cpu, &dir, &owner, core_cpus.as_ref(), &online, &mut masks)?;
     }
 
     let packages: Vec<Package> = package_keys
@@ -330,8 +354,12 @@ pub fn read_topology(root: &Path) -> Result<Topology, TopologyError> {
             Core { package, cpus }
         })
         .collect();
+    let FoundCaches {
+        mut caches,
+        inconsistent,
+    } = found;
     caches.sort_by_key(|c| (c.level, c.kind, c.cpus.first()));
-    warnings.extend(inconsistent_caches);
+    warnings.extend(inconsistent);
     let numa_nodes = read_numa(root, &online, &mut masks, &mut warnings)?;
     warnings.extend(masks.notes());
 
