@@ -379,8 +379,12 @@ impl RunOptions {
             worker_counts: match (a.sweep.workers.is_empty(), a.quick) {
                 (false, _) => a.sweep.workers.clone(),
                 (true, false) => default_worker_counts(profile),
-                // The allowed CPU count (at least a pair, for the pair workloads).
-                (true, true) => vec![profile.allowed.len().max(2)],
+                // The allowed CPU count; on one CPU also a pair, for the pair workloads (which
+                // skip the odd count), so every workload is measured at the allowed count.
+                (true, true) => {
+                    let n = profile.allowed.len();
+                    if n >= 2 { vec![n] } else { vec![n, 2] }
+                }
             },
             antagonists: match &a.antagonist {
                 Some(c) => vec![None, Some(c.clone())],
