@@ -401,6 +401,12 @@ fn failed_runs_keep_their_reason_and_the_earlier_results() {
         let last = runs.last().unwrap();
         assert_eq!(last["status"], "failed");
         assert!(last["reason"].contains(reason), "{cmd:?}: {last:?}");
+        // The tree that ran is still described: how many tasks, what it left running.
+        assert!(!last["tasks"].is_empty(), "{cmd:?}: {last:?}");
+        assert!(!last["leftover_processes"].is_empty(), "{cmd:?}: {last:?}");
+        if reason.starts_with("exited with status 3") {
+            assert_eq!(last["exit_status"], "3", "{last:?}");
+        }
         assert_eq!(
             runs.iter().filter(|r| r["status"] == "ok").count(),
             2,

@@ -76,7 +76,7 @@ impl Executor for ExecSpec {
             None => None,
         };
         let allowed = crate::affinity::startup_allowed()?;
-        Ok(run(self, scenario, placement, &allowed)?)
+        run(self, scenario, placement, &allowed)
     }
 
     fn command_line(&self) -> Option<String> {
@@ -86,7 +86,10 @@ impl Executor for ExecSpec {
 
 impl From<ExecError> for RunError {
     fn from(e: ExecError) -> Self {
-        RunError::Program(Box::new(e))
+        RunError::Program {
+            source: Box::new(e),
+            tree: None,
+        }
     }
 }
 
@@ -179,7 +182,7 @@ pub fn run(
     scenario: &Scenario,
     placement: &Placement,
     allowed: &CpuSet,
-) -> Result<Measured, ExecError> {
+) -> Result<Measured, RunError> {
     let n = scenario.workers;
     let pins = placement.pins_workers();
     let slot_masks: Vec<Option<CpuSet>> = (0..n)
@@ -229,14 +232,16 @@ pub fn run(
         };
     let mut outs: Vec<std::fs::File> = (0..copies)
         .map(|_| output_file())
-        .collect::<std::io::Result<_>>()?;
+        .collect::<std::io::Result<_>>()
+        .map_err(ExecError::from)?;
     let out_fds: Vec<OwnedFd> = outs
         .iter()
         .map(|f| f.try_clone().map(OwnedFd::from))
-        .collect::<std::io::Result<_>>()?;
+        .collect::<std::io::Result<_>>()
+        .map_err(ExecError::from)?;
     let launch = Launch {
         path: CString::new(spec.command.path.as_os_str().as_bytes())
-            .map_err(|e| std::io::Error::other(e.to_string()))?,
+            .map_err(|e| ExecError::from(std::io::Error::other(e.to_string())))?,
         argv: spec.command.argv_c(),
         envs,
         mode: spec.mode,
@@ -250,30 +255,39 @@ pub fn run(
         timeout: spec.timeout,
         grace: spec.grace,
     };
-    let traced = tracer::trace(&launch)?;
+    let traced = tracer::trace(&launch).map_err(ExecError::from)?;
     drop(out_fds);
     // The copies' outputs one after the other, in copy order.
     let mut text = Vec::new();
     for out in &mut outs {
-        out.rewind()?;
-        out.read_to_end(&mut text)?;
+        out.rewind().map_err(ExecError::from)?;
+        out.read_to_end(&mut text).map_err(ExecError::from)?;
     }
     let text = String::from_utf8_lossy(&text);
     if spec.show_output {
         eprint!("{text}");
     }
-    judge(spec, &traced, &text)?;
+    // A failed run keeps the facts of the tree that ran: how it ended, what it left.
+    let failed = |e: ExecError| -> RunError {
+        RunError::Program {
+            source: Box::new(e),
+            tree: measure(spec, &traced, &slot_masks, None).tree.map(Box::new),
+        }
+    };
+    judge(spec, &traced, &text).map_err(failed)?;
     let metric = match &spec.metric {
         Some(m) => {
-            let v = m.find(&text).ok_or_else(|| ExecError::NoMetric {
-                pattern: m.pattern().to_string(),
-                tail: Tail::of(&text),
+            let v = m.find(&text).ok_or_else(|| {
+                failed(ExecError::NoMetric {
+                    pattern: m.pattern().to_string(),
+                    tail: Tail::of(&text),
+                })
             })?;
             if !(v > 0.0 && v.is_finite()) {
-                return Err(ExecError::BadMetric {
+                return Err(failed(ExecError::BadMetric {
                     pattern: m.pattern().to_string(),
                     value: v,
-                });
+                }));
             }
             Some(v)
         }

@@ -103,9 +103,13 @@ pub enum RunError {
     ParentPinThreads,
     #[error("the copies model runs a program of yours: use `pinbench exec --each -- CMD`")]
     CopiesNeedACommand,
-    /// A run of the user's program (`exec`) that is no measurement; its executor says why.
-    #[error(transparent)]
-    Program(Box<dyn std::error::Error + Send + Sync>),
+    /// A run of the user's program (`exec`) that is no measurement; its executor says why, and
+    /// keeps what was counted of the tree that ran (its exit status, what it left running).
+    #[error("{source}")]
+    Program {
+        source: Box<dyn std::error::Error + Send + Sync>,
+        tree: Option<Box<super::TreeFacts>>,
+    },
 }
 
 impl RunError {

@@ -143,27 +143,7 @@ fn run_row(
             }
             row.off_plan_fraction = t.off_plan_fraction;
             if let Some(f) = tree {
-                row.exit_status = f.exit_status;
-                row.metric = f.metric;
-                row.tasks = Some(f.tasks);
-                row.processes = Some(f.processes);
-                row.waited_tasks = Some(f.waited);
-                row.helper_tasks = Some(f.helpers);
-                row.leftover_processes = Some(f.leftovers);
-                row.repinned_tasks = Some(f.repinned);
-                row.main_migrations = f.main_migrations;
-                row.pinned_cpu_share = f.pinned_cpu_share;
-                row.main_cpu_share = f.main_cpu_share;
-                row.workers_seen = Some(f.workers_seen);
-                row.late_pins = Some(f.late_pins);
-                row.late_pin_delay_s = f.late_pin_delay_s;
-                row.unslotted_busy = Some(
-                    f.unslotted_busy
-                        .iter()
-                        .map(|(pid, name, s)| format!("{pid} {name} {s:.2}"))
-                        .collect::<Vec<_>>()
-                        .join("; "),
-                );
+                tree_columns(&mut row, f);
                 // Added to the mask note above, never in its place.
                 let mut notes: Vec<String> = Some(std::mem::take(&mut row.reason))
                     .filter(|r| !r.is_empty())
@@ -177,7 +157,7 @@ fn run_row(
                 }
                 if f.leftovers > 0 {
                     notes.push(format!(
-                        "{} process(es) still ran when the program ended; killed",
+                        "{} process(es) still ran when the program ended: asked to stop (SIGTERM), killed after --grace if they had not",
                         f.leftovers
                     ));
                 }
@@ -193,9 +173,38 @@ fn run_row(
         Err(e) => {
             row.status = Status::Failed;
             row.reason = e.to_string();
+            // A program that ran and failed still says how it ended and what it left.
+            if let RunError::Program { tree: Some(f), .. } = e {
+                tree_columns(&mut row, f);
+            }
         }
     }
     row
+}
+
+/// The columns of a program's tree (`exec`), from its facts.
+fn tree_columns(row: &mut RunRow, f: &crate::runner::TreeFacts) {
+    row.exit_status = f.exit_status;
+    row.metric = f.metric;
+    row.tasks = Some(f.tasks);
+    row.processes = Some(f.processes);
+    row.waited_tasks = Some(f.waited);
+    row.helper_tasks = Some(f.helpers);
+    row.leftover_processes = Some(f.leftovers);
+    row.repinned_tasks = Some(f.repinned);
+    row.main_migrations = f.main_migrations;
+    row.pinned_cpu_share = f.pinned_cpu_share;
+    row.main_cpu_share = f.main_cpu_share;
+    row.workers_seen = Some(f.workers_seen);
+    row.late_pins = Some(f.late_pins);
+    row.late_pin_delay_s = f.late_pin_delay_s;
+    row.unslotted_busy = Some(
+        f.unslotted_busy
+            .iter()
+            .map(|(pid, name, s)| format!("{pid} {name} {s:.2}"))
+            .collect::<Vec<_>>()
+            .join("; "),
+    );
 }
 
 /// A run whose placement did not happen as planned, said in words: the program started fewer
