@@ -53,20 +53,19 @@ pub fn parse_stat(text: &str) -> Option<(u64, u64, usize)> {
     ))
 }
 
-/// The CPU a task is on (or last ran on) now; `None` while it is stopped or dead. A stopped
-/// task's CPU is only where it last was: for a task the tracer holds at its creation, the CPU
-/// it was created on (its creator's), before the tracer placed it and before it ran any
-/// instruction of its own, which is no CPU it was seen working on.
+/// The CPU a task is running (or queued) on now; `None` unless it is runnable. A task that is
+/// not is only where it last was: a sleeping one where it ran before it was placed (make's
+/// children, placed while asleep, were seen "on" CPUs their masks no longer held), a stopped
+/// one held at its creation on its creator's CPU, before it ran any instruction of its own.
 pub fn current_cpu(tgid: Tid, tid: Tid) -> Option<usize> {
     let text = std::fs::read_to_string(dir(tgid, tid).join("stat")).ok()?;
     running_cpu(&text)
 }
 
-/// The `processor` of a `stat` line whose state (field 3) is not stopped (`t`, `T`) or dead
-/// (`Z`, `X`, `x`).
+/// The `processor` of a `stat` line whose state (field 3) is running or runnable (`R`).
 fn running_cpu(text: &str) -> Option<usize> {
     let state = stat_fields(text)?.first()?.chars().next()?;
-    if matches!(state, 't' | 'T' | 'Z' | 'X' | 'x') {
+    if state != 'R' {
         return None;
     }
     parse_stat(text).map(|(_, _, cpu)| cpu)
@@ -139,17 +138,16 @@ mod tests {
     }
 
     #[test]
-    fn a_stopped_or_dead_task_is_on_no_cpu() {
+    fn only_a_runnable_task_is_on_a_cpu() {
         let line = |state: &str| {
             format!(
                 "4242 (sh) {state} 1 4242 4242 0 -1 4194560 100 0 0 0 17 5 0 0 20 0 1 0 123 456 78 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 3 0 0 0 0 0"
             )
         };
-        for running in ["R", "S", "D"] {
-            assert_eq!(running_cpu(&line(running)), Some(3), "{running}");
-        }
-        for stopped in ["t", "T", "Z", "X"] {
-            assert_eq!(running_cpu(&line(stopped)), None, "{stopped}");
+        assert_eq!(running_cpu(&line("R")), Some(3));
+        // Asleep, stopped or dead: `processor` is only where it last ran, a stale sample.
+        for not_running in ["S", "D", "I", "t", "T", "Z", "X"] {
+            assert_eq!(running_cpu(&line(not_running)), None, "{not_running}");
         }
     }
 
