@@ -34,6 +34,9 @@ pub struct Reading {
     /// it wants, and run + wait is what it wanted.
     pub wait_ns: u64,
     pub on_plan: bool,
+    /// It was a spawner waiting on the children it handed its slot to (make, a compiler
+    /// driver): outside the slots by the rules, its time is no worker's.
+    pub spawner: bool,
 }
 
 impl Reading {
@@ -45,6 +48,7 @@ impl Reading {
         key: Tid,
         slot: Option<usize>,
         mask: Option<&CpuSet>,
+        spawner: bool,
     ) -> Option<Self> {
         let (run_ns, wait_ns) = run_and_wait_ns(tgid, tid)?;
         let on_plan = slot.is_some()
@@ -58,6 +62,7 @@ impl Reading {
             run_ns,
             wait_ns,
             on_plan,
+            spawner,
         })
     }
 }
@@ -67,6 +72,8 @@ impl Reading {
 struct ProcessTime {
     total_ns: u64,
     on_plan_ns: u64,
+    /// Run while it was a spawner (rule 3).
+    spawner_ns: u64,
     /// Run while no slot held it (nor its process).
     unslotted_ns: u64,
 }
@@ -93,6 +100,9 @@ pub struct Split {
     pub main_s: f64,
     /// CPU seconds of the processes the helpers pattern named (never workers).
     pub helpers_s: f64,
+    /// CPU seconds of processes while they waited as spawners (rule 3: make, a compiler
+    /// driver, a shell), outside the slots by the rules.
+    pub spawners_s: f64,
     /// CPU seconds that ran in a slot, under a mask inside the slot's CPUs.
     pub on_plan_s: f64,
     /// CPU seconds of the tasks each slot held (every holder, and children kept with them).
@@ -106,7 +116,7 @@ impl Split {
     /// worker and the named helpers aside) that ran on the plan; none when the workers used no
     /// CPU at all.
     pub fn on_plan_share(&self) -> Option<f64> {
-        let work = self.tree_s - self.main_s - self.helpers_s;
+        let work = self.tree_s - self.main_s - self.helpers_s - self.spawners_s;
         (work > 0.0).then(|| (self.on_plan_s / work).clamp(0.0, 1.0))
     }
 }
@@ -145,12 +155,16 @@ impl Accounting {
         if r.on_plan {
             p.on_plan_ns += delta;
         }
+        if r.spawner {
+            p.spawner_ns += delta;
+        }
         match r.slot {
             Some(s) => {
                 if let Some(n) = self.slot_ns.get_mut(s) {
                     *n += delta;
                 }
             }
+            None if r.spawner => {}
             None => p.unslotted_ns += delta,
         }
         *self.window.entry(r.key).or_default() += wanted;
@@ -194,6 +208,12 @@ impl Accounting {
             tree_s: s(self.processes.values().map(|p| p.total_ns).sum()),
             main_s: s(time_of(mains)),
             helpers_s: s(time_of(helpers)),
+            spawners_s: s(self
+                .processes
+                .iter()
+                .filter(|(pid, _)| !mains.contains(pid) && !helpers.contains(pid))
+                .map(|(_, p)| p.spawner_ns)
+                .sum()),
             on_plan_s: s(self.processes.values().map(|p| p.on_plan_ns).sum()),
             slot_s: self.slot_ns.iter().map(|&n| s(n)).collect(),
             unslotted,
@@ -214,6 +234,7 @@ mod tests {
             run_ns,
             wait_ns: 0,
             on_plan,
+            spawner: false,
         }
     }
 
@@ -245,6 +266,21 @@ mod tests {
         a.add(reading(5, Some(0), 50_000_000, true));
         // Only the 10 ms since the restart count.
         assert_eq!(a.split(&[], &[]).slot_s, vec![0.01]);
+    }
+
+    #[test]
+    fn a_spawner_waiting_on_its_children_is_no_worker_off_its_slot() {
+        let mut a = Accounting::new(1);
+        // make (20) runs 50 ms as a spawner, its compiler (21) 500 ms on its slot.
+        a.add(Reading {
+            spawner: true,
+            ..reading(20, None, 50_000_000, false)
+        });
+        a.add(reading(21, Some(0), 500_000_000, true));
+        let sp = a.split(&[], &[]);
+        assert!((sp.spawners_s - 0.05).abs() < 1e-9);
+        assert_eq!(sp.on_plan_share(), Some(1.0));
+        assert!(sp.unslotted.is_empty());
     }
 
     #[test]

@@ -342,6 +342,14 @@ impl Slots {
             .is_some_and(|t| t.role == Role::Main && t.parent.is_none())
     }
 
+    /// Whether `tid` waits on children it handed its slot to (rule 3): a spawner (make, a
+    /// compiler driver, a shell), placed under the main mask on purpose.
+    pub fn is_spawner(&self, tid: Tid) -> bool {
+        self.tasks
+            .get(&tid)
+            .is_some_and(|t| t.role == Role::Candidate && t.slot.is_none() && t.live_children > 0)
+    }
+
     pub fn tally(&self) -> &Tally {
         &self.tally
     }
@@ -520,6 +528,7 @@ mod tests {
         s.root(1, None);
         assert_eq!(s.spawned(1, 5, false), [slot(5, 0)]);
         assert_eq!(s.spawned(5, 10, false), [slot(10, 0), main(5)]);
+        assert!(s.is_spawner(5) && !s.is_spawner(10));
         assert_eq!(s.spawned(5, 11, false), [slot(11, 1)]);
         // Both workers placed, python's main process under the main mask.
         assert_eq!(s.slot_of(5), None);

@@ -630,7 +630,8 @@ impl Tree<'_> {
             .copied();
         let mask = slot.and_then(|s| l.slot_masks.get(s).cloned().flatten());
         // The task's last run time, read at its exit stop where it is final.
-        if let Some(r) = Reading::take(tid, tgid, key, slot, mask.as_ref()) {
+        let spawner = self.shared.live.lock().expect("live").plan.is_spawner(key);
+        if let Some(r) = Reading::take(tid, tgid, key, slot, mask.as_ref(), spawner) {
             self.shared.live.lock().expect("live").acct.add(r);
         }
         // A copy's descendants inherit its mask, wherever it was when they started.
@@ -816,7 +817,7 @@ fn account(
     mains: &[Tid],
 ) {
     let mode = apply_masks.mode;
-    let tasks: Vec<(Tid, Tid, Tid, Option<usize>)> = {
+    let tasks: Vec<(Tid, Tid, Tid, Option<usize>, bool)> = {
         let live = shared.live.lock().expect("live");
         if shared.ended.lock().expect("ended").is_some() {
             return;
@@ -825,15 +826,16 @@ fn account(
             .iter()
             .map(|(&tid, &tgid)| {
                 let key = if mode == Mode::Threads { tid } else { tgid };
-                (tid, tgid, key, live.slots.get(&key).copied())
+                let spawner = live.plan.is_spawner(key);
+                (tid, tgid, key, live.slots.get(&key).copied(), spawner)
             })
             .collect()
     };
     let readings: Vec<Reading> = tasks
         .into_iter()
-        .filter_map(|(tid, tgid, key, slot)| {
+        .filter_map(|(tid, tgid, key, slot, spawner)| {
             let mask = slot.and_then(|s| masks.get(s)).and_then(Option::as_ref);
-            Reading::take(tid, tgid, key, slot, mask)
+            Reading::take(tid, tgid, key, slot, mask, spawner)
         })
         .collect();
     let mut live = shared.live.lock().expect("live");
