@@ -10,6 +10,17 @@ pub fn count(n: usize, noun: &str) -> String {
 }
 
 /// SMT as sysfs's `smt/control` word says it, in words (`notsupported` -> `not supported`).
+/// Seconds as a person reads them: `45 s`, `12 min`, `3.2 h`.
+pub fn duration_words(secs: f64) -> String {
+    if secs < 90.0 {
+        format!("{secs:.0} s")
+    } else if secs < 5400.0 {
+        format!("{:.0} min", secs / 60.0)
+    } else {
+        format!("{:.1} h", secs / 3600.0)
+    }
+}
+
 pub fn smt_words(control: &str) -> &str {
     match control {
         "notsupported" => "not supported",

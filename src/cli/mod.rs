@@ -141,6 +141,11 @@ pub struct RunArgs {
     /// allowed CPU count, under a minute on 2 CPUs.
     #[arg(long)]
     pub quick: bool,
+    /// Print what the sweep would run (its axes, scenarios, runs, what is skipped and why) with
+    /// an estimate of its time and peak memory; measure and write nothing. With --sysfs-root,
+    /// for a recorded machine.
+    #[arg(long)]
+    pub dry_run: bool,
     #[command(flatten)]
     pub sweep: options::SweepArgs,
     /// Seed of the cache workload's permutations.

@@ -277,6 +277,7 @@ fn is_single(a: &RunArgs) -> bool {
         && a.model.len() <= 1
         && a.sweep.reps.is_none()
         && !a.quick
+        && !a.dry_run
         && a.sweep.out.is_none()
 }
 
@@ -284,9 +285,9 @@ impl RunOptions {
     /// Builds the options from the command line and checks them against this machine, before
     /// anything is measured.
     pub fn from_args(a: RunArgs, profile: &HardwareProfile) -> Result<Self> {
-        if a.machine.sysfs_root.is_some() {
+        if a.machine.sysfs_root.is_some() && !a.dry_run {
             bail!(
-                "--sysfs-root describes a recorded machine; `run` measures this one: leave it out"
+                "--sysfs-root describes a recorded machine; `run` measures this one: leave it out, or add --dry-run to see what a sweep there would run"
             );
         }
         if let Some(AntagonistSpec::Cpus(ant)) = &a.antagonist {

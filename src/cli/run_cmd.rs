@@ -23,8 +23,10 @@ pub fn dispatch(a: super::RunArgs) -> Result<i32> {
                 .map_or("unknown".into(), |p| p.to_string())
         );
     }
+    let dry = a.dry_run;
     match RunOptions::from_args(a, &profile)? {
         RunOptions::Single(single) => run(single, &profile).map(|_| 0),
+        RunOptions::Sweep(sweep) if dry => super::sweep_cmd::dry_run(&sweep, &profile).map(|_| 0),
         RunOptions::Sweep(sweep) => super::sweep_cmd::run(sweep, profile),
     }
 }
