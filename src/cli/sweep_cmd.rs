@@ -189,34 +189,26 @@ pub fn dry_run(sweep: &Sweep, profile: &HardwareProfile) -> Result<()> {
             "off"
         },
     );
-    // Each run: the measured stretch, the start-up, and the preparation of its working sets.
-    let per_run = |p: &crate::sweep::Planned| {
-        let bytes = p
-            .scenario
+    // What a scenario's workers allocate and touch before each run.
+    let bytes = |p: &crate::sweep::Planned| {
+        p.scenario
             .workload
             .family()
             .footprint(p.scenario.workload.size())
-            .saturating_mul(p.scenario.workers as u64);
+            .saturating_mul(p.scenario.workers as u64)
+    };
+    // Each run: the measured stretch, the start-up, and the preparation of its working sets.
+    let per_run = |p: &crate::sweep::Planned| {
         template.duration.as_secs_f64()
             + RUN_OVERHEAD.as_secs_f64()
-            + bytes as f64 / PREPARE_BYTES_PER_S
+            + bytes(p) as f64 / PREPARE_BYTES_PER_S
     };
     let pass: f64 = planned.iter().map(per_run).sum();
     let warmup = usize::from(cfg.warmup);
     let first = pass * (cfg.reps + warmup) as f64;
     // Beyond the first repetitions: up to --max-reps each, but no longer than --budget.
     let extra = (pass * cfg.max_reps.saturating_sub(cfg.reps) as f64).min(cfg.budget.as_secs_f64());
-    let peak = planned
-        .iter()
-        .map(|p| {
-            p.scenario
-                .workload
-                .family()
-                .footprint(p.scenario.workload.size())
-                .saturating_mul(p.scenario.workers as u64)
-        })
-        .max()
-        .unwrap_or(0);
+    let peak = planned.iter().map(bytes).max().unwrap_or(0);
     println!(
         "{} scenarios, {} runs at first ({} reps{}), up to {} with --max-reps {}",
         planned.len(),

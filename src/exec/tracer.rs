@@ -403,6 +403,12 @@ pub fn trace(l: &Launch) -> std::io::Result<Traced> {
         ended: Mutex::new(None),
     });
     let roots = start_copies(l, &shared, &argv, &devnull, &err_w)?;
+    // The command's own processes: never workers in process mode, their time no worker's.
+    let mains: Vec<Tid> = if l.mode == Mode::Processes {
+        roots.clone()
+    } else {
+        Vec::new()
+    };
     drop(err_w);
 
     let watchdog = {
@@ -411,11 +417,7 @@ pub fn trace(l: &Launch) -> std::io::Result<Traced> {
         let masks: Vec<Option<CpuSet>> = l.slot_masks.clone();
         let deadline = l.timeout.map(|t| Instant::now() + t);
         let grace = l.grace;
-        let mains: Vec<Tid> = if l.mode == Mode::Processes {
-            roots.clone()
-        } else {
-            Vec::new()
-        };
+        let mains = mains.clone();
         std::thread::spawn(move || watch(&shared, &masks, &apply_masks, deadline, grace, &mains))
     };
 
@@ -475,11 +477,6 @@ pub fn trace(l: &Launch) -> std::io::Result<Traced> {
     };
     let mut live = shared.live.lock().expect("live");
     let seen = std::mem::take(&mut live.seen);
-    let mains: Vec<Tid> = if l.mode == Mode::Processes {
-        roots.clone()
-    } else {
-        Vec::new()
-    };
     let tally = live.plan.tally().clone();
     let split = live.acct.split(&mains, &tally.helper_pids);
     let late_pin_delays = std::mem::take(&mut live.late_pin_delays);
