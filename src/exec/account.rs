@@ -10,16 +10,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::affinity::get_affinity;
 use crate::cpuset::CpuSet;
+use crate::metrics::RunWait;
 
 use super::slots::Tid;
-
-/// A task's time on a CPU and time runnable but waiting for one, so far, in nanoseconds;
-/// `None` once it is gone.
-pub fn run_and_wait_ns(tgid: Tid, tid: Tid) -> Option<(u64, u64)> {
-    let text = std::fs::read_to_string(format!("/proc/{tgid}/task/{tid}/schedstat")).ok()?;
-    let mut f = text.split_whitespace().map(|v| v.parse::<u64>().ok());
-    Some((f.next()??, f.next()??))
-}
 
 /// One reading of a task: its run time and whether its mask lies inside its slot's CPUs.
 #[derive(Debug, Clone, Copy)]
@@ -50,7 +43,7 @@ impl Reading {
         mask: Option<&CpuSet>,
         spawner: bool,
     ) -> Option<Self> {
-        let (run_ns, wait_ns) = run_and_wait_ns(tgid, tid)?;
+        let RunWait { run_ns, wait_ns } = RunWait::read_task(tgid, tid)?;
         let on_plan = slot.is_some()
             && mask
                 .is_some_and(|m| get_affinity(tid).is_ok_and(|have| have.difference(m).is_empty()));
@@ -71,6 +64,7 @@ impl Reading {
 #[derive(Debug, Clone, Default)]
 struct ProcessTime {
     total_ns: u64,
+    wait_ns: u64,
     on_plan_ns: u64,
     /// Run while it was a spawner (rule 3).
     spawner_ns: u64,
@@ -87,6 +81,7 @@ pub struct Accounting {
     names: HashMap<Tid, String>,
     processes: BTreeMap<Tid, ProcessTime>,
     slot_ns: Vec<u64>,
+    slot_wait_ns: Vec<u64>,
     /// Run and wait time per key since the window began: the CPU it wanted.
     window: BTreeMap<Tid, u64>,
 }
@@ -107,6 +102,10 @@ pub struct Split {
     pub on_plan_s: f64,
     /// CPU seconds of the tasks each slot held (every holder, and children kept with them).
     pub slot_s: Vec<f64>,
+    /// Seconds those tasks waited, runnable, for a CPU.
+    pub slot_wait_s: Vec<f64>,
+    /// Seconds every task of the tree waited, runnable, for a CPU.
+    pub tree_wait_s: f64,
     /// Busy processes that ran outside every slot: pid, name, CPU seconds, busiest first.
     pub unslotted: Vec<(Tid, String, f64)>,
 }
@@ -125,6 +124,7 @@ impl Accounting {
     pub fn new(slots: usize) -> Self {
         Self {
             slot_ns: vec![0; slots],
+            slot_wait_ns: vec![0; slots],
             ..Self::default()
         }
     }
@@ -134,6 +134,7 @@ impl Accounting {
     pub fn restart(&mut self) {
         self.processes.clear();
         self.slot_ns.iter_mut().for_each(|n| *n = 0);
+        self.slot_wait_ns.iter_mut().for_each(|n| *n = 0);
         self.window.clear();
     }
 
@@ -144,7 +145,8 @@ impl Accounting {
             .insert(r.tid, (r.run_ns, r.wait_ns))
             .unwrap_or((0, 0));
         let delta = r.run_ns.saturating_sub(last_run);
-        let wanted = delta + r.wait_ns.saturating_sub(last_wait);
+        let waited = r.wait_ns.saturating_sub(last_wait);
+        let wanted = delta + waited;
         self.names.entry(r.tgid).or_insert_with(|| {
             std::fs::read_to_string(format!("/proc/{}/comm", r.tgid))
                 .map(|n| n.trim().to_string())
@@ -152,6 +154,7 @@ impl Accounting {
         });
         let p = self.processes.entry(r.tgid).or_default();
         p.total_ns += delta;
+        p.wait_ns += waited;
         if r.on_plan {
             p.on_plan_ns += delta;
         }
@@ -162,6 +165,9 @@ impl Accounting {
             Some(s) => {
                 if let Some(n) = self.slot_ns.get_mut(s) {
                     *n += delta;
+                }
+                if let Some(n) = self.slot_wait_ns.get_mut(s) {
+                    *n += waited;
                 }
             }
             None if r.spawner => {}
@@ -216,6 +222,8 @@ impl Accounting {
                 .sum()),
             on_plan_s: s(self.processes.values().map(|p| p.on_plan_ns).sum()),
             slot_s: self.slot_ns.iter().map(|&n| s(n)).collect(),
+            slot_wait_s: self.slot_wait_ns.iter().map(|&n| s(n)).collect(),
+            tree_wait_s: s(self.processes.values().map(|p| p.wait_ns).sum()),
             unslotted,
         }
     }

@@ -344,6 +344,8 @@ fn to_counts(c: &task::TaskCounts) -> Counts {
         switches_source: c.voluntary_switches.map(|_| "procfs".to_string()),
         user_seconds: c.user_seconds,
         system_seconds: c.system_seconds,
+        // Per slot and for the tree from the accounting, which reads it as the tasks run.
+        runq_wait_s: None,
     }
 }
 
@@ -417,7 +419,10 @@ fn measure(
                 ops: 0,
                 seconds,
                 throughput_ops_s: 0.0,
-                counts: sum(mine.iter().copied()),
+                counts: Counts {
+                    runq_wait_s: t.split.slot_wait_s.get(s).copied(),
+                    ..sum(mine.iter().copied())
+                },
                 start_ns: t.start_ns,
                 end_ns: t.end_ns,
                 generations: Some(holders.len() as u32),
@@ -451,6 +456,7 @@ fn measure(
         off_plan_fraction: (planned && samples > 0).then(|| {
             workers.iter().map(|w| w.samples_outside_plan).sum::<u64>() as f64 / samples as f64
         }),
+        runq_wait_s: Some(t.split.tree_wait_s),
     };
     let facts = TreeFacts {
         exit_status: t.endings.iter().flatten().find_map(|e| match e {

@@ -6,6 +6,7 @@
 mod perf;
 mod rusage;
 mod sched;
+mod schedstat;
 mod seen;
 
 use serde::{Deserialize, Serialize};
@@ -13,6 +14,7 @@ use serde::{Deserialize, Serialize};
 pub use perf::PerfCounters;
 pub use rusage::ThreadUsage;
 pub use sched::SchedStats;
+pub use schedstat::RunWait;
 pub use seen::CpuSampler;
 
 /// Where the migration count came from.
@@ -69,6 +71,9 @@ pub struct Counts {
     pub switches_source: Option<String>,
     pub user_seconds: Option<f64>,
     pub system_seconds: Option<f64>,
+    /// Seconds runnable but waiting for a CPU over the measured stretch (`schedstat`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runq_wait_s: Option<f64>,
 }
 
 impl Counts {
@@ -86,6 +91,7 @@ impl Counts {
             switches_source: a.switches_source.clone(),
             user_seconds: addf(a.user_seconds, b.user_seconds),
             system_seconds: addf(a.system_seconds, b.system_seconds),
+            runq_wait_s: addf(a.runq_wait_s, b.runq_wait_s),
         }
     }
 }
@@ -96,6 +102,7 @@ pub struct Meter {
     perf: Option<PerfCounters>,
     sched: Option<SchedStats>,
     usage: Option<ThreadUsage>,
+    run_wait: Option<RunWait>,
 }
 
 impl Meter {
@@ -107,6 +114,7 @@ impl Meter {
                 perf: None,
                 sched: None,
                 usage: None,
+                run_wait: None,
             };
         }
         let sched = SchedStats::read_self();
@@ -120,6 +128,7 @@ impl Meter {
             perf,
             sched,
             usage: ThreadUsage::read_self(),
+            run_wait: RunWait::read_self(),
         }
     }
 
@@ -151,6 +160,9 @@ impl Meter {
             c.switches_source = Some("getrusage".into());
             c.user_seconds = Some((b.user_seconds - a.user_seconds).max(0.0));
             c.system_seconds = Some((b.system_seconds - a.system_seconds).max(0.0));
+        }
+        if let (Some(a), Some(b)) = (self.run_wait, RunWait::read_self()) {
+            c.runq_wait_s = Some(b.wait_ns.saturating_sub(a.wait_ns) as f64 / 1e9);
         }
         c
     }

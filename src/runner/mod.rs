@@ -181,6 +181,9 @@ pub struct Total {
     pub cpus_seen: CpuSet,
     /// Fraction of CPU samples taken outside the planned masks.
     pub off_plan_fraction: Option<f64>,
+    /// Seconds the workers (a program's whole tree) waited, runnable, for a CPU.
+    #[serde(default)]
+    pub runq_wait_s: Option<f64>,
 }
 
 impl Total {
@@ -232,6 +235,7 @@ impl Total {
             off_plan_fraction: (planned && samples > 0).then(|| {
                 workers.iter().map(|w| w.samples_outside_plan).sum::<u64>() as f64 / samples as f64
             }),
+            runq_wait_s: workers.iter().map(|w| w.counts.runq_wait_s).sum(),
         }
     }
 }

@@ -333,6 +333,7 @@ mod tests {
             repinned_tasks: Some(0),
             main_migrations: Some(3),
             pinned_cpu_share: Some(0.99),
+            runq_wait_s: Some(0.25),
             main_cpu_share: Some(0.01),
             workers_seen: Some(2),
             late_pins: Some(1),

@@ -190,6 +190,10 @@ keyed_row! {
         pub involuntary_switches: Option<u64>,
         pub user_seconds: Option<f64>,
         pub system_seconds: Option<f64>,
+        /// Seconds the workers (a program's whole tree) waited, runnable, for a CPU over the
+        /// measured stretch (`schedstat`): with `seconds` and the CPU time beside it, the share
+        /// of the run spent waiting is one division.
+        pub runq_wait_s: Option<f64>,
         pub cpus_seen: String,
         pub off_plan_fraction: Option<f64>,
         /// Beyond Tukey's fences among this scenario's repetitions of this run.
@@ -266,6 +270,8 @@ keyed_row! {
         pub switches_source: String,
         pub user_seconds: Option<f64>,
         pub system_seconds: Option<f64>,
+        /// Seconds this worker (slot) waited, runnable, for a CPU over the measured stretch.
+        pub runq_wait_s: Option<f64>,
         pub cpu_samples: u64,
         pub samples_outside_plan: u64,
         pub generations: Option<u32>,

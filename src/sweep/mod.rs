@@ -126,6 +126,7 @@ fn run_row(
             row.involuntary_switches = t.involuntary_switches;
             row.user_seconds = t.user_seconds;
             row.system_seconds = t.system_seconds;
+            row.runq_wait_s = t.runq_wait_s;
             row.cpus_seen = t.cpus_seen.to_string();
             let mismatched: Vec<String> = workers
                 .iter()
@@ -270,6 +271,7 @@ fn worker_rows(p: &Planned, base: &RunRow, workers: &[WorkerResult]) -> Vec<Work
             switches_source: w.counts.switches_source.clone().unwrap_or_default(),
             user_seconds: w.counts.user_seconds,
             system_seconds: w.counts.system_seconds,
+            runq_wait_s: w.counts.runq_wait_s,
             cpu_samples: w.cpu_samples,
             samples_outside_plan: w.samples_outside_plan,
             generations: w.generations,
