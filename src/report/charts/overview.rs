@@ -44,8 +44,11 @@ impl Overview<'_> {
                         let k = &r.key;
                         k.workload == w && k.model == m && k.workers == n && k.antagonist.is_none()
                     })
+                    // The strategies, and the pair placements (`@same-cpu`...), which hold the
+                    // pair workloads' strongest verdicts; not `none` under another label.
                     .filter(|r| {
-                        r.key.strategy.label.is_none() && !r.key.strategy.is_none_strategy()
+                        let s = &r.key.strategy;
+                        (s.label.is_none() || s.pair_place().is_some()) && !s.is_none_strategy()
                     })
                     .collect();
                 if mine.is_empty() {
@@ -122,7 +125,7 @@ impl Chart for Overview<'_> {
                 if (x.fract() - 0.5).abs() < 1e-6 {
                     cols_c
                         .get(x.floor() as usize)
-                        .map(ToString::to_string)
+                        .map(LabelledStrategy::join_name)
                         .unwrap_or_default()
                 } else {
                     String::new()
@@ -163,8 +166,14 @@ impl Chart for Overview<'_> {
                 )))
                 .map_err(e)?;
             let text = match r.speedup_vs_none {
+                // A tiny ratio keeps its size visible (0.0037x, not 0.00x).
                 Some(v) => format!(
-                    "{v:.2}x{}{}",
+                    "{}x{}{}",
+                    if v >= 0.1 {
+                        format!("{v:.2}")
+                    } else {
+                        format!("{v:.4}")
+                    },
                     if r.noisy { " ~" } else { "" },
                     r.same_placement_as
                         .as_ref()
