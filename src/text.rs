@@ -9,7 +9,6 @@ pub fn count(n: usize, noun: &str) -> String {
     }
 }
 
-/// SMT as sysfs's `smt/control` word says it, in words (`notsupported` -> `not supported`).
 /// Seconds as a person reads them: `45 s`, `12 min`, `3.2 h`.
 pub fn duration_words(secs: f64) -> String {
     if secs < 90.0 {
@@ -21,6 +20,7 @@ pub fn duration_words(secs: f64) -> String {
     }
 }
 
+/// SMT as sysfs's `smt/control` word says it, in words (`notsupported` -> `not supported`).
 pub fn smt_words(control: &str) -> &str {
     match control {
         "notsupported" => "not supported",

@@ -138,8 +138,21 @@ impl Accounting {
         self.window.clear();
     }
 
-    /// Adds what a task ran since its last reading.
+    /// A process exec'd: its name is read again at its next reading.
+    pub fn renamed(&mut self, tgid: Tid) {
+        self.names.remove(&tgid);
+    }
+
+    /// Adds what a task ran since its last reading. A reading older than the last one (the
+    /// watchdog's, taken before the tracer's exit reading but added after it) adds nothing.
     pub fn add(&mut self, r: Reading) {
+        if self
+            .last
+            .get(&r.tid)
+            .is_some_and(|&(run, _)| r.run_ns < run)
+        {
+            return;
+        }
         let (last_run, last_wait) = self
             .last
             .insert(r.tid, (r.run_ns, r.wait_ns))
@@ -264,6 +277,17 @@ mod tests {
         assert_eq!((sp.unslotted[0].0, sp.unslotted[0].2), (11, 0.3));
         // 0.7 of the workers' 1.0 s ran on the plan.
         assert!((sp.on_plan_share().unwrap() - 0.7).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_stale_reading_adds_nothing() {
+        let mut a = Accounting::new(1);
+        a.add(reading(10, Some(0), 50_000_000, true));
+        // The exit reading first, then a watchdog reading taken before it.
+        a.add(reading(10, Some(0), 80_000_000, true));
+        a.add(reading(10, Some(0), 70_000_000, true));
+        a.add(reading(10, Some(0), 80_000_000, true));
+        assert_eq!(a.split(&[], &[]).slot_s, vec![0.08]);
     }
 
     #[test]

@@ -84,6 +84,9 @@ struct Task {
     waited: bool,
     /// Observation windows in a row in which it was busy.
     busy_windows: u32,
+    /// Observation windows since it took its slot: a holder placed within the last window has
+    /// not had one to show its work, and is never taken for idle.
+    held_windows: u32,
 }
 
 /// A task's share of one CPU over an observation window under which it counts as busy, and
@@ -147,6 +150,7 @@ impl Slots {
             live_children: 0,
             waited: false,
             busy_windows: 0,
+            held_windows: 0,
         };
         if let Some(i) = copy.filter(|&i| i < self.holder.len()) {
             t.slot = Some(i);
@@ -176,6 +180,7 @@ impl Slots {
                 live_children: 0,
                 waited: false,
                 busy_windows: 0,
+                held_windows: 0,
             },
         );
         if self.mode == Mode::Processes && !thread && known_parent {
@@ -305,10 +310,11 @@ impl Slots {
         // The busiest first.
         takers.sort_by(|a, b| share(*b).total_cmp(&share(*a)).then(a.cmp(b)));
         for taker in takers {
+            let settled = |h: Tid| self.tasks.get(&h).is_some_and(|t| t.held_windows > 0);
             let slot = self.lowest_free().or_else(|| {
                 self.holder
                     .iter()
-                    .position(|h| h.is_some_and(|h| h != taker && share(h) < IDLE))
+                    .position(|h| h.is_some_and(|h| h != taker && settled(h) && share(h) < IDLE))
             });
             let Some(s) = slot else { break };
             if let Some(idle) = self.holder[s].take() {
@@ -327,6 +333,12 @@ impl Slots {
             self.tally.late_pins += 1;
             self.assign(taker, s, &mut moves);
         }
+        // Every holder has now had this window (a new one starts from the next).
+        for h in self.holder.iter().flatten() {
+            if let Some(t) = self.tasks.get_mut(h) {
+                t.held_windows += 1;
+            }
+        }
         moves
     }
 
@@ -343,11 +355,25 @@ impl Slots {
     }
 
     /// Whether `tid` waits on children it handed its slot to (rule 3): a spawner (make, a
-    /// compiler driver, a shell), placed under the main mask on purpose.
+    /// compiler driver, a shell), placed under the main mask on purpose. One that stays busy
+    /// (a worker computing while its child works) is no spawner: its time is a worker's.
     pub fn is_spawner(&self, tid: Tid) -> bool {
-        self.tasks
-            .get(&tid)
-            .is_some_and(|t| t.role == Role::Candidate && t.slot.is_none() && t.live_children > 0)
+        self.tasks.get(&tid).is_some_and(|t| {
+            t.role == Role::Candidate
+                && t.slot.is_none()
+                && t.live_children > 0
+                && t.busy_windows == 0
+        })
+    }
+
+    /// Whether `tid` is a thread-mode main thread that holds no slot: its time, until it is a
+    /// worker, is the program's start-up or its waiting, not a worker's.
+    pub fn is_idle_main_thread(&self, tid: Tid) -> bool {
+        self.mode == Mode::Threads
+            && self
+                .tasks
+                .get(&tid)
+                .is_some_and(|t| t.role == Role::Main && t.slot.is_none())
     }
 
     pub fn tally(&self) -> &Tally {
@@ -363,6 +389,7 @@ impl Slots {
         self.tally.holders[slot].push(tid);
         let t = self.tasks.get_mut(&tid).expect("known task");
         t.slot = Some(slot);
+        t.held_windows = 0;
         moves.push(Move {
             task: tid,
             to: Place::Slot(slot),
@@ -454,8 +481,14 @@ mod tests {
         s.root(1, None);
         assert_eq!(s.spawned(1, 10, false), [slot(10, 0)]);
         assert_eq!(s.spawned(10, 20, false), [slot(20, 0), main(10)]);
-        // gzip idles, the worker computes: the worker takes its slot back; gzip stays on the
-        // slot's CPU (no move), no longer holding it.
+        // Waiting on gzip, the worker is a spawner (its time no worker's)...
+        assert!(s.is_spawner(10));
+        // gzip has just taken the slot: it has had no window to show its work yet.
+        assert_eq!(s.observed(&busy(&[(10, 1.0), (20, 0.01)])), []);
+        // ...but not once it computes: its time is a worker's, off its slot.
+        assert!(!s.is_spawner(10));
+        // Idle for a whole window while the worker computes: the worker takes its slot back;
+        // gzip stays on the slot's CPU (no move), no longer holding it.
         assert_eq!(s.observed(&busy(&[(10, 1.0), (20, 0.01)])), [slot(10, 0)]);
         assert_eq!((s.slot_of(10), s.slot_of(20)), (Some(0), None));
         // gzip's exit frees nothing the worker holds.
@@ -493,6 +526,7 @@ mod tests {
         // A tracker the pattern misses takes the slot at its fork, then idles.
         assert_eq!(s.spawned(1, 10, false), [slot(10, 0)]);
         assert_eq!(s.spawned(1, 11, false), [main(11)]);
+        assert_eq!(s.observed(&busy(&[(10, 0.0), (11, 1.0)])), []);
         assert_eq!(
             s.observed(&busy(&[(10, 0.0), (11, 1.0)])),
             [main(10), slot(11, 0)]

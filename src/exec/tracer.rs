@@ -559,6 +559,13 @@ impl Tree<'_> {
             let mut live = self.shared.live.lock().expect("live");
             live.tasks.insert(child, child_tgid);
             live.born.insert(child, Instant::now());
+            // A copy's descendants inherit its mask: they run in its slot (`--each`).
+            if self.l.mode == Mode::Copies
+                && !thread
+                && let Some(&s) = live.slots.get(&tgid)
+            {
+                live.slots.insert(child, s);
+            }
         }
         let creator = if self.l.mode == Mode::Threads {
             tid
@@ -581,15 +588,16 @@ impl Tree<'_> {
         if former != tid {
             // A thread other than the leader exec'd and took the leader's pid.
             self.tgids.remove(&former);
-            let mut live = self.shared.live.lock().expect("live");
-            live.tasks.remove(&former);
-            live.plan.exited(former);
+            self.shared.live.lock().expect("live").tasks.remove(&former);
+            self.shared.step(self.masks, |s| s.exited(former));
         }
         let root = self.shared.live.lock().expect("live").plan.is_root(tid);
         if l.mode == Mode::Processes && !root {
             let helper = l.helpers.is_match(&task::cmdline(tid));
             self.shared.step(self.masks, |s| s.exec(tid, helper));
         }
+        // It is another program now: its name is read again (a compiler, not make).
+        self.shared.live.lock().expect("live").acct.renamed(tid);
         let copy = self.roots.iter().position(|&r| r == tid);
         if copy == Some(0) && l.mode != Mode::Copies {
             self.main_exec_ns = monotonic_ns();
@@ -627,7 +635,10 @@ impl Tree<'_> {
             .copied();
         let mask = slot.and_then(|s| l.slot_masks.get(s).cloned().flatten());
         // The task's last run time, read at its exit stop where it is final.
-        let spawner = self.shared.live.lock().expect("live").plan.is_spawner(key);
+        let spawner = {
+            let live = self.shared.live.lock().expect("live");
+            live.plan.is_spawner(key) || live.plan.is_idle_main_thread(key)
+        };
         if let Some(r) = Reading::take(tid, tgid, key, slot, mask.as_ref(), spawner) {
             self.shared.live.lock().expect("live").acct.add(r);
         }
@@ -735,7 +746,9 @@ fn watch(
         std::thread::sleep(TICK);
         account(shared, masks, apply_masks, &mut window_start, mains);
         let mut live = shared.live.lock().expect("live");
-        let reason = if deadline.is_some_and(|d| Instant::now() >= d) {
+        let ended = *shared.ended.lock().expect("ended");
+        // The deadline is the program's: once it has ended, what it left has its grace.
+        let reason = if ended.is_none() && deadline.is_some_and(|d| Instant::now() >= d) {
             Some(Killed::Timeout)
         } else if crate::interrupt::interrupted().is_some() {
             Some(Killed::Interrupted)
@@ -747,7 +760,7 @@ fn watch(
             live.signal_all(Signal::SIGKILL);
             continue;
         }
-        if let Some(ended) = *shared.ended.lock().expect("ended") {
+        if let Some(ended) = ended {
             let since = ended.elapsed();
             if since >= SETTLE && live.leftovers.is_none() {
                 live.leftovers = Some(live.processes().len());
@@ -823,7 +836,7 @@ fn account(
             .iter()
             .map(|(&tid, &tgid)| {
                 let key = if mode == Mode::Threads { tid } else { tgid };
-                let spawner = live.plan.is_spawner(key);
+                let spawner = live.plan.is_spawner(key) || live.plan.is_idle_main_thread(key);
                 (tid, tgid, key, live.slots.get(&key).copied(), spawner)
             })
             .collect()

@@ -213,23 +213,58 @@ impl<'a> Sorted<'a> {
                 best.key.strategy,
                 speedup_text(best)
             ),
+            // "No strategy beats none" only when every other one is settled.
+            (Some(_), None, Some(worst)) if inconclusive.is_empty() && not_achieved.is_empty() => {
+                format!(
+                    "pinning hurts: no strategy beats none; {} is slower, {}",
+                    worst.key.strategy,
+                    speedup_text(worst)
+                )
+            }
             (Some(_), None, Some(worst)) => format!(
-                "pinning hurts: no strategy beats none; {} is slower, {}",
+                "pinning hurts with {}, slower than none, {}; not settled: {}",
                 worst.key.strategy,
-                speedup_text(worst)
+                speedup_text(worst),
+                self.unsettled()
             ),
-            (Some(_), None, None) if inconclusive.is_empty() => format!(
-                "no difference: every strategy is within the noise of none{band_text}{floor_text}"
-            ),
+            (Some(_), None, None)
+                if inconclusive.is_empty() && not_achieved.is_empty() && insufficient.is_empty() =>
+            {
+                format!(
+                    "no difference: every strategy is within the noise of none{band_text}{floor_text}"
+                )
+            }
             (Some(_), None, None) => format!(
-                "no verdict yet: inconclusive {}: more repetitions or a quieter machine would tell",
-                inconclusive
-                    .iter()
-                    .map(|r| format!("{} {}", r.key.strategy, range_text(r)))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                "no verdict yet: {}: more repetitions or a quieter machine would tell",
+                self.unsettled()
             ),
         }
+    }
+
+    /// The strategies without a verdict yet, each with why: its interval, too few samples, or
+    /// a placement that was not achieved.
+    fn unsettled(&self) -> String {
+        let group = |what: &str, rows: &[&&SummaryRow], each: &dyn Fn(&SummaryRow) -> String| {
+            (!rows.is_empty()).then(|| {
+                let v: Vec<String> = rows.iter().map(|r| each(r)).collect();
+                format!("{what} {}", v.join(", "))
+            })
+        };
+        [
+            group("inconclusive", &self.inconclusive, &|r| {
+                format!("{} {}", r.key.strategy, range_text(r))
+            }),
+            group("too few samples:", &self.insufficient, &|r| {
+                r.key.strategy.to_string()
+            }),
+            group("placement not achieved:", &self.not_achieved, &|r| {
+                r.key.strategy.to_string()
+            }),
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join("; ")
     }
 
     /// The recommendation, then every verdict with its figure.

@@ -58,7 +58,8 @@ fn placement_key(rows: &[&RunRow], allowed: &CpuSet) -> PlacementKey {
     let k = &row.key;
     let self_pinned = rows.iter().any(|r| r.repinned_tasks.is_some_and(|n| n > 0));
     // A program that started no workers placed nothing, whatever the plan: none's placement.
-    let nothing_placed = rows.iter().all(|r| r.workers_seen == Some(0));
+    let mut ok = rows.iter().filter(|r| r.status.is_ok()).peekable();
+    let nothing_placed = ok.peek().is_some() && ok.all(|r| r.workers_seen == Some(0));
     (
         k.workload,
         k.model,
@@ -90,6 +91,9 @@ struct Scenario {
     values: Vec<f64>,
     summary: Option<Summary>,
     placement: PlacementKey,
+    /// A run of a program's work ran outside its slots: the plan is not what ran, so it is
+    /// neither judged nor anyone's identical placement.
+    not_achieved: bool,
 }
 
 /// Summaries of one run's rows (`runs` all share one run_id), in the rows' scenario order;
@@ -173,14 +177,10 @@ pub fn summarise(runs: &mut [RunRow], threshold: f64, allowed: &CpuSet) -> Vec<S
                     row.speedup_vs_none = Some(sp.ratio);
                     row.speedup_ci_low = sp.ci.map(|c| c.0);
                     row.speedup_ci_high = sp.ci.map(|c| c.1);
-                    let not_achieved = sc.rows.iter().any(|&i| {
-                        runs[i].status.is_ok()
-                            && runs[i].pinned_cpu_share.is_some_and(|s| s < PLACED_SHARE)
-                    });
                     row.verdict = Some(if reference[i] == Some(b) {
                         // `none`'s own placement under another name: an A/A pair, not judged.
                         Verdict::SamePlacement
-                    } else if not_achieved {
+                    } else if sc.not_achieved {
                         // What ran is not the plan: the plan is not judged.
                         Verdict::NotAchieved
                     } else {
@@ -223,12 +223,16 @@ fn scenarios(runs: &mut [RunRow], allowed: &CpuSet) -> Vec<Scenario> {
                     runs[i].outlier = *flag;
                 }
             }
+            let not_achieved = ok_rows
+                .iter()
+                .any(|&i| runs[i].pinned_cpu_share.is_some_and(|s| s < PLACED_SHARE));
             Scenario {
                 key: key.clone(),
                 placement: placement_key(
                     &rows.iter().map(|&i| &runs[i]).collect::<Vec<_>>(),
                     allowed,
                 ),
+                not_achieved,
                 rows,
                 values,
                 summary,
@@ -243,7 +247,7 @@ fn identical_placements(scenarios: &[Scenario]) -> Vec<Option<usize>> {
     let mut reference: Vec<Option<usize>> = vec![None; scenarios.len()];
     let mut by_placement: BTreeMap<&PlacementKey, Vec<usize>> = BTreeMap::new();
     for (i, s) in scenarios.iter().enumerate() {
-        if s.summary.is_some() {
+        if s.summary.is_some() && !s.not_achieved {
             by_placement.entry(&s.placement).or_default().push(i);
         }
     }
