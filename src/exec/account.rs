@@ -84,6 +84,8 @@ pub struct Accounting {
     slot_wait_ns: Vec<u64>,
     /// Run and wait time per key since the window began: the CPU it wanted.
     window: BTreeMap<Tid, u64>,
+    /// Run time of spawners in this window (by key and process), excused or not at its close.
+    pending: BTreeMap<(Tid, Tid), u64>,
 }
 
 /// What the run's CPU time did, for runs.csv.
@@ -136,6 +138,7 @@ impl Accounting {
         self.slot_ns.iter_mut().for_each(|n| *n = 0);
         self.slot_wait_ns.iter_mut().for_each(|n| *n = 0);
         self.window.clear();
+        self.pending.clear();
     }
 
     /// A process exec'd: its name is read again at its next reading.
@@ -171,9 +174,6 @@ impl Accounting {
         if r.on_plan {
             p.on_plan_ns += delta;
         }
-        if r.spawner {
-            p.spawner_ns += delta;
-        }
         match r.slot {
             Some(s) => {
                 if let Some(n) = self.slot_ns.get_mut(s) {
@@ -183,7 +183,12 @@ impl Accounting {
                     *n += waited;
                 }
             }
-            None if r.spawner => {}
+            // A spawner's time is excused only if it turns out idle over the window (make
+            // waiting); one that computes meanwhile is a worker off its slot. Decided when
+            // the window closes.
+            None if r.spawner => {
+                *self.pending.entry((r.key, r.tgid)).or_default() += delta;
+            }
             None => p.unslotted_ns += delta,
         }
         *self.window.entry(r.key).or_default() += wanted;
@@ -193,11 +198,19 @@ impl Accounting {
     /// of one CPU: 1 for a task that was runnable throughout, however loaded the machine);
     /// starts the next window.
     pub fn close_window(&mut self, window_ns: u64) -> BTreeMap<Tid, f64> {
-        let shares = self
+        let shares: BTreeMap<Tid, f64> = self
             .window
             .iter()
             .map(|(&k, &ns)| (k, ns as f64 / window_ns.max(1) as f64))
             .collect();
+        for ((key, tgid), ns) in std::mem::take(&mut self.pending) {
+            let p = self.processes.entry(tgid).or_default();
+            if shares.get(&key).copied().unwrap_or(0.0) < super::slots::BUSY {
+                p.spawner_ns += ns;
+            } else {
+                p.unslotted_ns += ns;
+            }
+        }
         self.window.clear();
         shares
     }
@@ -306,13 +319,30 @@ mod tests {
         // make (20) runs 50 ms as a spawner, its compiler (21) 500 ms on its slot.
         a.add(Reading {
             spawner: true,
-            ..reading(20, None, 50_000_000, false)
+            ..reading(20, None, 5_000_000, false)
         });
         a.add(reading(21, Some(0), 500_000_000, true));
+        // make ran 5 ms of a 100 ms window: idle, excused.
+        a.close_window(100_000_000);
         let sp = a.split(&[], &[]);
-        assert!((sp.spawners_s - 0.05).abs() < 1e-9);
+        assert!((sp.spawners_s - 0.005).abs() < 1e-9);
         assert_eq!(sp.on_plan_share(), Some(1.0));
         assert!(sp.unslotted.is_empty());
+    }
+
+    #[test]
+    fn a_spawner_that_computes_is_a_worker_off_its_slot() {
+        let mut a = Accounting::new(1);
+        // A Pool worker handed its slot to gzip and computes 90 ms of a 100 ms window.
+        a.add(Reading {
+            spawner: true,
+            ..reading(10, None, 90_000_000, false)
+        });
+        a.close_window(100_000_000);
+        let sp = a.split(&[], &[]);
+        assert_eq!(sp.spawners_s, 0.0);
+        assert_eq!(sp.on_plan_share(), Some(0.0));
+        assert_eq!(sp.unslotted.len(), 1);
     }
 
     #[test]

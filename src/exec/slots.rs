@@ -310,7 +310,13 @@ impl Slots {
         // The busiest first.
         takers.sort_by(|a, b| share(*b).total_cmp(&share(*a)).then(a.cmp(b)));
         for taker in takers {
-            let settled = |h: Tid| self.tasks.get(&h).is_some_and(|t| t.held_windows > 0);
+            // A holder shows it idles over a whole window; a child the taker keeps need not
+            // (it stays on the slot's CPUs: nothing moves back and forth).
+            let settled = |h: Tid| {
+                self.tasks
+                    .get(&h)
+                    .is_some_and(|t| t.held_windows > 0 || t.parent == Some(taker))
+            };
             let slot = self.lowest_free().or_else(|| {
                 self.holder
                     .iter()
@@ -481,15 +487,12 @@ mod tests {
         s.root(1, None);
         assert_eq!(s.spawned(1, 10, false), [slot(10, 0)]);
         assert_eq!(s.spawned(10, 20, false), [slot(20, 0), main(10)]);
-        // Waiting on gzip, the worker is a spawner (its time no worker's)...
+        // Waiting on gzip, the worker is a spawner (its time no worker's).
         assert!(s.is_spawner(10));
-        // gzip has just taken the slot: it has had no window to show its work yet.
-        assert_eq!(s.observed(&busy(&[(10, 1.0), (20, 0.01)])), []);
-        // ...but not once it computes: its time is a worker's, off its slot.
-        assert!(!s.is_spawner(10));
-        // Idle for a whole window while the worker computes: the worker takes its slot back;
-        // gzip stays on the slot's CPU (no move), no longer holding it.
+        // gzip idles while the worker computes: the worker takes its slot back at the first
+        // window (gzip, its own child, stays on the slot's CPU: no move), no longer a spawner.
         assert_eq!(s.observed(&busy(&[(10, 1.0), (20, 0.01)])), [slot(10, 0)]);
+        assert!(!s.is_spawner(10));
         assert_eq!((s.slot_of(10), s.slot_of(20)), (Some(0), None));
         // gzip's exit frees nothing the worker holds.
         assert_eq!(s.exited(20), []);

@@ -478,6 +478,9 @@ pub fn trace(l: &Launch) -> std::io::Result<Traced> {
     let mut live = shared.live.lock().expect("live");
     let seen = std::mem::take(&mut live.seen);
     let tally = live.plan.tally().clone();
+    // The last, partial window decides its spawners' time too (a full window's length: a
+    // spawner busy in it is not excused).
+    live.acct.close_window(WINDOW.as_nanos() as u64);
     let split = live.acct.split(&mains, &tally.helper_pids);
     let late_pin_delays = std::mem::take(&mut live.late_pin_delays);
     drop(live);
