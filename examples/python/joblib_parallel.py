@@ -22,17 +22,6 @@ except ImportError:
     Parallel = None
 
 
-def work(n):
-    s = 0
-    for i in range(n):
-        s += i * i % 7
-    return s
-
-
-def task(n):
-    return placement.run(work, n)
-
-
 def main():
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -45,7 +34,7 @@ def main():
         print("skipped: joblib is not installed (pip install joblib)", file=sys.stderr)
         return
     start = time.perf_counter()
-    out = Parallel(n_jobs=a.workers, backend="loky")(delayed(task)(a.size) for _ in range(a.tasks))
+    out = Parallel(n_jobs=a.workers, backend="loky")(delayed(placement.busy_task)(a.size) for _ in range(a.tasks))
     took = time.perf_counter() - start
     placement.print_reports([report for _, report in out])
     print(f"throughput: {a.tasks / took:.3f} tasks/s")

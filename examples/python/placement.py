@@ -29,6 +29,19 @@ def run(work, *args):
     return result, (os.getpid(), before, mask(), current_cpu())
 
 
+def busy(n):
+    """n loop iterations of integer arithmetic: a CPU-bound task."""
+    s = 0
+    for i in range(n):
+        s += i * i % 7
+    return s
+
+
+def busy_task(n):
+    """One CPU-bound task with its placement report (the pools' recipes share it)."""
+    return run(busy, n)
+
+
 def cpus(cpu_list):
     return ",".join(map(str, cpu_list))
 

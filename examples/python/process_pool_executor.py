@@ -26,17 +26,6 @@ def init(how):
     recipes.in_worker(how, recipes.worker_index())
 
 
-def work(n):
-    s = 0
-    for i in range(n):
-        s += i * i % 7
-    return s
-
-
-def task(n):
-    return placement.run(work, n)
-
-
 def main():
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -60,7 +49,7 @@ def main():
     recipes.before_pool(a.pin, a.workers)
     start = time.perf_counter()
     with ProcessPoolExecutor(a.workers, initializer=init, initargs=(a.pin,), **extra) as ex:
-        out = list(ex.map(task, [a.size] * a.tasks))
+        out = list(ex.map(placement.busy_task, [a.size] * a.tasks))
     took = time.perf_counter() - start
     placement.print_reports([report for _, report in out])
     print(f"throughput: {a.tasks / took:.3f} tasks/s")
