@@ -6,16 +6,7 @@ mod common;
 #[test]
 fn a_dry_run_says_what_would_run_and_writes_nothing() {
     let out = tempfile::tempdir().unwrap();
-    let run = common::pinbench()
-        .args(["run", "--quick", "--dry-run", "--out"])
-        .arg(out.path())
-        .output()
-        .unwrap();
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    let run = common::sweep(&["--quick", "--dry-run"], out.path());
     let text = String::from_utf8_lossy(&run.stdout);
     for said in [
         "scenarios",
@@ -36,18 +27,8 @@ fn a_dry_run_says_what_would_run_and_writes_nothing() {
 fn a_dry_run_plans_a_recorded_machine_and_groups_what_it_skips() {
     let root = common::fixture("16em64t-4s2c2t");
     let out = tempfile::tempdir().unwrap();
-    let run = common::pinbench()
-        .args(["run", "--dry-run", "--sysfs-root"])
-        .arg(&root)
-        .arg("--out")
-        .arg(out.path())
-        .output()
-        .unwrap();
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    let root_arg = root.display().to_string();
+    let run = common::sweep(&["--dry-run", "--sysfs-root", &root_arg], out.path());
     let text = String::from_utf8_lossy(&run.stdout);
     assert!(text.contains("allowed 0-15"), "{text}");
     assert!(text.contains("workers 1, 16, 32"), "{text}");

@@ -11,9 +11,8 @@ fn two_workers_forced_onto_one_cpu_wait_for_it_about_half_the_run() {
         .unwrap();
     let both = format!("cpus:{cpu}/{cpu}");
     let out = tempfile::tempdir().unwrap();
-    let run = common::pinbench()
-        .args([
-            "run",
+    common::sweep(
+        &[
             "-W",
             "cpu",
             "-m",
@@ -24,15 +23,11 @@ fn two_workers_forced_onto_one_cpu_wait_for_it_about_half_the_run() {
             "300ms",
             "--reps",
             "1",
-        ])
-        .args(["--no-warmup", "-s", &both, "--out"])
-        .arg(out.path())
-        .output()
-        .unwrap();
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
+            "--no-warmup",
+            "-s",
+            &both,
+        ],
+        out.path(),
     );
     let dir = common::profile_dir(out.path());
     let workers = common::csv_whole(&dir.join("workers.csv"), 2);
