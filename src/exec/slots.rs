@@ -372,6 +372,12 @@ impl Slots {
         })
     }
 
+    /// Whether the time `tid` runs now is no worker's: a spawner waiting on its children, or a
+    /// thread-mode main thread without a slot. The accounting asks this of every reading.
+    pub fn not_a_worker_now(&self, tid: Tid) -> bool {
+        self.is_spawner(tid) || self.is_idle_main_thread(tid)
+    }
+
     /// Whether `tid` is a thread-mode main thread that holds no slot: its time, until it is a
     /// worker, is the program's start-up or its waiting, not a worker's.
     pub fn is_idle_main_thread(&self, tid: Tid) -> bool {

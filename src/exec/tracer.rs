@@ -628,20 +628,15 @@ impl Tree<'_> {
         let key = if l.mode == Mode::Threads { tid } else { tgid };
         // Where the task was placed last (a child kept on its parent's slot too) is what its
         // counters count for and what its mask should still be.
-        let slot = self
-            .shared
-            .live
-            .lock()
-            .expect("live")
-            .slots
-            .get(&key)
-            .copied();
+        let (slot, spawner) = {
+            let live = self.shared.live.lock().expect("live");
+            (
+                live.slots.get(&key).copied(),
+                live.plan.not_a_worker_now(key),
+            )
+        };
         let mask = slot.and_then(|s| l.slot_masks.get(s).cloned().flatten());
         // The task's last run time, read at its exit stop where it is final.
-        let spawner = {
-            let live = self.shared.live.lock().expect("live");
-            live.plan.is_spawner(key) || live.plan.is_idle_main_thread(key)
-        };
         if let Some(r) = Reading::take(tid, tgid, key, slot, mask.as_ref(), spawner) {
             self.shared.live.lock().expect("live").acct.add(r);
         }
@@ -839,7 +834,7 @@ fn account(
             .iter()
             .map(|(&tid, &tgid)| {
                 let key = if mode == Mode::Threads { tid } else { tgid };
-                let spawner = live.plan.is_spawner(key) || live.plan.is_idle_main_thread(key);
+                let spawner = live.plan.not_a_worker_now(key);
                 (tid, tgid, key, live.slots.get(&key).copied(), spawner)
             })
             .collect()
