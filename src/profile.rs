@@ -15,7 +15,7 @@ pub const PROFILE_FORMAT: u32 = 1;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HardwareProfile {
     pub format: u32,
-    /// Stable and readable: `<model>-<N>cpu-allowed-<list>-<hash>`.
+    /// Stable and readable: `<model>-<N>cpu-allowed-<list>-layout-<hash>`.
     pub id: String,
     pub cpu_model: Option<String>,
     pub kernel: Option<String>,
@@ -159,6 +159,21 @@ pub fn read_profile(
     })
 }
 
+/// The word before the hash in a profile id (see [`profile_id`]).
+const LAYOUT_MARK: &str = "layout";
+
+/// The id this version gives a profile that an older pinbench named without the word `layout`
+/// (`...-allowed-0-21dcf4` becomes `...-allowed-0-layout-21dcf4`); `None` for an id already in
+/// today's form or one that is not a profile id at all. The hash is always the last six hex
+/// digits, so the old form is read without ambiguity.
+pub fn upgrade_legacy_id(id: &str) -> Option<String> {
+    let (head, hash) = id.rsplit_once('-')?;
+    let is_hash = hash.len() == 6 && hash.bytes().all(|b| b.is_ascii_hexdigit());
+    let marked = head.ends_with(&format!("-{LAYOUT_MARK}"));
+    (is_hash && !marked && head.contains("cpu-allowed-"))
+        .then(|| format!("{head}-{LAYOUT_MARK}-{hash}"))
+}
+
 /// FNV-1a: stable across Rust versions and platforms, unlike `DefaultHasher`.
 fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf29ce484222325, |h, b| {
@@ -190,8 +205,10 @@ fn slug(text: &str) -> String {
         .to_string()
 }
 
-/// `amd-epyc-2cpu-allowed-0-1-1a2b3c`: same hardware and allowed set give the same id; the
-/// hash covers the layout (caches, packages, SMT, NUMA) and the quota.
+/// `amd-epyc-2cpu-allowed-0-1-layout-1a2b3c`: same hardware and allowed set give the same id;
+/// the hash covers the layout (caches, packages, SMT, NUMA) and the quota. The word `layout`
+/// stands between the allowed list and the hash because the list spells ranges with `-`:
+/// without it, allowed set `0` with hash `1776b7` read as "allowed 0-1".
 pub fn profile_id(topo: &Topology, allowed: &CpuSet, cgroup: &CgroupLimits) -> String {
     let model = slug(topo.cpu_model.as_deref().unwrap_or("unknown"));
     let mut fingerprint = format!(
@@ -217,7 +234,7 @@ pub fn profile_id(topo: &Topology, allowed: &CpuSet, cgroup: &CgroupLimits) -> S
         allowed_text
     };
     format!(
-        "{model}-{}cpu-allowed-{allowed_text}-{hash:06x}",
+        "{model}-{}cpu-allowed-{allowed_text}-{LAYOUT_MARK}-{hash:06x}",
         topo.online.len()
     )
 }
@@ -248,6 +265,22 @@ mod tests {
         assert!(checked >= 2, "committed profiles read: {checked}");
     }
     use super::*;
+
+    #[test]
+    fn older_ids_gain_the_word_before_the_hash_once() {
+        let up = |id: &str| upgrade_legacy_id(id);
+        assert_eq!(
+            up("intel-xeon-2-10ghz-2cpu-allowed-0-21dcf4").as_deref(),
+            Some("intel-xeon-2-10ghz-2cpu-allowed-0-layout-21dcf4")
+        );
+        assert_eq!(
+            up("amd-epyc-384cpu-allowed-0-15_192-207-abc123").as_deref(),
+            Some("amd-epyc-384cpu-allowed-0-15_192-207-layout-abc123")
+        );
+        assert_eq!(up("intel-xeon-2cpu-allowed-0-1-layout-e85a8b"), None);
+        assert_eq!(up("my-results"), None);
+        assert_eq!(up("x-2cpu-allowed-0-1"), None, "no hash at the end");
+    }
 
     #[test]
     fn slugs_are_readable() {

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use common::csv_rows;
 
-const COMMITTED: &str = "results/intel-xeon-2-10ghz-2cpu-allowed-0-1-40d60a";
+const COMMITTED: &str = "results/intel-xeon-2-10ghz-2cpu-allowed-0-1-layout-40d60a";
 
 /// A copy of the committed profile under the id `<prefix>-<id>`.
 fn copy_as(prefix: &str, to: &Path) -> String {

@@ -13,6 +13,7 @@ pub fn report(dir: &Path, run: Option<&str>) -> Result<()> {
             dir.display()
         );
     }
+    let dir = &upgrade_legacy(dir)?;
     let dirs: Vec<PathBuf> = if dir.join(crate::store::PROFILE_FILE).is_file() {
         vec![dir.to_path_buf()]
     } else {
@@ -72,6 +73,7 @@ pub fn resummarise(dir: &std::path::Path, threshold: f64) -> anyhow::Result<()> 
     if !dir.join(crate::store::PROFILE_FILE).is_file() {
         anyhow::bail!(crate::report::ReportError::NotResults(dir.to_path_buf()));
     }
+    let dir = &upgrade_legacy(dir)?;
     let rd = crate::store::ResultsDir::open(dir);
     let n = crate::sweep::resummarise(&rd, threshold)?;
     println!(
@@ -79,4 +81,37 @@ pub fn resummarise(dir: &std::path::Path, threshold: f64) -> anyhow::Result<()> 
         rd.file(crate::store::SUMMARY_FILE).display()
     );
     report(dir, None)
+}
+
+/// Brings the results folders an older pinbench named (no `layout` before the hash) to today's
+/// profile id, saying so, and returns where `dir` now is: `dir` is a results root (its folders
+/// are upgraded) or one profile's folder (it and its siblings are).
+pub fn upgrade_legacy(dir: &Path) -> Result<PathBuf> {
+    let is_profile = dir.join(crate::store::PROFILE_FILE).is_file();
+    let root = match dir.parent() {
+        Some(parent) if is_profile => parent,
+        _ => dir,
+    };
+    let root = if root.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        root
+    };
+    let mut now = dir.to_path_buf();
+    for u in crate::store::upgrade_legacy_folders(root)? {
+        eprintln!(
+            "{} {} as {} (profile ids now say `layout` before the hash)",
+            if u.merged { "merged" } else { "renamed" },
+            u.from.display(),
+            u.to.display()
+        );
+        if is_profile && same_folder(&u.from, dir) {
+            now = u.to;
+        }
+    }
+    Ok(now)
+}
+
+fn same_folder(a: &Path, b: &Path) -> bool {
+    a.file_name() == b.file_name()
 }

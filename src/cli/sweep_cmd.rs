@@ -30,6 +30,7 @@ pub fn run(sweep: Sweep, mut profile: HardwareProfile) -> Result<i32> {
             .map_or("the axes are empty".to_string(), |s| s.reason.clone());
         bail!("nothing to run: every combination of the given axes was skipped ({why})");
     }
+    super::report_cmd::upgrade_legacy(&out)?;
     let dir = ResultsDir::prepare(&out, &profile.id)?;
     // Files that do not parse are refused now, before anything is measured.
     dir.load()?;

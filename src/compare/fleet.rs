@@ -190,7 +190,7 @@ impl<'a> FleetGrid<'a> {
 }
 
 /// Longest column head, in characters, that fits above the grid.
-const LABEL_CHARS: usize = 40;
+const LABEL_CHARS: usize = 48;
 
 /// A column head that keeps what tells profiles apart: the CPU count, the allowed set and the
 /// hash at the end of the id stay whole, the CPU model is shortened to fit.
@@ -429,16 +429,17 @@ mod tests {
 
     #[test]
     fn column_heads_keep_what_tells_profiles_apart() {
-        let a = column_label("intel-xeon-2-10ghz-2cpu-allowed-0-1-40d60a");
-        let b = column_label("intel-xeon-2-10ghz-2cpu-allowed-0-21dcf4");
-        assert_eq!(b, "intel-xeon-2-10ghz-2cpu-allowed-0-21dcf4");
+        let a = column_label("intel-xeon-2-10ghz-2cpu-allowed-0-1-layout-40d60a");
+        let b = column_label("intel-xeon-2-10ghz-2cpu-allowed-0-layout-21dcf4");
+        assert_eq!(b, "intel-xeon-2-10ghz-2cpu-allowed-0-layout-21dcf4");
         assert!(a.chars().count() <= LABEL_CHARS, "{a}");
-        assert!(a.ends_with("2cpu-allowed-0-1-40d60a"), "{a}");
+        assert!(a.ends_with("2cpu-allowed-0-1-layout-40d60a"), "{a}");
         assert!(a.starts_with("intel-xeon"), "{a}");
-        let long =
-            column_label("amd-epyc-9654-96-core-processor-384cpu-allowed-0-15_192-207-abc123");
+        let long = column_label(
+            "amd-epyc-9654-96-core-processor-384cpu-allowed-0-15_192-207-layout-abc123",
+        );
         assert!(
-            long.ends_with("384cpu-allowed-0-15_192-207-abc123"),
+            long.ends_with("384cpu-allowed-0-15_192-207-layout-abc123"),
             "{long}"
         );
         assert!(long.chars().count() <= LABEL_CHARS, "{long}");

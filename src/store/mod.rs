@@ -3,6 +3,7 @@
 //! temporary name in the same folder, synced and renamed, so a reader or a crash sees either
 //! the old file or the new one, whole.
 
+mod legacy;
 mod lock;
 pub mod rows;
 
@@ -14,6 +15,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::profile::HardwareProfile;
+pub use legacy::{Upgraded, upgrade_legacy_folders};
 pub use lock::{DirLock, unique_suffix};
 pub use rows::{RunRow, ScenarioKey, Status, SummaryRow, WorkerRow};
 
