@@ -504,6 +504,18 @@ fn no_process_of_the_tree_outlives_a_timeout_an_interrupt_or_pinbench() {
     assert_none_live(&marker, limit, "the daemon");
     let runs = csv_rows(&profile_dir(out.path()).join("runs.csv"));
     assert_eq!(runs.last().unwrap()["leftover_processes"], "1", "{runs:?}");
+    // One that keeps busy half a second after the program ends, deaf to SIGTERM as Python's
+    // resource tracker is, and then ends by itself: it was ending, not left over.
+    let script = "(trap '' TERM; t=$(( $(date +%s%N) + 500000000 )); \
+        while [ \"$(date +%s%N)\" -lt $t ]; do :; done) & true";
+    let run = exec(&once("ending", &[]), out.path(), &["bash", "-c", script]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let runs = csv_rows(&profile_dir(out.path()).join("runs.csv"));
+    assert_eq!(runs.last().unwrap()["leftover_processes"], "0", "{runs:?}");
     // SIGINT to pinbench, then SIGKILL to pinbench: the tree goes with it.
     for (signal, code) in [(libc::SIGINT, Some(130)), (libc::SIGKILL, None)] {
         let marker = format!("pinbench-test-{id}-{signal}");

@@ -71,6 +71,20 @@ fn running_cpu(text: &str) -> Option<usize> {
     parse_stat(text).map(|(_, _, cpu)| cpu)
 }
 
+/// Whether a task is getting on with something, and its CPU time so far: runnable (`R`), in
+/// the kernel (`D`) or held at a trace stop (`t`, e.g. its exit being reported), and the first
+/// field of `schedstat` (nanoseconds on a CPU). `None` once it is gone.
+pub fn activity(tgid: Tid, tid: Tid) -> Option<(bool, u64)> {
+    let d = dir(tgid, tid);
+    let stat = std::fs::read_to_string(d.join("stat")).ok()?;
+    let state = stat_fields(&stat)?.first()?.chars().next()?;
+    let run_ns = std::fs::read_to_string(d.join("schedstat"))
+        .ok()
+        .and_then(|t| t.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0);
+    Some((matches!(state, 'R' | 'D' | 't'), run_ns))
+}
+
 /// The thread group (process) a task belongs to.
 pub fn tgid_of(tid: Tid) -> Option<Tid> {
     let text = std::fs::read_to_string(format!("/proc/{tid}/status")).ok()?;

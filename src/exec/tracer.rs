@@ -65,9 +65,14 @@ pub struct Launch<'a> {
     pub grace: Duration,
 }
 
-/// How long what outlives the program may take to end by itself (Python's resource tracker
-/// exits once its pipe closes) before it counts as left over and is asked to stop.
+/// How long what outlives the program must sit idle (asleep, no CPU time) before it counts as
+/// left over and is asked to stop: while it runs or waits for a CPU it is taken to be ending by
+/// itself (Python's resource tracker unlinks what it tracks once its pipe closes, and ignores
+/// SIGTERM), for at most [`SETTLE_MAX`].
 const SETTLE: Duration = Duration::from_millis(200);
+
+/// The longest what outlives the program may keep busy before it counts as left over.
+const SETTLE_MAX: Duration = Duration::from_secs(1);
 
 /// How a copy of the command ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -727,9 +732,44 @@ fn next_event() -> nix::Result<WaitStatus> {
     nix::sys::wait::waitpid(None, Some(WaitPidFlag::__WALL))
 }
 
+/// What outlives the program, watched after it ended: whether it still gets on with ending.
+#[derive(Default)]
+struct Settling {
+    /// Each task's CPU time at the last look (schedstat, ns).
+    run_ns: HashMap<Tid, u64>,
+    /// Since when no task has run or waited for a CPU.
+    quiet_since: Option<Instant>,
+    /// When what was left was asked to stop (SIGTERM).
+    asked_at: Option<Instant>,
+}
+
+impl Settling {
+    /// True once what is left has sat idle for [`SETTLE`], or kept busy [`SETTLE_MAX`] past the
+    /// program's end (`since`).
+    fn idle(&mut self, live: &Live, since: Duration) -> bool {
+        let mut busy = false;
+        for (&tid, &tgid) in &live.tasks {
+            if let Some((active, run)) = task::activity(tgid, tid) {
+                let ran = self
+                    .run_ns
+                    .insert(tid, run)
+                    .is_some_and(|before| run > before);
+                busy |= active || ran;
+            }
+        }
+        let now = Instant::now();
+        if busy {
+            self.quiet_since = None;
+        }
+        let quiet = now - *self.quiet_since.get_or_insert(now);
+        quiet >= SETTLE || since >= SETTLE_MAX
+    }
+}
+
 /// The watchdog: samples where each placed task runs, kills the tree at the deadline or on
-/// SIGINT/SIGTERM, and ends what outlives the program: [`SETTLE`] to end by itself, then
-/// SIGTERM and `grace` to clean up, then SIGKILL.
+/// SIGINT/SIGTERM, and ends what outlives the program: time to end by itself (until it has sat
+/// idle for [`SETTLE`], at most [`SETTLE_MAX`]), then SIGTERM and `grace` to clean up, then
+/// SIGKILL.
 fn watch(
     shared: &Shared,
     masks: &[Option<CpuSet>],
@@ -740,6 +780,7 @@ fn watch(
 ) {
     let mode = apply_masks.mode;
     let mut window_start = Instant::now();
+    let mut settling = Settling::default();
     while !shared.done.load(Ordering::SeqCst) {
         std::thread::sleep(TICK);
         account(shared, masks, apply_masks, &mut window_start, mains);
@@ -759,12 +800,16 @@ fn watch(
             continue;
         }
         if let Some(ended) = ended {
-            let since = ended.elapsed();
-            if since >= SETTLE && live.leftovers.is_none() {
-                live.leftovers = Some(live.processes().len());
-                live.signal_all(Signal::SIGTERM);
-            } else if since >= SETTLE + grace {
-                live.signal_all(Signal::SIGKILL);
+            match settling.asked_at {
+                None => {
+                    if settling.idle(&live, ended.elapsed()) {
+                        live.leftovers = Some(live.processes().len());
+                        live.signal_all(Signal::SIGTERM);
+                        settling.asked_at = Some(Instant::now());
+                    }
+                }
+                Some(at) if at.elapsed() >= grace => live.signal_all(Signal::SIGKILL),
+                Some(_) => {}
             }
             continue;
         }
