@@ -414,9 +414,27 @@ fn placement_notes(rows: &[&SummaryRow]) -> Vec<String> {
     details
 }
 
+/// A verdict's `why` as a detail line: `why per-worker: workers waited for a CPU 48 % of the
+/// run (none: 3 %): both on CPU 0`.
+pub fn why_line(r: &SummaryRow) -> Option<String> {
+    Some(format!("why {}: {}", r.key.strategy, r.why.as_deref()?))
+}
+
 fn conclude_group(w: Workload, m: Model, n: usize, rows: &[&SummaryRow]) -> Conclusion {
     let sorted = Sorted::of(rows);
     let mut details = sorted.details();
+    let judged = [
+        &sorted.faster,
+        &sorted.slower,
+        &sorted.inconclusive,
+        &sorted.no_difference,
+    ];
+    details.extend(
+        judged
+            .iter()
+            .flat_map(|v| v.iter())
+            .filter_map(|r| why_line(r)),
+    );
     details.extend(placement_notes(rows));
     Conclusion {
         workload: w,
@@ -502,5 +520,21 @@ mod tests {
         let c = &conclude(&rows, 2)[0];
         assert!(c.headline.contains("too few samples"), "{}", c.headline);
         assert!(!c.details.iter().any(|d| d.starts_with("recommended")));
+    }
+
+    #[test]
+    fn every_judged_verdict_says_why_and_same_placements_are_not_explained_again() {
+        let mut slow = row("cpus:0/0", Some(Verdict::Slower), 0.5);
+        slow.why =
+            Some("workers waited for a CPU 48 % of the run (none: 3 %): both on CPU 0".into());
+        let mut twin = row("none@B", Some(Verdict::SamePlacement), 1.0);
+        twin.why = Some("same placement as none: nothing differs to explain".into());
+        let rows = vec![row("none", None, 1.0), slow, twin];
+        let c = &conclude(&rows, 2)[0];
+        let whys: Vec<&String> = c.details.iter().filter(|d| d.starts_with("why ")).collect();
+        assert_eq!(
+            whys,
+            [&"why cpus:0/0: workers waited for a CPU 48 % of the run (none: 3 %): both on CPU 0".to_string()]
+        );
     }
 }

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use crate::workload::LatencyChart;
 use charts::style::render;
-use charts::{CacheLatency, ChartFile, IpcLatency, Migrations, Overview, Throughput};
+use charts::{CacheLatency, ChartFile, IpcLatency, Migrations, Overview, Throughput, Wait};
 pub use data::{ProfileResults, ReportError};
 
 /// What a report wrote.
@@ -65,6 +65,18 @@ pub fn generate_run(dir: &Path, run: Option<&str>) -> Result<Written, ReportErro
                 &ChartFile::Migrations(w).stem(),
             )
         })?;
+        if Wait::has_data(&res, w) {
+            draw(&|d| {
+                render(
+                    &Wait {
+                        res: &res,
+                        workload: w,
+                    },
+                    d,
+                    &ChartFile::Wait(w).stem(),
+                )
+            })?;
+        }
     }
     let charted = |chart| {
         res.ok()
@@ -164,9 +176,9 @@ fn report_md(res: &ProfileResults, files: &[String]) -> String {
     );
     let _ = writeln!(
         s,
-        "| workload | model | workers | strategy | speedup [95% CI] | verdict | n |"
+        "| workload | model | workers | strategy | speedup [95% CI] | verdict | n | why |"
     );
-    let _ = writeln!(s, "| --- | --- | ---: | --- | --- | --- | ---: |");
+    let _ = writeln!(s, "| --- | --- | ---: | --- | --- | --- | ---: | --- |");
     for r in res.ok().filter(|r| r.verdict.is_some()) {
         let sp = match (r.speedup_vs_none, r.speedup_ci_low, r.speedup_ci_high) {
             (Some(v), Some(lo), Some(hi)) => format!("{v:.3}x [{lo:.3}, {hi:.3}]"),
@@ -174,7 +186,7 @@ fn report_md(res: &ProfileResults, files: &[String]) -> String {
         };
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {} | {} | {}{} | {} |",
+            "| {} | {} | {} | {} | {} | {}{} | {} | {} |",
             r.key.workload,
             r.key.model,
             r.key.workers,
@@ -182,7 +194,8 @@ fn report_md(res: &ProfileResults, files: &[String]) -> String {
             sp,
             r.verdict.map(|v| v.as_str()).unwrap_or_default(),
             if r.noisy { " ~" } else { "" },
-            r.n
+            r.n,
+            r.why.as_deref().unwrap_or_default()
         );
     }
     let others: Vec<_> = res.rows.iter().filter(|r| !r.status.is_ok()).collect();
