@@ -197,3 +197,34 @@ impl Meter {
         c
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hardware_counters_are_counted_where_the_machine_has_them_and_unknown_elsewhere() {
+        let meter = Meter::start(CountingMode::Perf);
+        let mut x = 0u64;
+        for i in 0..2_000_000u64 {
+            x = std::hint::black_box(x.wrapping_add(i * i));
+        }
+        let c = meter.finish();
+        if HardwareCounters::available() {
+            assert!(c.cycles.is_some_and(|v| v > 0), "{c:?} ({x})");
+            assert!(c.instructions.is_some_and(|v| v > 0), "{c:?}");
+        } else {
+            // No PMU for perf (a virtual machine) or no permission: unknown, never 0.
+            assert_eq!(
+                (c.cycles, c.instructions, c.cache_misses),
+                (None, None, None)
+            );
+        }
+        // The default mode never opens them (a perf event costs at every context switch).
+        let c = Meter::start(CountingMode::Auto).finish();
+        assert_eq!(
+            (c.cycles, c.instructions, c.cache_misses),
+            (None, None, None)
+        );
+    }
+}

@@ -198,6 +198,7 @@ fn report_md(res: &ProfileResults, files: &[String]) -> String {
             r.why.as_deref().unwrap_or_default()
         );
     }
+    let _ = writeln!(s, "\n{}", why_note(res));
     let others: Vec<_> = res.rows.iter().filter(|r| !r.status.is_ok()).collect();
     if !others.is_empty() {
         let _ = writeln!(s, "\n## Not measured\n");
@@ -225,6 +226,26 @@ fn report_md(res: &ProfileResults, files: &[String]) -> String {
         let _ = writeln!(s, "- [{f}]({f}) ([svg]({}))", f.replace(".png", ".svg"));
     }
     s
+}
+
+/// How to read the `why` column, and whether hardware counters were there to explain with.
+fn why_note(res: &ProfileResults) -> String {
+    let counted = res
+        .ok()
+        .any(|r| r.cache_misses_per_op.is_some() || r.instructions_per_cycle.is_some());
+    let counters = if counted {
+        "Hardware counters (cache misses per operation, instructions per cycle) were counted (`--counting perf`) and are in summary.csv.".to_string()
+    } else {
+        format!(
+            "Hardware counters (cycles, instructions, cache misses) were not available in these runs (perf_event_paranoid {}; they need `--counting perf` and a PMU perf may use, which virtual machines rarely have): no `why` names a cache or memory cause, and those cells are empty, not 0.",
+            res.profile
+                .perf_event_paranoid
+                .map_or("unknown".into(), |p| p.to_string())
+        )
+    };
+    format!(
+        "`why` names the measured mechanism that differs most from `none` in the verdict's direction, with both figures: the share of the run the workers waited for a CPU, a talking pair's ends on one CPU or apart, migrations, preemptions, cgroup throttling. {counters}"
+    )
 }
 
 /// Every profile folder under a results root (those holding a profile.json), sorted.
