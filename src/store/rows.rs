@@ -361,11 +361,13 @@ keyed_row! {
             pub verdict: Option<Verdict>,
             /// What was measured of the mechanisms behind a verdict (medians over the
             /// successful repetitions): the share of workers x seconds spent waiting for a CPU,
-            /// migrations and involuntary switches per second, cgroup-throttled periods per
-            /// second, and (`--counting perf`, where the machine has them) cache misses per
-            /// operation and instructions per cycle.
+            /// the workers' migrations per second (a program's tree without its main process)
+            /// and its main process's, involuntary switches per second, cgroup-throttled
+            /// periods per second, and (`--counting perf`, where the machine has them) cache
+            /// misses per operation and instructions per cycle.
             pub runq_wait_share: Option<f64>,
             pub migrations_per_s: Option<f64>,
+            pub main_migrations_per_s: Option<f64>,
             pub involuntary_switches_per_s: Option<f64>,
             pub throttled_per_s: Option<f64>,
             pub cache_misses_per_op: Option<f64>,

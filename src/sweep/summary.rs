@@ -66,7 +66,14 @@ fn mechanisms(runs: &[RunRow], rows: &[usize]) -> Mechanisms {
     let per_s = |v: Option<u64>, r: &RunRow| Some(v? as f64 / seconds(r)?);
     Mechanisms {
         wait_share: med(&|r| Some(r.runq_wait_s? / (seconds(r)? * r.key.workers.max(1) as f64))),
-        migrations_per_s: med(&|r| per_s(r.migrations, r)),
+        // A program's main process is no worker: its moves are counted apart.
+        migrations_per_s: med(&|r| {
+            per_s(
+                Some(r.migrations?.saturating_sub(r.main_migrations.unwrap_or(0))),
+                r,
+            )
+        }),
+        main_migrations_per_s: med(&|r| per_s(r.main_migrations, r)),
         involuntary_per_s: med(&|r| per_s(r.involuntary_switches, r)),
         throttled_per_s: med(&|r| per_s(r.throttled_periods, r)),
         cache_misses_per_op: med(&|r| {
@@ -93,6 +100,7 @@ fn facts(row: &RunRow, topology: Option<&Topology>) -> Facts {
         _ => None,
     };
     Facts {
+        program: row.command.is_some(),
         pairs,
         pair,
         crowded: why::crowding(&planned, row.key.workers),
@@ -242,6 +250,7 @@ pub fn summarise(
                 let m = &measured[i];
                 row.runq_wait_share = m.wait_share;
                 row.migrations_per_s = m.migrations_per_s;
+                row.main_migrations_per_s = m.main_migrations_per_s;
                 row.involuntary_switches_per_s = m.involuntary_per_s;
                 row.throttled_per_s = m.throttled_per_s;
                 row.cache_misses_per_op = m.cache_misses_per_op;
@@ -444,6 +453,39 @@ mod tests {
         // per-worker's 2x still clears it.
         assert!((inh.noise_floor.unwrap() - 0.3).abs() < 1e-9);
         assert_eq!(find(&s, "per-worker").verdict, Some(Verdict::Faster));
+    }
+
+    #[test]
+    fn each_verdict_says_why_from_its_runs_and_plan() {
+        let allowed = CpuSet::parse("0-1").unwrap();
+        let base = [100.0, 101.0, 99.0, 100.5, 99.5, 100.2];
+        // Each run of 1 s: none's two workers waited 0.04 s in all, the pair on CPU 0 1 s.
+        let timed = |mut rows: Vec<RunRow>, wait: f64| {
+            for r in &mut rows {
+                r.seconds = Some(1.0);
+                r.runq_wait_s = Some(wait);
+                r.migrations = Some(3);
+            }
+            rows
+        };
+        let mut runs = timed(rows("none", "", &base), 0.04);
+        runs.extend(timed(rows("none@B", "", &base), 0.9));
+        runs.extend(timed(rows("cpus:0/0", "0/0", &base.map(|x| x * 0.5)), 1.0));
+        let s = summarise(&mut runs, 0.02, &allowed, None);
+        let pinned = find(&s, "cpus:0/0");
+        assert_eq!(pinned.verdict, Some(Verdict::Slower));
+        assert_eq!(pinned.runq_wait_share, Some(0.5));
+        assert_eq!(pinned.migrations_per_s, Some(3.0));
+        assert_eq!(
+            pinned.why.as_deref(),
+            Some("workers waited for a CPU 50 % of the run (none: 2 %): both on CPU 0")
+        );
+        // The A/A twin waited far longer, by chance: still no cause.
+        assert_eq!(
+            find(&s, "none@B").why.as_deref(),
+            Some("same placement as none: nothing differs to explain")
+        );
+        assert_eq!(find(&s, "none").why, None);
     }
 
     #[test]

@@ -22,7 +22,11 @@ pub use place::{antagonist_shares, crowding, pair_place};
 pub struct Mechanisms {
     /// Seconds the workers waited, runnable, for a CPU, over workers x the run's seconds.
     pub wait_share: Option<f64>,
+    /// The workers' migrations per second (for a program, its tree's without its main
+    /// process's).
     pub migrations_per_s: Option<f64>,
+    /// A program's main process (`exec`): its migrations per second.
+    pub main_migrations_per_s: Option<f64>,
     pub involuntary_per_s: Option<f64>,
     /// Periods the cgroup's CPU quota throttled, per second.
     pub throttled_per_s: Option<f64>,
@@ -37,6 +41,8 @@ pub struct Facts {
     pub verdict: Option<Verdict>,
     /// The speedup over `none` (its point estimate): the direction of an inconclusive verdict.
     pub speedup: Option<f64>,
+    /// A user's program (`exec`): its wait is its whole tree's, main process included.
+    pub program: bool,
     /// The workers talk in pairs (ping-pong): where the two ends sit decides the wake-ups.
     pub pairs: bool,
     /// The first pair's two CPUs and how they relate, when both ends are pinned to one CPU.
@@ -111,6 +117,10 @@ pub const RULES: &[Rule] = &[
     Rule {
         name: "pair-apart",
         explain: pair_apart,
+    },
+    Rule {
+        name: "main-process-moved",
+        explain: main_process_moved,
     },
     Rule {
         name: "migrations",
@@ -268,8 +278,13 @@ fn cpu_wait(c: &Case) -> Option<String> {
     if !worse_explains(c, s, n, WAIT_RATIO, WAIT_POINTS) {
         return None;
     }
+    let who = if c.facts.program {
+        "the program's tasks"
+    } else {
+        "workers"
+    };
     let mut text = format!(
-        "workers waited for a CPU {} of the run (none: {})",
+        "{who} waited for a CPU {} of the run (none: {})",
         percent(s?),
         percent(n?)
     );
@@ -294,6 +309,22 @@ fn pair_apart(c: &Case) -> Option<String> {
         "ends pinned apart ({}, CPUs {a} and {b}): every round trip wakes another CPU ({evidence})",
         place.label()
     ))
+}
+
+/// A program's main process (no worker, never pinned) moved more, slower (or less, faster):
+/// the workers' pins left it fewer places to run.
+fn main_process_moved(c: &Case) -> Option<String> {
+    let (s, n) = (
+        c.strategy.main_migrations_per_s,
+        c.none.main_migrations_per_s,
+    );
+    worse_explains(c, s, n, RATE_RATIO, RATE_GAP).then(|| {
+        format!(
+            "the program's main process moved between CPUs {} times/s (none: {}/s)",
+            count(s.unwrap_or_default()),
+            count(n.unwrap_or_default())
+        )
+    })
 }
 
 fn migrations(c: &Case) -> Option<String> {
@@ -478,6 +509,24 @@ mod tests {
         // Nor do a few per second.
         let f = facts(Verdict::Faster);
         assert_eq!(rule_for(&m(0.01, 0.0), &m(0.01, 5.0), &f), None);
+    }
+
+    #[test]
+    fn a_programs_main_process_pushed_about_is_named_apart_from_its_workers() {
+        let f = facts(Verdict::Slower);
+        // Pinned workers moved less than none's, but the main process far more.
+        let mut s = m(0.01, 20.0);
+        let mut n = m(0.01, 100.0);
+        s.main_migrations_per_s = Some(250.0);
+        n.main_migrations_per_s = Some(30.0);
+        assert_eq!(rule_for(&s, &n, &f), Some("main-process-moved"));
+        assert_eq!(
+            why(&s, &n, &f).unwrap(),
+            "the program's main process moved between CPUs 250 times/s (none: 30/s)"
+        );
+        // Built-in workloads have no main process: the rule never speaks for them.
+        s.main_migrations_per_s = None;
+        assert_eq!(rule_for(&s, &n, &f), None);
     }
 
     #[test]
