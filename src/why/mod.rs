@@ -173,7 +173,14 @@ pub fn why(strategy: &Mechanisms, none: &Mechanisms, facts: &Facts) -> Option<St
         RULES
             .iter()
             .find_map(|r| (r.explain)(&c))
-            .unwrap_or_else(|| no_cause(strategy, none)),
+            .unwrap_or_else(|| {
+                if facts.verdict == Some(Verdict::Inconclusive) {
+                    // No difference was shown, so there is no cause to miss.
+                    "nothing measured differs from none".into()
+                } else {
+                    no_cause(strategy, none)
+                }
+            }),
     )
 }
 
@@ -614,6 +621,10 @@ mod tests {
         assert_eq!(rule_for(&m(0.3, 0.0), &m(0.02, 0.0), &f), Some("cpu-wait"));
         f.speedup = Some(1.2);
         assert_eq!(rule_for(&m(0.3, 0.0), &m(0.02, 0.0), &f), None);
+        assert_eq!(
+            why(&m(0.3, 0.0), &m(0.02, 0.0), &f).unwrap(),
+            "nothing measured differs from none"
+        );
     }
 
     #[test]
