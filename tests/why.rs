@@ -134,3 +134,31 @@ fn a_pipe_pair_on_one_cpu_is_faster_because_its_wake_ups_stay_there() {
         "{why}"
     );
 }
+
+/// A pair's relation, as `why` names it, is the one the sweep's pair placements were chosen
+/// for, on every recorded machine.
+#[test]
+fn pair_relations_agree_with_the_pair_placements_on_every_recording() {
+    for name in common::FIXTURES {
+        let root = common::fixture(name);
+        let profile = pinbench::profile::read_profile(
+            &root,
+            pinbench::profile::AllowedSource::Recorded,
+            None,
+        )
+        .unwrap();
+        let placements = pinbench::sweep::matrix::pair_placements(&profile);
+        assert!(!placements.is_empty(), "{name}");
+        for p in placements {
+            let pinbench::strategy::Strategy::Cpus(sets) = &p.strategy else {
+                panic!("{name}: {p}");
+            };
+            let (a, b) = (sets[0].first().unwrap(), sets[1].first().unwrap());
+            assert_eq!(
+                Some(pinbench::why::pair_place(&profile.topology, a, b).label()),
+                p.label.as_deref(),
+                "{name}: {p}"
+            );
+        }
+    }
+}
