@@ -64,6 +64,15 @@ pub enum Direction {
 }
 
 impl Facts {
+    /// Whose figures a sentence gives: a program's whole tree, or the workers.
+    fn who(&self) -> &'static str {
+        if self.program {
+            "the program's tasks"
+        } else {
+            "workers"
+        }
+    }
+
     fn direction(&self) -> Option<Direction> {
         match self.verdict? {
             Verdict::Faster => Some(Direction::Faster),
@@ -285,11 +294,7 @@ fn cpu_wait(c: &Case) -> Option<String> {
     if !worse_explains(c, s, n, WAIT_RATIO, WAIT_POINTS) {
         return None;
     }
-    let who = if c.facts.program {
-        "the program's tasks"
-    } else {
-        "workers"
-    };
+    let who = c.facts.who();
     let mut text = format!(
         "{who} waited for a CPU {} of the run (none: {})",
         percent(s?),
@@ -349,7 +354,8 @@ fn preemptions(c: &Case) -> Option<String> {
     let (s, n) = (c.strategy.involuntary_per_s, c.none.involuntary_per_s);
     worse_explains(c, s, n, RATE_RATIO, RATE_GAP).then(|| {
         format!(
-            "workers were preempted {} times/s (none: {}/s)",
+            "{} were preempted {} times/s (none: {}/s)",
+            c.facts.who(),
             count(s.unwrap_or_default()),
             count(n.unwrap_or_default())
         )
