@@ -49,4 +49,5 @@ pub mod suggest;
 pub mod sweep;
 pub mod text;
 pub mod topology;
+pub mod why;
 pub mod workload;

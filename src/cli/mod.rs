@@ -154,8 +154,8 @@ pub struct RunArgs {
     /// Who pins a process worker: the worker itself (`self`) or the parent after spawning (`parent`).
     #[arg(long, default_value = "self")]
     pub pin_by: PinBy,
-    /// Counting sources: auto (procfs, else perf events), perf (the cpu-migrations event where
-    /// allowed), procfs, or off.
+    /// Counting sources: auto (procfs, else perf events), perf (the cpu-migrations event, and
+    /// the cycles, instructions and cache-misses hardware events, where allowed), procfs, or off.
     #[arg(long, default_value = "auto", value_parser = parse_counting)]
     pub counting: CountingMode,
     /// Busy-loop a noisy neighbour (a sweep runs with it off and on): on a cpulist, or placed

@@ -23,6 +23,16 @@ pub fn dispatch(a: super::RunArgs) -> Result<i32> {
                 .map_or("unknown".into(), |p| p.to_string())
         );
     }
+    if a.counting == crate::metrics::CountingMode::Perf
+        && !crate::metrics::HardwareCounters::available()
+    {
+        eprintln!(
+            "pinbench: warning: --counting perf: the cycles, instructions and cache-misses events cannot be opened here (no PMU perf may use, or perf_event_paranoid={}); their columns stay empty",
+            profile
+                .perf_event_paranoid
+                .map_or("unknown".into(), |p| p.to_string())
+        );
+    }
     let dry = a.dry_run;
     match RunOptions::from_args(a, &profile)? {
         RunOptions::Single(single) => run(single, &profile).map(|_| 0),

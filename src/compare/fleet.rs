@@ -38,6 +38,8 @@ pub struct FleetRow {
     pub speedup_ci_low: Option<f64>,
     pub speedup_ci_high: Option<f64>,
     pub verdict: Option<Verdict>,
+    /// The verdict's `why` on this machine (summary.csv's sentence).
+    pub why: Option<String>,
     /// Whether this is the baseline itself (`none`, unlabelled), which the grid leaves out.
     #[serde(skip)]
     pub baseline: bool,
@@ -134,6 +136,7 @@ pub fn rows(profiles: &[ProfileResults]) -> Vec<FleetRow> {
                 speedup_ci_low: r.speedup_ci_low,
                 speedup_ci_high: r.speedup_ci_high,
                 verdict: r.verdict,
+                why: r.why.clone(),
                 baseline: k.strategy.is_baseline(),
             });
         }

@@ -66,6 +66,9 @@ pub struct CompareRow {
     pub b_speedup_vs_none: Option<f64>,
     pub a_verdict: Option<Verdict>,
     pub b_verdict: Option<Verdict>,
+    /// Each profile's `why` of its verdict (summary.csv's sentence).
+    pub a_why: Option<String>,
+    pub b_why: Option<String>,
     /// The strategy as the profiles name it (A's where both ran it), for colours and order.
     #[serde(skip)]
     pub labelled: LabelledStrategy,
@@ -123,6 +126,8 @@ pub fn join(a: &ProfileResults, b: &ProfileResults) -> Vec<CompareRow> {
                 b_speedup_vs_none: rb.and_then(|r| r.speedup_vs_none),
                 a_verdict: ra.and_then(|r| r.verdict),
                 b_verdict: rb.and_then(|r| r.verdict),
+                a_why: ra.and_then(|r| r.why.clone()),
+                b_why: rb.and_then(|r| r.why.clone()),
                 labelled: key.strategy.clone(),
             }
         })
@@ -185,6 +190,36 @@ fn profile_table(a: &ProfileResults, b: &ProfileResults) -> String {
     s
 }
 
+/// Scenarios whose verdicts differ between the profiles, each with both `why`s: what each
+/// machine measured behind its verdict.
+fn why_differs(rows: &[CompareRow]) -> String {
+    let differ: Vec<&CompareRow> = rows
+        .iter()
+        .filter(|r| r.present == Presence::Both && r.a_verdict != r.b_verdict)
+        .filter(|r| r.a_why.is_some() || r.b_why.is_some())
+        .collect();
+    if differ.is_empty() {
+        return String::new();
+    }
+    let mut md = String::from("\n## Why the verdicts differ\n\n");
+    let verdict = |v: Option<Verdict>| v.map_or("-", |v| v.as_str());
+    for r in differ {
+        let _ = writeln!(
+            md,
+            "- {} {} {} x{}: A {} ({}); B {} ({})",
+            r.workload,
+            r.strategy,
+            r.model,
+            r.workers,
+            verdict(r.a_verdict),
+            r.a_why.as_deref().unwrap_or("no why"),
+            verdict(r.b_verdict),
+            r.b_why.as_deref().unwrap_or("no why"),
+        );
+    }
+    md
+}
+
 /// What a comparison wrote.
 pub struct Compared {
     pub dir: PathBuf,
@@ -243,6 +278,7 @@ pub fn compare(
             r.workers
         );
     }
+    md.push_str(&why_differs(&rows));
     crate::store::write_atomic(&dir.join("compare.md"), md.as_bytes())?;
     Ok(Compared {
         dir,

@@ -346,6 +346,10 @@ fn to_counts(c: &task::TaskCounts) -> Counts {
         system_seconds: c.system_seconds,
         // Per slot and for the tree from the accounting, which reads it as the tasks run.
         runq_wait_s: None,
+        // Not counted for a program's tasks (it would take a perf event inherited by the tree).
+        cycles: None,
+        instructions: None,
+        cache_misses: None,
     }
 }
 

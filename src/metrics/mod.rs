@@ -11,7 +11,7 @@ mod seen;
 
 use serde::{Deserialize, Serialize};
 
-pub use perf::PerfCounters;
+pub use perf::{HardwareCounters, HardwareCounts, PerfCounters};
 pub use rusage::ThreadUsage;
 pub use sched::SchedStats;
 pub use schedstat::RunWait;
@@ -74,6 +74,14 @@ pub struct Counts {
     /// Seconds runnable but waiting for a CPU over the measured stretch (`schedstat`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub runq_wait_s: Option<f64>,
+    /// Hardware counters of the thread, user space only (`--counting perf`, where the
+    /// machine has a PMU perf may use): cycles, instructions, cache misses.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cycles: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instructions: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_misses: Option<u64>,
 }
 
 impl Counts {
@@ -92,6 +100,9 @@ impl Counts {
             user_seconds: addf(a.user_seconds, b.user_seconds),
             system_seconds: addf(a.system_seconds, b.system_seconds),
             runq_wait_s: addf(a.runq_wait_s, b.runq_wait_s),
+            cycles: add(a.cycles, b.cycles),
+            instructions: add(a.instructions, b.instructions),
+            cache_misses: add(a.cache_misses, b.cache_misses),
         }
     }
 }
@@ -103,6 +114,7 @@ pub struct Meter {
     sched: Option<SchedStats>,
     usage: Option<ThreadUsage>,
     run_wait: Option<RunWait>,
+    hardware: Option<(HardwareCounters, HardwareCounts)>,
 }
 
 impl Meter {
@@ -115,6 +127,7 @@ impl Meter {
                 sched: None,
                 usage: None,
                 run_wait: None,
+                hardware: None,
             };
         }
         let sched = SchedStats::read_self();
@@ -123,12 +136,22 @@ impl Meter {
             CountingMode::Auto if sched.is_none() => PerfCounters::start().ok(),
             _ => None,
         };
+        // Hardware counters only when asked for perf: an open perf event costs time at every
+        // context switch (see `CountingMode`).
+        let hardware = (mode == CountingMode::Perf)
+            .then(|| {
+                let mut h = HardwareCounters::start().ok()?;
+                let at = h.read().ok()?;
+                Some((h, at))
+            })
+            .flatten();
         Self {
             mode,
             perf,
             sched,
             usage: ThreadUsage::read_self(),
             run_wait: RunWait::read_self(),
+            hardware,
         }
     }
 
@@ -164,6 +187,44 @@ impl Meter {
         if let (Some(a), Some(b)) = (self.run_wait, RunWait::read_self()) {
             c.runq_wait_s = Some(b.wait_ns.saturating_sub(a.wait_ns) as f64 / 1e9);
         }
+        if let Some((mut h, a)) = self.hardware
+            && let Ok(b) = h.read()
+        {
+            c.cycles = Some(b.cycles.saturating_sub(a.cycles));
+            c.instructions = Some(b.instructions.saturating_sub(a.instructions));
+            c.cache_misses = Some(b.cache_misses.saturating_sub(a.cache_misses));
+        }
         c
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hardware_counters_are_counted_where_the_machine_has_them_and_unknown_elsewhere() {
+        let meter = Meter::start(CountingMode::Perf);
+        let mut x = 0u64;
+        for i in 0..2_000_000u64 {
+            x = std::hint::black_box(x.wrapping_add(i * i));
+        }
+        let c = meter.finish();
+        if HardwareCounters::available() {
+            assert!(c.cycles.is_some_and(|v| v > 0), "{c:?} ({x})");
+            assert!(c.instructions.is_some_and(|v| v > 0), "{c:?}");
+        } else {
+            // No PMU for perf (a virtual machine) or no permission: unknown, never 0.
+            assert_eq!(
+                (c.cycles, c.instructions, c.cache_misses),
+                (None, None, None)
+            );
+        }
+        // The default mode never opens them (a perf event costs at every context switch).
+        let c = Meter::start(CountingMode::Auto).finish();
+        assert_eq!(
+            (c.cycles, c.instructions, c.cache_misses),
+            (None, None, None)
+        );
     }
 }

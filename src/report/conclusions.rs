@@ -414,9 +414,37 @@ fn placement_notes(rows: &[&SummaryRow]) -> Vec<String> {
     details
 }
 
+/// The `why` of the verdicts that call a difference (faster, slower), as detail lines: one
+/// per sentence, the strategies that share it named together (`why round-robin, compact:
+/// workers moved between CPUs 0 times/s (none: 110/s)`). Every verdict's own is in summary.csv
+/// and the report's verdict table.
+pub fn why_lines(rows: &[&&SummaryRow]) -> Vec<String> {
+    let mut lines: Vec<(Vec<String>, &str)> = Vec::new();
+    for r in rows {
+        let Some(why) = r.why.as_deref() else {
+            continue;
+        };
+        match lines.iter_mut().find(|(_, w)| *w == why) {
+            Some((names, _)) => names.push(r.key.strategy.to_string()),
+            None => lines.push((vec![r.key.strategy.to_string()], why)),
+        }
+    }
+    lines
+        .into_iter()
+        .map(|(names, why)| format!("why {}: {why}", names.join(", ")))
+        .collect()
+}
+
 fn conclude_group(w: Workload, m: Model, n: usize, rows: &[&SummaryRow]) -> Conclusion {
     let sorted = Sorted::of(rows);
     let mut details = sorted.details();
+    let called: Vec<&&SummaryRow> = sorted
+        .faster
+        .iter()
+        .chain(&sorted.slower)
+        .copied()
+        .collect();
+    details.extend(why_lines(&called));
     details.extend(placement_notes(rows));
     Conclusion {
         workload: w,
@@ -502,5 +530,27 @@ mod tests {
         let c = &conclude(&rows, 2)[0];
         assert!(c.headline.contains("too few samples"), "{}", c.headline);
         assert!(!c.details.iter().any(|d| d.starts_with("recommended")));
+    }
+
+    #[test]
+    fn the_differences_called_say_why_one_line_per_sentence() {
+        let mut slow = row("cpus:0/0", Some(Verdict::Slower), 0.5);
+        slow.why =
+            Some("workers waited for a CPU 48 % of the run (none: 3 %): both on CPU 0".into());
+        let mut twin = row("none@B", Some(Verdict::SamePlacement), 1.0);
+        twin.why = Some("same placement as none: nothing differs to explain".into());
+        let mut also = row("cpus:1/1", Some(Verdict::Slower), 0.5);
+        also.why = slow.why.clone();
+        let mut unsure = row("per-worker", Some(Verdict::Inconclusive), 1.1);
+        unsure.why = Some("nothing measured differs from none".into());
+        let rows = vec![row("none", None, 1.0), slow, twin, also, unsure];
+        let c = &conclude(&rows, 2)[0];
+        let whys: Vec<&String> = c.details.iter().filter(|d| d.starts_with("why ")).collect();
+        // One line for the two slower placements that share a sentence; the twin and the
+        // inconclusive verdict keep theirs to summary.csv and the verdict table.
+        assert_eq!(
+            whys,
+            [&"why cpus:0/0, cpus:1/1: workers waited for a CPU 48 % of the run (none: 3 %): both on CPU 0".to_string()]
+        );
     }
 }

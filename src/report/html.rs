@@ -33,7 +33,7 @@ fn inline_svg(dir: &Path, stem: &str) -> String {
 
 fn verdict_table(rows: &[&SummaryRow]) -> String {
     let mut s = String::from(
-        "<table><tr><th>model</th><th>workers</th><th>strategy</th><th>speedup vs none [95% CI]</th><th>verdict</th><th>same placement as</th><th>n</th></tr>\n",
+        "<table><tr><th>model</th><th>workers</th><th>strategy</th><th>speedup vs none [95% CI]</th><th>verdict</th><th>same placement as</th><th>n</th><th>why</th></tr>\n",
     );
     for r in rows {
         let sp = match (r.speedup_vs_none, r.speedup_ci_low, r.speedup_ci_high) {
@@ -44,7 +44,7 @@ fn verdict_table(rows: &[&SummaryRow]) -> String {
         let verdict = r.verdict.map_or("", |v| v.as_str());
         let _ = writeln!(
             s,
-            "<tr class=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr class=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             verdict.replace(' ', "-"),
             r.key.model,
             r.key.workers,
@@ -55,7 +55,8 @@ fn verdict_table(rows: &[&SummaryRow]) -> String {
             r.same_placement_as
                 .as_ref()
                 .map_or(String::new(), |s| esc(&s.to_string())),
-            r.n
+            r.n,
+            esc(r.why.as_deref().unwrap_or_default())
         );
     }
     s.push_str("</table>\n");
@@ -118,6 +119,9 @@ pub fn page(res: &ProfileResults, charts_dir: &Path) -> String {
             s.push_str(&verdict_table(&rows));
         }
         s.push_str(&inline_svg(charts_dir, &ChartFile::Migrations(w).stem()));
+        if crate::report::charts::Wait::has_data(res, w) {
+            s.push_str(&inline_svg(charts_dir, &ChartFile::Wait(w).stem()));
+        }
     }
     for chart in [ChartFile::CacheLatency, ChartFile::IpcLatency] {
         let stem = chart.stem();

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use crate::workload::LatencyChart;
 use charts::style::render;
-use charts::{CacheLatency, ChartFile, IpcLatency, Migrations, Overview, Throughput};
+use charts::{CacheLatency, ChartFile, IpcLatency, Migrations, Overview, Throughput, Wait};
 pub use data::{ProfileResults, ReportError};
 
 /// What a report wrote.
@@ -65,6 +65,18 @@ pub fn generate_run(dir: &Path, run: Option<&str>) -> Result<Written, ReportErro
                 &ChartFile::Migrations(w).stem(),
             )
         })?;
+        if Wait::has_data(&res, w) {
+            draw(&|d| {
+                render(
+                    &Wait {
+                        res: &res,
+                        workload: w,
+                    },
+                    d,
+                    &ChartFile::Wait(w).stem(),
+                )
+            })?;
+        }
     }
     let charted = |chart| {
         res.ok()
@@ -164,9 +176,9 @@ fn report_md(res: &ProfileResults, files: &[String]) -> String {
     );
     let _ = writeln!(
         s,
-        "| workload | model | workers | strategy | speedup [95% CI] | verdict | n |"
+        "| workload | model | workers | strategy | speedup [95% CI] | verdict | n | why |"
     );
-    let _ = writeln!(s, "| --- | --- | ---: | --- | --- | --- | ---: |");
+    let _ = writeln!(s, "| --- | --- | ---: | --- | --- | --- | ---: | --- |");
     for r in res.ok().filter(|r| r.verdict.is_some()) {
         let sp = match (r.speedup_vs_none, r.speedup_ci_low, r.speedup_ci_high) {
             (Some(v), Some(lo), Some(hi)) => format!("{v:.3}x [{lo:.3}, {hi:.3}]"),
@@ -174,7 +186,7 @@ fn report_md(res: &ProfileResults, files: &[String]) -> String {
         };
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {} | {} | {}{} | {} |",
+            "| {} | {} | {} | {} | {} | {}{} | {} | {} |",
             r.key.workload,
             r.key.model,
             r.key.workers,
@@ -182,9 +194,11 @@ fn report_md(res: &ProfileResults, files: &[String]) -> String {
             sp,
             r.verdict.map(|v| v.as_str()).unwrap_or_default(),
             if r.noisy { " ~" } else { "" },
-            r.n
+            r.n,
+            r.why.as_deref().unwrap_or_default()
         );
     }
+    let _ = writeln!(s, "\n{}", why_note(res));
     let others: Vec<_> = res.rows.iter().filter(|r| !r.status.is_ok()).collect();
     if !others.is_empty() {
         let _ = writeln!(s, "\n## Not measured\n");
@@ -212,6 +226,26 @@ fn report_md(res: &ProfileResults, files: &[String]) -> String {
         let _ = writeln!(s, "- [{f}]({f}) ([svg]({}))", f.replace(".png", ".svg"));
     }
     s
+}
+
+/// How to read the `why` column, and whether hardware counters were there to explain with.
+fn why_note(res: &ProfileResults) -> String {
+    let counted = res
+        .ok()
+        .any(|r| r.cache_misses_per_op.is_some() || r.instructions_per_cycle.is_some());
+    let counters = if counted {
+        "Hardware counters (cache misses per operation, instructions per cycle) were counted (`--counting perf`) and are in summary.csv.".to_string()
+    } else {
+        format!(
+            "Hardware counters (cycles, instructions, cache misses) were not available in these runs (perf_event_paranoid {}; they need `--counting perf` and a PMU perf may use, which virtual machines rarely have): no `why` names a cache or memory cause, and those cells are empty, not 0.",
+            res.profile
+                .perf_event_paranoid
+                .map_or("unknown".into(), |p| p.to_string())
+        )
+    };
+    format!(
+        "`why` names the measured mechanism that differs most from `none` in the verdict's direction, with both figures: the share of the run the workers waited for a CPU, a talking pair's ends on one CPU or apart, migrations, preemptions, cgroup throttling. {counters}"
+    )
 }
 
 /// Every profile folder under a results root (those holding a profile.json), sorted.

@@ -341,6 +341,9 @@ mod tests {
             late_pins: Some(1),
             late_pin_delay_s: Some(0.05),
             unslotted_busy: Some("12 python3 0.20".into()),
+            cycles: Some(1_000_000),
+            instructions: Some(2_500_000),
+            cache_misses: None,
         }
     }
 

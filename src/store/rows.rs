@@ -242,6 +242,11 @@ keyed_row! {
         pub late_pins: Option<usize>,
         pub late_pin_delay_s: Option<f64>,
         pub unslotted_busy: Option<String>,
+        /// Hardware counters summed over the workers (`--counting perf`, where the machine
+        /// has them; empty elsewhere, never 0): cycles, instructions, cache misses.
+        pub cycles: Option<u64>,
+        pub instructions: Option<u64>,
+        pub cache_misses: Option<u64>,
         text {}
     }
 }
@@ -283,6 +288,10 @@ keyed_row! {
         pub unpinned_fraction: Option<f64>,
         /// `pinbench exec`: CPU seconds of the tasks this slot held, measured as they ran.
         pub slot_cpu_s: Option<f64>,
+        /// Hardware counters of this worker (`--counting perf`, where the machine has them).
+        pub cycles: Option<u64>,
+        pub instructions: Option<u64>,
+        pub cache_misses: Option<u64>,
         text {}
     }
 }
@@ -350,6 +359,22 @@ keyed_row! {
             /// `placement not achieved` (a program's work ran outside its slots: not judged);
             /// empty for `none` itself.
             pub verdict: Option<Verdict>,
+            /// What was measured of the mechanisms behind a verdict (medians over the
+            /// successful repetitions): the share of workers x seconds spent waiting for a CPU,
+            /// the workers' migrations per second (a program's tree without its main process)
+            /// and its main process's, involuntary switches per second, cgroup-throttled
+            /// periods per second, and (`--counting perf`, where the machine has them) cache
+            /// misses per operation and instructions per cycle.
+            pub runq_wait_share: Option<f64>,
+            pub migrations_per_s: Option<f64>,
+            pub main_migrations_per_s: Option<f64>,
+            pub involuntary_switches_per_s: Option<f64>,
+            pub throttled_per_s: Option<f64>,
+            pub cache_misses_per_op: Option<f64>,
+            pub instructions_per_cycle: Option<f64>,
+            /// One sentence: the mechanism that differs most from `none`, with both figures
+            /// (`why::why`); empty where there is no verdict to explain.
+            pub why: Option<String>,
         }
     }
 }

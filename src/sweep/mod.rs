@@ -13,7 +13,6 @@ mod progress;
 
 use std::time::{Duration, Instant};
 
-use crate::cpuset::CpuSet;
 use crate::profile::HardwareProfile;
 use crate::runner::{Executor, Measured, RunError, WorkerResult};
 use crate::store::{ResultsDir, RunRow, Status, StoreError, Stored, SummaryRow, WorkerRow};
@@ -127,6 +126,15 @@ fn run_row(
             row.user_seconds = t.user_seconds;
             row.system_seconds = t.system_seconds;
             row.runq_wait_s = t.runq_wait_s;
+            // Summed where every worker has the counter (an empty sum is no count, not 0).
+            let hardware = |f: fn(&crate::metrics::Counts) -> Option<u64>| {
+                (!workers.is_empty())
+                    .then(|| workers.iter().map(|w| f(&w.counts)).sum::<Option<u64>>())
+                    .flatten()
+            };
+            row.cycles = hardware(|c| c.cycles);
+            row.instructions = hardware(|c| c.instructions);
+            row.cache_misses = hardware(|c| c.cache_misses);
             row.cpus_seen = t.cpus_seen.to_string();
             let mismatched: Vec<String> = workers
                 .iter()
@@ -279,6 +287,9 @@ fn worker_rows(p: &Planned, base: &RunRow, workers: &[WorkerResult]) -> Vec<Work
             pin_delay_s: w.pin_delay_s(),
             unpinned_fraction: w.unpinned_fraction(),
             slot_cpu_s: w.slot_cpu_s,
+            cycles: w.counts.cycles,
+            instructions: w.counts.instructions,
+            cache_misses: w.counts.cache_misses,
         })
         .collect()
 }
@@ -289,11 +300,11 @@ fn worker_rows(p: &Planned, base: &RunRow, workers: &[WorkerResult]) -> Vec<Work
 pub fn resummarise(dir: &ResultsDir, threshold: f64) -> Result<usize, StoreError> {
     let profile = dir.read_profile()?;
     // Under the folder's lock, so a run added meanwhile is neither lost nor left unjudged.
-    dir.update(|stored| Ok(judge_again(stored, threshold, &profile.allowed)))
+    dir.update(|stored| Ok(judge_again(stored, threshold, &profile)))
 }
 
 /// Every run's summary rows recomputed from its runs, `skipped` rows kept; returns the runs.
-fn judge_again(stored: &mut Stored, threshold: f64, allowed: &CpuSet) -> usize {
+fn judge_again(stored: &mut Stored, threshold: f64, profile: &HardwareProfile) -> usize {
     let Stored { runs, summary, .. } = stored;
     let mut run_ids: Vec<String> = Vec::new();
     for r in runs.iter() {
@@ -305,7 +316,12 @@ fn judge_again(stored: &mut Stored, threshold: f64, allowed: &CpuSet) -> usize {
     for id in &run_ids {
         let idx: Vec<usize> = (0..runs.len()).filter(|&i| runs[i].run_id == *id).collect();
         let mut mine: Vec<RunRow> = idx.iter().map(|&i| runs[i].clone()).collect();
-        fresh.extend(summarise(&mut mine, threshold, allowed));
+        fresh.extend(summarise(
+            &mut mine,
+            threshold,
+            &profile.allowed,
+            Some(&profile.topology),
+        ));
         for (&i, r) in idx.iter().zip(mine) {
             runs[i] = r;
         }
@@ -373,7 +389,12 @@ pub fn execute(
     // Only this run's rows are written, merged into the files as they are on disk then: other
     // writers (array tasks of a cluster job) may be adding runs of this profile meanwhile.
     let flush = |runs: &mut Vec<RunRow>, workers: &[WorkerRow], summaries: &mut Vec<SummaryRow>| {
-        *summaries = summarise(runs, cfg.threshold, &profile.allowed);
+        *summaries = summarise(
+            runs,
+            cfg.threshold,
+            &profile.allowed,
+            Some(&profile.topology),
+        );
         summaries.extend(skipped_rows.iter().cloned());
         dir.merge_run(&run_id, runs, workers, summaries)
     };

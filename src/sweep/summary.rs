@@ -12,6 +12,8 @@ use crate::runner::Model;
 use crate::stats::{Summary, Verdict, speedup};
 use crate::store::{RunRow, ScenarioKey, Status, SummaryRow};
 use crate::strategy::LabelledStrategy;
+use crate::topology::Topology;
+use crate::why::{self, Facts, Mechanisms};
 use crate::workload::Workload;
 
 /// A run of a user's program under a strategy that pins achieved its placement when at least
@@ -24,9 +26,8 @@ fn median_of(values: impl Iterator<Item = f64>) -> Option<f64> {
     crate::stats::median(&v).ok()
 }
 
-/// The mask each worker runs under: its planned CPUs, or (unpinned) the allowed set. Two
-/// scenarios with equal effective placements are the same placement whatever their names.
-fn effective(row: &RunRow, allowed: &CpuSet) -> Vec<CpuSet> {
+/// Each worker's planned CPUs; empty when the workers are not pinned (`none`, `inherited`).
+fn planned(row: &RunRow) -> Vec<CpuSet> {
     let planned: Vec<CpuSet> = row
         .placement
         .split('/')
@@ -36,7 +37,79 @@ fn effective(row: &RunRow, allowed: &CpuSet) -> Vec<CpuSet> {
     if planned.len() == row.key.workers {
         planned
     } else {
+        Vec::new()
+    }
+}
+
+/// The mask each worker runs under: its planned CPUs, or (unpinned) the allowed set. Two
+/// scenarios with equal effective placements are the same placement whatever their names.
+fn effective(row: &RunRow, allowed: &CpuSet) -> Vec<CpuSet> {
+    let planned = planned(row);
+    if planned.is_empty() {
         vec![allowed.clone(); row.key.workers]
+    } else {
+        planned
+    }
+}
+
+/// What was measured of a scenario's mechanisms, medians over its successful repetitions:
+/// the share of workers x seconds spent waiting for a CPU, events per second, hardware
+/// counters per operation and per cycle. A figure no repetition has stays unknown.
+fn mechanisms(runs: &[RunRow], rows: &[usize]) -> Mechanisms {
+    let ok: Vec<&RunRow> = rows
+        .iter()
+        .map(|&i| &runs[i])
+        .filter(|r| r.status.is_ok())
+        .collect();
+    let med = |f: &dyn Fn(&RunRow) -> Option<f64>| median_of(ok.iter().filter_map(|r| f(r)));
+    let seconds = |r: &RunRow| r.seconds.filter(|s| *s > 0.0);
+    let per_s = |v: Option<u64>, r: &RunRow| Some(v? as f64 / seconds(r)?);
+    Mechanisms {
+        wait_share: med(&|r| Some(r.runq_wait_s? / (seconds(r)? * r.key.workers.max(1) as f64))),
+        // A program's main process is no worker: its moves are counted apart.
+        migrations_per_s: med(&|r| {
+            per_s(
+                Some(r.migrations?.saturating_sub(r.main_migrations.unwrap_or(0))),
+                r,
+            )
+        }),
+        main_migrations_per_s: med(&|r| per_s(r.main_migrations, r)),
+        involuntary_per_s: med(&|r| per_s(r.involuntary_switches, r)),
+        throttled_per_s: med(&|r| per_s(r.throttled_periods, r)),
+        cache_misses_per_op: med(&|r| {
+            Some(r.cache_misses? as f64 / r.ops.filter(|o| *o > 0)? as f64)
+        }),
+        instructions_per_cycle: med(&|r| {
+            Some(r.instructions? as f64 / r.cycles.filter(|c| *c > 0)? as f64)
+        }),
+    }
+}
+
+/// What the plan and the topology say of a scenario, for its `why`.
+fn facts(row: &RunRow, topology: Option<&Topology>) -> Facts {
+    let planned = planned(row);
+    let pairs = row.key.workload.family().pairs();
+    let pair = match planned.as_slice() {
+        [a, b, ..] if pairs && a.len() == 1 && b.len() == 1 => {
+            let (a, b) = (a.first().unwrap_or(0), b.first().unwrap_or(0));
+            topology
+                .map(|t| why::pair_place(t, a, b))
+                .or((a == b).then_some(crate::strategy::PairPlace::SameCpu))
+                .map(|p| (p, a, b))
+        }
+        _ => None,
+    };
+    Facts {
+        program: row.command.is_some(),
+        pairs,
+        pair,
+        crowded: why::crowding(&planned, row.key.workers),
+        antagonist: row
+            .antagonist_cpus
+            .as_deref()
+            .and_then(|a| CpuSet::parse(a).ok())
+            .and_then(|a| why::antagonist_shares(&planned, &a)),
+        ..Default::default()
     }
 }
 
@@ -97,9 +170,19 @@ struct Scenario {
 }
 
 /// Summaries of one run's rows (`runs` all share one run_id), in the rows' scenario order;
-/// also marks each row's `outlier` flag. `allowed` is the profile's allowed set.
-pub fn summarise(runs: &mut [RunRow], threshold: f64, allowed: &CpuSet) -> Vec<SummaryRow> {
+/// also marks each row's `outlier` flag. `allowed` is the profile's allowed set, `topology`
+/// its machine (to say how a pair's two CPUs relate, in each verdict's `why`).
+pub fn summarise(
+    runs: &mut [RunRow],
+    threshold: f64,
+    allowed: &CpuSet,
+    topology: Option<&Topology>,
+) -> Vec<SummaryRow> {
     let scenarios = scenarios(runs, allowed);
+    let measured: Vec<Mechanisms> = scenarios
+        .iter()
+        .map(|s| mechanisms(runs, &s.rows))
+        .collect();
     let reference = identical_placements(&scenarios);
     let floors = NoiseFloors::of(&scenarios, &reference);
     let index: BTreeMap<&ScenarioKey, usize> = scenarios
@@ -164,6 +247,14 @@ pub fn summarise(runs: &mut [RunRow], threshold: f64, allowed: &CpuSet) -> Vec<S
                 row.pinned_cpu_share = ok()
                     .filter_map(|&i| runs[i].pinned_cpu_share)
                     .reduce(f64::min);
+                let m = &measured[i];
+                row.runq_wait_share = m.wait_share;
+                row.migrations_per_s = m.migrations_per_s;
+                row.main_migrations_per_s = m.main_migrations_per_s;
+                row.involuntary_switches_per_s = m.involuntary_per_s;
+                row.throttled_per_s = m.throttled_per_s;
+                row.cache_misses_per_op = m.cache_misses_per_op;
+                row.instructions_per_cycle = m.instructions_per_cycle;
             }
             let base = sc.key.baseline();
             if !sc.key.strategy.is_baseline()
@@ -186,6 +277,12 @@ pub fn summarise(runs: &mut [RunRow], threshold: f64, allowed: &CpuSet) -> Vec<S
                     } else {
                         sp.verdict
                     });
+                    let facts = Facts {
+                        verdict: row.verdict,
+                        speedup: row.speedup_vs_none,
+                        ..facts(first, topology)
+                    };
+                    row.why = why::why(&measured[i], &measured[b], &facts);
                 }
             }
             row
@@ -343,7 +440,7 @@ mod tests {
         runs.extend(rows("inherited", "0-1/0-1", &base.map(|x| x * 1.3)));
         runs.extend(rows("per-worker", "0/1", &fast));
         runs.extend(rows("round-robin", "0/1", &fast));
-        let s = summarise(&mut runs, 0.02, &allowed);
+        let s = summarise(&mut runs, 0.02, &allowed, None);
         let inh = find(&s, "inherited");
         assert_eq!(inh.same_placement_as, Some(LabelledStrategy::baseline()));
         assert_eq!(inh.verdict, Some(Verdict::SamePlacement));
@@ -359,11 +456,44 @@ mod tests {
     }
 
     #[test]
+    fn each_verdict_says_why_from_its_runs_and_plan() {
+        let allowed = CpuSet::parse("0-1").unwrap();
+        let base = [100.0, 101.0, 99.0, 100.5, 99.5, 100.2];
+        // Each run of 1 s: none's two workers waited 0.04 s in all, the pair on CPU 0 1 s.
+        let timed = |mut rows: Vec<RunRow>, wait: f64| {
+            for r in &mut rows {
+                r.seconds = Some(1.0);
+                r.runq_wait_s = Some(wait);
+                r.migrations = Some(3);
+            }
+            rows
+        };
+        let mut runs = timed(rows("none", "", &base), 0.04);
+        runs.extend(timed(rows("none@B", "", &base), 0.9));
+        runs.extend(timed(rows("cpus:0/0", "0/0", &base.map(|x| x * 0.5)), 1.0));
+        let s = summarise(&mut runs, 0.02, &allowed, None);
+        let pinned = find(&s, "cpus:0/0");
+        assert_eq!(pinned.verdict, Some(Verdict::Slower));
+        assert_eq!(pinned.runq_wait_share, Some(0.5));
+        assert_eq!(pinned.migrations_per_s, Some(3.0));
+        assert_eq!(
+            pinned.why.as_deref(),
+            Some("workers waited for a CPU 50 % of the run (none: 2 %): both on CPU 0")
+        );
+        // The A/A twin waited far longer, by chance: still no cause.
+        assert_eq!(
+            find(&s, "none@B").why.as_deref(),
+            Some("same placement as none: nothing differs to explain")
+        );
+        assert_eq!(find(&s, "none").why, None);
+    }
+
+    #[test]
     fn one_repetition_gives_no_verdict() {
         let allowed = CpuSet::parse("0-1").unwrap();
         let mut runs = rows("none", "", &[100.0]);
         runs.extend(rows("per-worker", "0/1", &[109.2]));
-        let s = summarise(&mut runs, 0.02, &allowed);
+        let s = summarise(&mut runs, 0.02, &allowed, None);
         let pw = find(&s, "per-worker");
         assert_eq!(pw.verdict, Some(Verdict::Insufficient));
         assert_eq!(pw.speedup_ci_low, None);
@@ -382,14 +512,14 @@ mod tests {
             r.repinned_tasks = Some(2);
         }
         runs.extend(recipe);
-        let s = summarise(&mut runs, 0.02, &allowed);
+        let s = summarise(&mut runs, 0.02, &allowed, None);
         let r = find(&s, "none@index");
         assert_eq!(r.same_placement_as, None);
         assert_eq!(r.verdict, Some(Verdict::Faster));
         // Without the re-pin it is none's twin, as before.
         let mut runs = rows("none", "", &base);
         runs.extend(rows("none@index", "", &base.map(|x| x * 1.5)));
-        let s = summarise(&mut runs, 0.02, &allowed);
+        let s = summarise(&mut runs, 0.02, &allowed, None);
         assert_eq!(find(&s, "none@index").verdict, Some(Verdict::SamePlacement));
     }
 }

@@ -8,6 +8,7 @@ mod migrations;
 mod overview;
 pub mod style;
 mod throughput;
+mod wait;
 
 use plotters::prelude::RGBColor;
 
@@ -22,6 +23,7 @@ pub use migrations::Migrations;
 pub use overview::{INCONCLUSIVE, Overview};
 use style::color_of;
 pub use throughput::Throughput;
+pub use wait::Wait;
 
 /// Every chart file of a profile's report, named once: the drawing code and report.html both
 /// ask this for a chart's file stem (`<stem>.svg`, `<stem>.png`).
@@ -30,6 +32,8 @@ pub enum ChartFile {
     Overview,
     Throughput(Workload),
     Migrations(Workload),
+    /// The share of time waiting for a CPU (and hardware counters where they exist).
+    Wait(Workload),
     CacheLatency,
     IpcLatency,
 }
@@ -47,6 +51,7 @@ impl ChartFile {
             ChartFile::Overview => "overview".into(),
             ChartFile::Throughput(w) => format!("throughput-{}", of(w)),
             ChartFile::Migrations(w) => format!("migrations-{}", of(w)),
+            ChartFile::Wait(w) => format!("wait-{}", of(w)),
             ChartFile::CacheLatency => "cache-latency".into(),
             ChartFile::IpcLatency => "ipc-latency".into(),
         }
