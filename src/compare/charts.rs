@@ -89,7 +89,7 @@ impl SpeedupSideBySide<'_> {
 
 /// Wide enough for every group's label.
 fn width(groups: usize) -> u32 {
-    (groups as u32 * 130).max(1400)
+    (groups as u32 * 150).max(1400)
 }
 
 impl Chart for SpeedupSideBySide<'_> {
