@@ -17,7 +17,7 @@ use crate::profile::HardwareProfile;
 use crate::runner::{Builtin, Executor, Model, PinBy, Recycle, Scenario};
 use crate::stats::MIN_SAMPLES;
 use crate::strategy::{LabelledStrategy, Strategy};
-use crate::sweep::{Axes, SweepConfig, default_worker_counts};
+use crate::sweep::{Axes, SweepConfig};
 use crate::workload::{Workload, default_workloads};
 
 /// The options `run` and `exec` share: what is compared, how often, how it is judged, and where
@@ -189,13 +189,21 @@ pub enum RunOptions {
 }
 
 /// `--quick`'s workloads: fewer scenarios, not fewer samples. One of each kind that answers
-/// the question fast: cpu, a cache working set half of L2 (where a migration costs a cold
-/// cache), and pipe ping-pong (where the pair's placement dominates).
+/// the question fast: cpu, a cache working set half of L2 (`cache:L2/2`, where a migration
+/// costs a cold cache), and pipe ping-pong (where the pair's placement dominates).
 fn quick_workloads(profile: &HardwareProfile) -> Vec<Workload> {
     let all = default_workloads(profile);
-    let cache_l2 = crate::workload::cache::default_sizes(profile)
-        .get(1)
-        .map(|&b| Workload::sized(&crate::workload::cache::Cache, b));
+    let half_l2 = crate::workload::SizeRole::HalfL2;
+    let caches: Vec<&Workload> = all
+        .iter()
+        .filter(|w| w.family().roles().contains(&half_l2))
+        .collect();
+    // The L2 role, or the second default where the machine does not say its L2's size.
+    let cache_l2 = caches
+        .iter()
+        .find(|w| w.size_role() == Some(half_l2))
+        .or_else(|| caches.get(1))
+        .map(|w| **w);
     let solo = all
         .iter()
         .find(|w| !w.family().talks() && w.size().is_none());
@@ -351,9 +359,15 @@ impl RunOptions {
             seed: a.seed,
             allow_mismatch: a.allow_mismatch,
         };
+        // A role (`cache:L2/2`) becomes this machine's bytes; a role it lacks is refused.
+        let workloads: Vec<Workload> = a
+            .workload
+            .iter()
+            .map(|w| w.resolve(profile))
+            .collect::<Result<_, _>>()?;
         if single {
             let model = a.model.first().copied().unwrap_or(Model::Threads);
-            let scenario = template.scenario(a.workload[0], model, a.sweep.workers[0], None);
+            let scenario = template.scenario(workloads[0], model, a.sweep.workers[0], None);
             return Ok(RunOptions::Single(Single {
                 scenario,
                 strategy: strategies[0].strategy.clone(),
@@ -365,21 +379,26 @@ impl RunOptions {
             max_reps: if a.quick { 20 } else { 30 },
             budget: Duration::from_secs(if a.quick { 30 } else { 600 }),
         })?;
+        let defaults = Axes::defaults(profile);
         let axes = Axes {
-            workloads: match (a.workload.is_empty(), a.quick) {
-                (false, _) => a.workload.clone(),
-                (true, false) => default_workloads(profile),
+            workloads: match (workloads.is_empty(), a.quick) {
+                (false, _) => workloads,
+                (true, false) => defaults.workloads,
                 (true, true) => quick_workloads(profile),
             },
-            strategies: or_default_strategies(strategies),
+            strategies: if strategies.is_empty() {
+                defaults.strategies
+            } else {
+                strategies
+            },
             models: if a.model.is_empty() {
-                vec![Model::Threads, Model::Processes]
+                defaults.models
             } else {
                 a.model.clone()
             },
             worker_counts: match (a.sweep.workers.is_empty(), a.quick) {
                 (false, _) => a.sweep.workers.clone(),
-                (true, false) => default_worker_counts(profile),
+                (true, false) => defaults.worker_counts,
                 // The allowed CPU count; on one CPU also a pair, for the pair workloads (which
                 // skip the odd count), so every workload is measured at the allowed count.
                 (true, true) => {
@@ -389,7 +408,7 @@ impl RunOptions {
             },
             antagonists: match &a.antagonist {
                 Some(c) => vec![None, Some(c.clone())],
-                None => vec![None],
+                None => defaults.antagonists,
             },
             pin_by: a.pin_by,
             placements: a.sweep.strategy.is_empty(),

@@ -180,7 +180,7 @@ pub fn dry_run(sweep: &Sweep, profile: &HardwareProfile) -> Result<()> {
     println!("machine: {} (allowed {})", profile.id, profile.allowed);
     println!(
         "axes: workloads {}; strategies {}; models {}; workers {}; antagonist {}",
-        list(axes.workloads.iter().map(ToString::to_string).collect()),
+        list(axes.workloads.iter().map(|w| w.described()).collect()),
         list(axes.strategies.iter().map(ToString::to_string).collect()),
         list(axes.models.iter().map(ToString::to_string).collect()),
         list(axes.worker_counts.iter().map(ToString::to_string).collect()),

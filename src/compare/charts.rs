@@ -31,7 +31,8 @@ fn common_count(
 type Group = (Workload, Model, usize);
 
 /// The groups both comparison charts draw: every workload and model both profiles ran, at the
-/// common worker count closest to the larger allowed set.
+/// common worker count closest to the larger allowed set, in the workloads' order (cpu, the
+/// cache roles from L1d up, mem, ipc...).
 fn chart_groups(a: &ProfileResults, b: &ProfileResults, rows: &[CompareRow]) -> Vec<Group> {
     let target = a.profile.allowed.len().max(b.profile.allowed.len());
     let mut seen: Vec<(Workload, Model)> = Vec::new();
@@ -40,6 +41,7 @@ fn chart_groups(a: &ProfileResults, b: &ProfileResults, rows: &[CompareRow]) -> 
             seen.push((r.workload, r.model));
         }
     }
+    seen.sort();
     seen.iter()
         .filter_map(|&(w, m)| Some((w, m, common_count(rows, w, m, target)?)))
         .collect()
@@ -87,7 +89,7 @@ impl SpeedupSideBySide<'_> {
 
 /// Wide enough for every group's label.
 fn width(groups: usize) -> u32 {
-    (groups as u32 * 130).max(1400)
+    (groups as u32 * 150).max(1400)
 }
 
 impl Chart for SpeedupSideBySide<'_> {
@@ -128,7 +130,12 @@ impl Chart for SpeedupSideBySide<'_> {
         let plot = frame(
             root,
             "Speedup over none per profile (median, 95% CI; dashed: 1.0; both panels on one scale)",
-            &format!("A: {}   B: {}", self.a.profile.id, self.b.profile.id),
+            &format!(
+                "A: {}   B: {}{}",
+                self.a.profile.id,
+                self.b.profile.id,
+                super::sizes_line(self.rows)
+            ),
             &items,
         )?;
         let mut charts: Vec<GroupedBars> = profiles
@@ -202,7 +209,12 @@ impl Chart for Ratio<'_> {
         let plot = frame(
             root,
             "Throughput of B over A (same scenario; log scale; dashed: 1.0)",
-            &format!("A: {}   B: {}", self.a.profile.id, self.b.profile.id),
+            &format!(
+                "A: {}   B: {}{}",
+                self.a.profile.id,
+                self.b.profile.id,
+                super::sizes_line(self.rows)
+            ),
             &items,
         )?;
         let bars = bars.into_iter().flatten().collect();

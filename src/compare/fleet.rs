@@ -40,6 +40,9 @@ pub struct FleetRow {
     pub verdict: Option<Verdict>,
     /// The verdict's `why` on this machine (summary.csv's sentence).
     pub why: Option<String>,
+    /// The workload's bytes on this machine (a role's, `cache:L2/2`, as it resolved there);
+    /// empty for unsized workloads.
+    pub size_bytes: Option<u64>,
     /// Whether this is the baseline itself (`none`, unlabelled), which the grid leaves out.
     #[serde(skip)]
     pub baseline: bool,
@@ -137,6 +140,7 @@ pub fn rows(profiles: &[ProfileResults]) -> Vec<FleetRow> {
                 speedup_ci_high: r.speedup_ci_high,
                 verdict: r.verdict,
                 why: r.why.clone(),
+                size_bytes: k.workload.size(),
                 baseline: k.strategy.is_baseline(),
             });
         }
@@ -156,6 +160,15 @@ pub struct FleetGrid<'a> {
     pub model_starts: Vec<usize>,
     pub scenarios: Vec<GridKey>,
     pub cells: BTreeMap<(GridKey, String), (Option<f64>, Option<Verdict>)>,
+    /// Each machine's bytes for a workload named by its role (`cache:L2/2`), shown in a row
+    /// above that workload's.
+    pub sizes: BTreeMap<(Workload, String), u64>,
+}
+
+/// A line of the grid: a workload's bytes per machine, or a scenario.
+enum Line<'k> {
+    Sizes(Workload),
+    Scenario(&'k GridKey),
 }
 
 const LEFT: u32 = 300;
@@ -175,6 +188,12 @@ impl<'a> FleetGrid<'a> {
             .collect();
         let mut scenarios: BTreeSet<GridKey> = BTreeSet::new();
         let mut cells = BTreeMap::new();
+        let mut sizes = BTreeMap::new();
+        for r in rows {
+            if let (Some(_), Some(b)) = (r.workload.size_role(), r.size_bytes) {
+                sizes.insert((r.workload, r.profile_id.clone()), b);
+            }
+        }
         for r in rows
             .iter()
             .filter(|r| r.workers_class == WorkersClass::N && !r.baseline)
@@ -188,7 +207,22 @@ impl<'a> FleetGrid<'a> {
             model_starts,
             scenarios: scenarios.into_iter().collect(),
             cells,
+            sizes,
         }
+    }
+
+    /// The grid's lines: each workload's scenarios, a role's preceded by its bytes per machine.
+    fn lines(&self) -> Vec<Line<'_>> {
+        let mut out = Vec::new();
+        let mut last: Option<Workload> = None;
+        for key in &self.scenarios {
+            if last != Some(key.0) && key.0.size_role().is_some() {
+                out.push(Line::Sizes(key.0));
+            }
+            last = Some(key.0);
+            out.push(Line::Scenario(key));
+        }
+        out
     }
 }
 
@@ -253,7 +287,7 @@ impl Chart for FleetGrid<'_> {
         (
             // Never narrower than the title and its key.
             (LEFT + CELL_W * self.profiles.len().max(1) as u32 + 40).max(820),
-            TOP + CELL_H * self.scenarios.len().max(1) as u32 + 60,
+            TOP + CELL_H * self.lines().len().max(1) as u32 + 60,
         )
     }
 
@@ -284,7 +318,8 @@ impl Chart for FleetGrid<'_> {
                 .map_err(e)?;
         }
         // Machines of one CPU model stand together; a rule starts each model after the first.
-        let bottom = TOP as i32 + CELL_H as i32 * self.scenarios.len() as i32;
+        let lines = self.lines();
+        let bottom = TOP as i32 + CELL_H as i32 * lines.len() as i32;
         for &i in &self.model_starts {
             let x = LEFT as i32 + i as i32 * CELL_W as i32;
             root.draw(&PathElement::new(
@@ -294,8 +329,43 @@ impl Chart for FleetGrid<'_> {
             .map_err(e)?;
         }
         let mut last_workload: Option<Workload> = None;
-        for (j, key) in self.scenarios.iter().enumerate() {
+        for (j, line) in lines.iter().enumerate() {
             let y = TOP as i32 + j as i32 * CELL_H as i32;
+            let key = match line {
+                Line::Scenario(key) => *key,
+                Line::Sizes(w) => {
+                    if j > 0 {
+                        root.draw(&PathElement::new(
+                            vec![
+                                (10, y),
+                                (LEFT as i32 + CELL_W as i32 * self.profiles.len() as i32, y),
+                            ],
+                            BLACK.mix(0.5),
+                        ))
+                        .map_err(e)?;
+                    }
+                    let grey = small.clone().color(&RGBColor(90, 90, 90));
+                    root.draw(&Text::new(
+                        format!("{w}  working set on each machine"),
+                        (10, y + 4),
+                        grey.clone(),
+                    ))
+                    .map_err(e)?;
+                    for (i, (id, _)) in self.profiles.iter().enumerate() {
+                        if let Some(b) = self.sizes.get(&(*w, id.to_string())) {
+                            let x = LEFT as i32 + i as i32 * CELL_W as i32;
+                            root.draw(&Text::new(
+                                crate::size::format_size(*b),
+                                (x + 8, y + 4),
+                                grey.clone(),
+                            ))
+                            .map_err(e)?;
+                        }
+                    }
+                    last_workload = Some(*w);
+                    continue;
+                }
+            };
             let label = format!(
                 "{}  {}  {}",
                 if last_workload == Some(key.0) {
@@ -379,6 +449,43 @@ fn slurm_origin(p: &crate::profile::HardwareProfile) -> String {
     format!("{} ({})", list(nodes), list(jobs))
 }
 
+/// The bytes each machine gave the workloads named by a role (`cache:L2/2`), one row per
+/// profile: the grid joins on the role, this says what it meant on each.
+fn sizes_table(profiles: &[ProfileResults], rows: &[FleetRow]) -> String {
+    let mut roles: Vec<Workload> = rows
+        .iter()
+        .filter(|r| r.workload.size_role().is_some())
+        .map(|r| r.workload)
+        .collect();
+    roles.sort();
+    roles.dedup();
+    if roles.is_empty() {
+        return String::new();
+    }
+    let mut s = format!(
+        "\n## Working sets\n\nWorkloads named by their role on the machine join on the role; the bytes are each machine's own.\n\n| profile | {} |\n| --- |{}\n",
+        roles
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(" | "),
+        " --- |".repeat(roles.len())
+    );
+    for p in ordered(profiles) {
+        let cells: Vec<String> = roles
+            .iter()
+            .map(|w| {
+                rows.iter()
+                    .find(|r| r.profile_id == p.profile.id && r.workload == *w)
+                    .and_then(|r| r.size_bytes)
+                    .map_or(String::new(), crate::size::format_size)
+            })
+            .collect();
+        let _ = writeln!(s, "| {} | {} |", p.profile.id, cells.join(" | "));
+    }
+    s
+}
+
 /// Compares every loaded profile into `out_root/compare/fleet/`.
 pub fn fleet(profiles: &[ProfileResults], out_root: &Path) -> Result<Fleet, ReportError> {
     let mut ids = BTreeSet::new();
@@ -390,6 +497,8 @@ pub fn fleet(profiles: &[ProfileResults], out_root: &Path) -> Result<Fleet, Repo
             )));
         }
     }
+    let profiles: Vec<ProfileResults> = profiles.iter().map(super::with_roles).collect();
+    let profiles = profiles.as_slice();
     let rows = rows(profiles);
     let dir = out_root.join("compare").join("fleet");
     crate::report::data::make_dir(&dir)?;
@@ -417,6 +526,7 @@ pub fn fleet(profiles: &[ProfileResults], out_root: &Path) -> Result<Fleet, Repo
             slurm_origin(&p.profile)
         );
     }
+    md.push_str(&sizes_table(profiles, &rows));
     md.push_str("\n![fleet](fleet-speedup.png)\n\nEvery profile x scenario, every worker count: `compare.csv`.\n");
     crate::store::write_atomic(&dir.join("compare.md"), md.as_bytes())?;
     Ok(Fleet {

@@ -1,8 +1,9 @@
 //! `pinbench compare`: two hardware profiles side by side, and every profile given in the fleet
 //! view of [`fleet`]. Scenarios are joined on workload,
 //! strategy, model, workers, pin-by and antagonist (explicit pair placements join on their
-//! label, `@same-cpu`, since CPU ids differ between machines); scenarios that only one profile
-//! has are listed, never dropped.
+//! label, `@same-cpu`, since CPU ids differ between machines; sizes named by their role on the
+//! machine, `cache:L2/2`, on the role, whatever its bytes on each); scenarios that only one
+//! profile has are listed with the reason, grouped, never dropped.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -12,6 +13,8 @@ use serde::{Deserialize, Serialize};
 
 mod charts;
 pub mod fleet;
+mod latency;
+mod unjoined;
 
 use crate::report::charts::style::render;
 use crate::report::{ProfileResults, ReportError};
@@ -19,8 +22,9 @@ use crate::runner::{Model, PinBy};
 use crate::stats::Verdict;
 use crate::store::SummaryRow;
 use crate::strategy::LabelledStrategy;
-use crate::workload::Workload;
+use crate::workload::{MachineCaches, Workload};
 use charts::{Ratio, SpeedupSideBySide};
+pub use unjoined::Unjoined;
 
 /// Which profiles measured a scenario.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -69,6 +73,12 @@ pub struct CompareRow {
     /// Each profile's `why` of its verdict (summary.csv's sentence).
     pub a_why: Option<String>,
     pub b_why: Option<String>,
+    /// The workload's bytes on each machine (a role's as it resolved there; empty where that
+    /// profile did not run it, or for an unsized workload).
+    pub a_size_bytes: Option<u64>,
+    pub b_size_bytes: Option<u64>,
+    /// Why a scenario is in one profile only ([`Unjoined`]); empty where both ran it.
+    pub only_because: Option<String>,
     /// The strategy as the profiles name it (A's where both ran it), for colours and order.
     #[serde(skip)]
     pub labelled: LabelledStrategy,
@@ -90,6 +100,35 @@ fn join_key(r: &SummaryRow) -> JoinKey {
     )
 }
 
+/// A profile's results with a role attached to each byte size written before roles where its
+/// machine's caches resolve a role to those bytes (`cache:1MiB` on a machine whose L2 is 2 MiB
+/// reads as `cache:L2/2`), so results of earlier versions join on the role too.
+pub fn with_roles(p: &ProfileResults) -> ProfileResults {
+    let caches = MachineCaches::of(&p.profile);
+    let key = |k: &crate::store::ScenarioKey| crate::store::ScenarioKey {
+        workload: k.workload.with_role_on(&caches),
+        ..k.clone()
+    };
+    ProfileResults {
+        dir: p.dir.clone(),
+        profile: p.profile.clone(),
+        rows: p
+            .rows
+            .iter()
+            .map(|r| SummaryRow {
+                key: key(&r.key),
+                ..r.clone()
+            })
+            .collect(),
+        excluded: p.excluded.clone(),
+        samples: p
+            .samples
+            .iter()
+            .map(|((run, k), v)| ((run.clone(), key(k)), v.clone()))
+            .collect(),
+    }
+}
+
 /// Joins the measured rows of two profiles.
 pub fn join(a: &ProfileResults, b: &ProfileResults) -> Vec<CompareRow> {
     let index = |p: &ProfileResults| -> BTreeMap<JoinKey, SummaryRow> {
@@ -105,6 +144,11 @@ pub fn join(a: &ProfileResults, b: &ProfileResults) -> Vec<CompareRow> {
             let key = &ra.or(rb).expect("a key comes from a row").key;
             let ta = ra.and_then(|r| r.median_throughput_ops_s);
             let tb = rb.and_then(|r| r.median_throughput_ops_s);
+            let only_because = match (ra, rb) {
+                (Some(r), None) => Some(Unjoined::of(r, b, "B")),
+                (None, Some(r)) => Some(Unjoined::of(r, a, "A")),
+                _ => None,
+            };
             CompareRow {
                 workload: key.workload,
                 strategy: k.1.clone(),
@@ -128,6 +172,9 @@ pub fn join(a: &ProfileResults, b: &ProfileResults) -> Vec<CompareRow> {
                 b_verdict: rb.and_then(|r| r.verdict),
                 a_why: ra.and_then(|r| r.why.clone()),
                 b_why: rb.and_then(|r| r.why.clone()),
+                a_size_bytes: ra.and_then(|r| r.key.workload.size()),
+                b_size_bytes: rb.and_then(|r| r.key.workload.size()),
+                only_because: only_because.map(|u| u.to_string()),
                 labelled: key.strategy.clone(),
             }
         })
@@ -220,6 +267,58 @@ fn why_differs(rows: &[CompareRow]) -> String {
     md
 }
 
+/// The sizes each machine gave the workloads named by a role: `cache:L2/2`: 1MiB on A,
+/// 256KiB on B. Empty where no workload has a role.
+fn sizes_table(rows: &[CompareRow]) -> String {
+    let mut seen: Vec<(Workload, Option<u64>, Option<u64>)> = Vec::new();
+    for r in rows.iter().filter(|r| r.workload.size_role().is_some()) {
+        match seen.iter_mut().find(|s| s.0 == r.workload) {
+            Some(s) => {
+                s.1 = s.1.or(r.a_size_bytes);
+                s.2 = s.2.or(r.b_size_bytes);
+            }
+            None => seen.push((r.workload, r.a_size_bytes, r.b_size_bytes)),
+        }
+    }
+    if seen.is_empty() {
+        return String::new();
+    }
+    seen.sort_by_key(|s| s.0);
+    let bytes = |b: Option<u64>| b.map_or("not run".to_string(), crate::size::format_size);
+    let mut s = String::from(
+        "\n## Working sets\n\nSizes named by their role on each machine join on the role; the bytes are each machine's own.\n\n| workload | A | B |\n| --- | --- | --- |\n",
+    );
+    for (w, a, b) in seen {
+        let _ = writeln!(s, "| {w} | {} | {} |", bytes(a), bytes(b));
+    }
+    s
+}
+
+/// `working sets A | B: cache:L1d/2 24KiB | 16KiB, ...` for the charts' subtitles: the bytes
+/// behind each role both profiles ran.
+fn sizes_line(rows: &[CompareRow]) -> String {
+    let mut seen: Vec<(Workload, u64, u64)> = Vec::new();
+    for r in rows.iter().filter(|r| r.workload.size_role().is_some()) {
+        if let (Some(a), Some(b)) = (r.a_size_bytes, r.b_size_bytes)
+            && !seen.iter().any(|s| s.0 == r.workload)
+        {
+            seen.push((r.workload, a, b));
+        }
+    }
+    seen.sort_by_key(|s| s.0);
+    if seen.is_empty() {
+        return String::new();
+    }
+    let f = crate::size::format_size;
+    format!(
+        "   working sets A | B: {}",
+        seen.iter()
+            .map(|(w, a, b)| format!("{w} {} | {}", f(*a), f(*b)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
+}
+
 /// What a comparison wrote.
 pub struct Compared {
     pub dir: PathBuf,
@@ -243,6 +342,7 @@ pub fn compare(
             a.profile.id
         )));
     }
+    let (a, b) = (&with_roles(a), &with_roles(b));
     let rows = join(a, b);
     let dir = out_root
         .join("compare")
@@ -255,6 +355,10 @@ pub fn compare(
         "speedup-side-by-side",
     )?;
     render(&Ratio { a, b, rows: &rows }, &dir, "throughput-ratio")?;
+    let latency = latency::CacheLatencyPair::new(a, b, &rows);
+    if let Some(l) = &latency {
+        render(l, &dir, "cache-latency")?;
+    }
     let only_a = rows.iter().filter(|r| r.present == Presence::AOnly).count();
     let only_b = rows.iter().filter(|r| r.present == Presence::BOnly).count();
     let mut md = format!(
@@ -262,21 +366,16 @@ pub fn compare(
         a.profile.id, b.profile.id
     );
     md.push_str(&profile_table(a, b));
+    md.push_str(&sizes_table(&rows));
     md.push_str("\n![speedup side by side](speedup-side-by-side.png)\n\n![throughput ratio](throughput-ratio.png)\n");
+    if latency.is_some() {
+        md.push_str("\n![cache latency](cache-latency.png)\n");
+    }
     let _ = writeln!(md, "\n## Scenarios in one profile only\n");
     if only_a + only_b == 0 {
         md.push_str("None: every scenario was measured on both.\n");
-    }
-    for r in rows.iter().filter(|r| r.present != Presence::Both) {
-        let _ = writeln!(
-            md,
-            "- {}: {} {} {} x{}",
-            r.present.as_str(),
-            r.workload,
-            r.strategy,
-            r.model,
-            r.workers
-        );
+    } else {
+        md.push_str(&unjoined::grouped(&rows));
     }
     md.push_str(&why_differs(&rows));
     crate::store::write_atomic(&dir.join("compare.md"), md.as_bytes())?;

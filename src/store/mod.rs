@@ -369,6 +369,51 @@ mod tests {
     }
 
     #[test]
+    fn a_role_keeps_its_bytes_in_the_last_column_and_old_files_still_load() {
+        use crate::workload::{SizeRole, Workload};
+        let dir = tempfile::tempdir().unwrap();
+        let rd = ResultsDir::prepare(dir.path(), "p").unwrap();
+        let sized = |w: &str| -> Workload { w.parse().unwrap() };
+        let mut a = row(0, Some(1.0));
+        a.key.workload = sized("cache:L2/2");
+        assert_eq!(a.key.workload.size_role(), Some(SizeRole::HalfL2));
+        // Rows reach the store with the role resolved; here by a round trip of its cell.
+        a.key.workload = a.key.workload.with_size_cell(Some(1 << 20));
+        let mut b = row(0, Some(1.0));
+        b.key.workload = sized("cache:1MiB");
+        rd.update(|stored| {
+            stored.runs = vec![a.clone(), b.clone()];
+            Ok(())
+        })
+        .unwrap();
+        let text = fs::read_to_string(rd.file(RUNS_FILE)).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[0].ends_with(",size_bytes"), "{}", lines[0]);
+        assert!(lines[1].ends_with(",1048576") && lines[1].contains(",cache:L2/2,"));
+        assert!(lines[2].ends_with(",1048576") && lines[2].contains(",cache:1MiB,"));
+        let back = rd.read_runs().unwrap();
+        assert_eq!(back[0].key.workload.size(), Some(1 << 20));
+        assert!(
+            !back[1].key.workload.unsure(),
+            "a byte size with its cell is the user's"
+        );
+        // A file written before the column: the byte size loads, marked as unsure, and stays
+        // without a cell when written again.
+        let old: Vec<String> = lines
+            .iter()
+            .map(|l| l.rsplit_once(',').unwrap().0.to_string())
+            .collect();
+        fs::write(rd.file(RUNS_FILE), old.join("\n") + "\n").unwrap();
+        let back = rd.read_runs().unwrap();
+        assert!(back[1].key.workload.unsure());
+        assert_eq!(back[1].key.workload.size(), Some(1 << 20));
+        assert_eq!(back[0].key.workload.size(), None, "a role without its cell");
+        rd.update(|_| Ok(())).unwrap();
+        let again = fs::read_to_string(rd.file(RUNS_FILE)).unwrap();
+        assert!(again.lines().nth(2).unwrap().ends_with(','), "{again}");
+    }
+
+    #[test]
     fn foreign_csv_is_refused_with_file_and_line() {
         let dir = tempfile::tempdir().unwrap();
         let rd = ResultsDir::prepare(dir.path(), "p").unwrap();

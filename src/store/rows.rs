@@ -77,7 +77,9 @@ fn blank<T: std::fmt::Display, S: serde::Serializer>(
 }
 
 /// Declares a CSV row: its leading columns, then the scenario key's columns, then its own,
-/// then its optional text columns (written empty when absent).
+/// then its optional text columns (written empty when absent), then `size_bytes`: the bytes of
+/// the key's sized workload (a role's as resolved on the machine, `cache:L2/2`), last so files
+/// written before it still load (their byte sizes read as [`Workload::unsure`]).
 macro_rules! keyed_row {
     (
         $(#[$m:meta])*
@@ -110,6 +112,7 @@ macro_rules! keyed_row {
                 antagonist: &'a Option<AntagonistSpec>,
                 $($f: &'a $ft,)*
                 $(#[serde(serialize_with = "blank")] $t: &'a Option<$tt>,)*
+                size_bytes: Option<u64>,
             }
 
             #[derive(Deserialize)]
@@ -123,6 +126,8 @@ macro_rules! keyed_row {
                 antagonist: Option<AntagonistSpec>,
                 $($(#[$fm])* $f: $ft,)*
                 $($(#[$tm])* $t: Option<$tt>,)*
+                #[serde(default)]
+                size_bytes: Option<u64>,
             }
 
             impl Serialize for $name {
@@ -138,6 +143,7 @@ macro_rules! keyed_row {
                         antagonist: &k.antagonist,
                         $($f: &self.$f,)*
                         $($t: &self.$t,)*
+                        size_bytes: k.workload.size_cell(),
                     }
                     .serialize(s)
                 }
@@ -149,7 +155,7 @@ macro_rules! keyed_row {
                     Ok($name {
                         $($h: r.$h,)*
                         key: ScenarioKey {
-                            workload: r.workload,
+                            workload: r.workload.with_size_cell(r.size_bytes),
                             strategy: r.strategy,
                             model: r.model,
                             pin_by: r.pin_by,

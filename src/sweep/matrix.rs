@@ -9,7 +9,7 @@ use crate::profile::HardwareProfile;
 use crate::runner::{Model, PinBy, Scenario};
 use crate::store::ScenarioKey;
 use crate::strategy::{LabelledStrategy, PairPlace, Strategy};
-use crate::workload::{Workload, available_memory};
+use crate::workload::{Workload, available_memory, default_workloads};
 
 /// The axes of a sweep.
 #[derive(Debug, Clone)]
@@ -23,6 +23,27 @@ pub struct Axes {
     pub pin_by: PinBy,
     /// Add the pair placements of [`pair_placements`] for pair workloads at 2 workers.
     pub placements: bool,
+}
+
+impl Axes {
+    /// The default sweep on this machine (`pinbench run` with no axis given): every default
+    /// workload (cache and memory sized by their roles on its caches), the default strategies,
+    /// threads and processes, 1, n and 2n workers, no antagonist, workers pinning themselves,
+    /// and the pair placements.
+    pub fn defaults(profile: &HardwareProfile) -> Self {
+        Axes {
+            workloads: default_workloads(profile),
+            strategies: Strategy::defaults()
+                .into_iter()
+                .map(LabelledStrategy::plain)
+                .collect(),
+            models: vec![Model::Threads, Model::Processes],
+            worker_counts: default_worker_counts(profile),
+            antagonists: vec![None],
+            pin_by: PinBy::SelfPin,
+            placements: true,
+        }
+    }
 }
 
 /// Where the two ends of a pair can sit on this machine, as labelled explicit strategies:

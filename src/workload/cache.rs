@@ -5,8 +5,10 @@
 
 use std::hint::black_box;
 
+use super::role::{MachineCaches, SizeRole};
 use super::{
-    Channel, Family, Job, LatencyChart, Ran, Stop, Unit, WorkerCtx, Workload, WorkloadError, timed,
+    Channel, Family, Job, LatencyChart, Ran, Stop, Unit, WorkerCtx, Workload, WorkloadError,
+    role_defaults, timed,
 };
 use crate::metrics::CpuSampler;
 use crate::profile::HardwareProfile;
@@ -93,33 +95,6 @@ fn tidy(bytes: u64) -> u64 {
     (1u64 << (63 - kib.leading_zeros())) * 1024
 }
 
-/// The cache working sets for this machine: half of L1d, half of L2, half of a CPU's share of
-/// L3, and four times L3 (from memory). Unknown caches fall back to typical sizes.
-pub fn default_sizes(profile: &HardwareProfile) -> Vec<u64> {
-    let t = &profile.topology;
-    let cpu = profile.allowed.first().unwrap_or(0);
-    let l1 = t
-        .cache_of(cpu, 1)
-        .and_then(|c| c.size_bytes)
-        .unwrap_or(32 << 10);
-    let l2 = t
-        .cache_of(cpu, 2)
-        .and_then(|c| c.size_bytes)
-        .unwrap_or(512 << 10);
-    let (l3, sharing) = t
-        .cache_of(cpu, 3)
-        .map(|c| (c.size_bytes.unwrap_or(8 << 20), c.cpus.len().max(1) as u64))
-        .unwrap_or((8 << 20, 1));
-    let mut sizes = vec![
-        tidy(l1 / 2),
-        tidy(l2 / 2),
-        tidy(l3 / sharing / 2),
-        tidy(l3 * 4),
-    ];
-    sizes.dedup();
-    sizes
-}
-
 pub struct Cache;
 
 impl Family for Cache {
@@ -147,11 +122,28 @@ impl Family for Cache {
         size.unwrap_or(0)
     }
 
+    /// Half of L1d, half of L2, half of a CPU's share of L3, and four times the last-level
+    /// cache (from memory).
+    fn roles(&self) -> &'static [SizeRole] {
+        &[
+            SizeRole::HalfL1d,
+            SizeRole::HalfL2,
+            SizeRole::HalfL3Share,
+            SizeRole::FourLlc,
+        ]
+    }
+
+    fn resolve_role(&self, role: SizeRole, caches: &MachineCaches) -> Option<u64> {
+        if !self.roles().contains(&role) {
+            return None;
+        }
+        role.raw_bytes(caches).map(tidy)
+    }
+
+    /// Every role the machine's caches resolve (a cache it lists without a size, or a machine
+    /// that lists none, gets a typical size in bytes instead).
     fn defaults(&self, profile: &HardwareProfile) -> Vec<Workload> {
-        default_sizes(profile)
-            .into_iter()
-            .map(|b| Workload::sized(&Cache, b))
-            .collect()
+        role_defaults(&Cache, profile)
     }
 
     fn prepare(

@@ -7,6 +7,7 @@ use std::os::fd::OwnedFd;
 use std::sync::Arc;
 
 use super::clock::Ran;
+use super::role::{MachineCaches, SizeRole};
 use super::{Stop, Workload, WorkloadError};
 use crate::metrics::CpuSampler;
 use crate::profile::HardwareProfile;
@@ -100,6 +101,18 @@ pub trait Family: Sync + Send + 'static {
 
     /// The smallest size this family takes (`cache:<size>`), or `None` if it takes no size.
     fn min_size(&self) -> Option<u64> {
+        None
+    }
+
+    /// The roles a size of this family may be named by (`cache:L2/2`), in the order its
+    /// defaults list them; none for families without a size.
+    fn roles(&self) -> &'static [SizeRole] {
+        &[]
+    }
+
+    /// The bytes `role` stands for on a machine with these caches, rounded as this family
+    /// rounds sizes; `None` where the machine lacks what the role is sized after.
+    fn resolve_role(&self, _role: SizeRole, _caches: &MachineCaches) -> Option<u64> {
         None
     }
 

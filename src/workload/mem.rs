@@ -4,7 +4,10 @@
 //! two reads and one write). Bandwidth is shared per package and NUMA node, so this is where
 //! spreading workers (`scatter`) beats packing them (`compact`) on multi-socket machines.
 
-use super::{Channel, Family, Job, Ran, Stop, Unit, WorkerCtx, Workload, WorkloadError, timed};
+use super::role::{MachineCaches, SizeRole};
+use super::{
+    Channel, Family, Job, Ran, Stop, Unit, WorkerCtx, Workload, WorkloadError, role_defaults, timed,
+};
 use crate::metrics::CpuSampler;
 use crate::profile::HardwareProfile;
 
@@ -70,19 +73,6 @@ impl Job for Triad {
     }
 }
 
-/// Twice the last-level cache the first allowed CPU sits under (at least 64 MiB), rounded down
-/// to a power of two: one worker alone streams well beyond it.
-pub fn default_size(profile: &HardwareProfile) -> u64 {
-    let t = &profile.topology;
-    let cpu = profile.allowed.first().unwrap_or(0);
-    let llc = t
-        .last_level_cache_of(cpu)
-        .and_then(|c| c.size_bytes)
-        .unwrap_or(32 << 20);
-    let bytes = (2 * llc).max(64 << 20);
-    1u64 << (63 - bytes.leading_zeros())
-}
-
 pub struct Mem;
 
 impl Family for Mem {
@@ -106,8 +96,23 @@ impl Family for Mem {
         size.unwrap_or(0)
     }
 
+    /// Twice the last-level cache.
+    fn roles(&self) -> &'static [SizeRole] {
+        &[SizeRole::TwoLlc]
+    }
+
+    /// At least 64 MiB, rounded down to a power of two: one worker alone streams well beyond
+    /// the last-level cache.
+    fn resolve_role(&self, role: SizeRole, caches: &MachineCaches) -> Option<u64> {
+        if !self.roles().contains(&role) {
+            return None;
+        }
+        let bytes = role.raw_bytes(caches)?.max(64 << 20);
+        Some(1u64 << (63 - bytes.leading_zeros()))
+    }
+
     fn defaults(&self, profile: &HardwareProfile) -> Vec<Workload> {
-        vec![Workload::sized(&Mem, default_size(profile))]
+        role_defaults(&Mem, profile)
     }
 
     fn prepare(

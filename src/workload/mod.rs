@@ -9,6 +9,7 @@ pub mod cpu;
 mod family;
 pub mod ipc;
 pub mod mem;
+pub mod role;
 
 use std::cmp::Ordering;
 use std::fmt;
@@ -17,6 +18,7 @@ use std::str::FromStr;
 
 pub use clock::{Clock, Ran, Stop, timed};
 pub use family::{Channel, Family, Job, LatencyChart, Unit, WorkerCtx};
+pub use role::{MachineCaches, SizeRole};
 
 use crate::profile::HardwareProfile;
 use crate::size::{format_size, parse_size};
@@ -50,12 +52,19 @@ pub fn family_named(name: &str) -> Option<&'static dyn Family> {
     FAMILIES.iter().copied().find(|f| f.name() == name)
 }
 
-/// A workload: a family and, for families that take one, a size (`cache:24KiB`) or a name
-/// (`cmd:pool`).
+/// A workload: a family and, for families that take one, a size (`cache:24KiB`), a size named
+/// by its role on the machine (`cache:L2/2`, with the bytes it resolved to there) or a name
+/// (`cmd:pool`). Workloads of one role are the same workload on every machine: equality, order
+/// and hash look at the role, not at its bytes.
 #[derive(Clone, Copy)]
 pub struct Workload {
     family: &'static dyn Family,
+    /// Bytes: as given, or what the role resolved to (`None` until resolved).
     size: Option<u64>,
+    role: Option<SizeRole>,
+    /// A byte size read from a file written before sizes had roles (no `size_bytes` cell): a
+    /// machine's default or the user's size, which [`Workload::with_role_on`] may tell apart.
+    unsure: bool,
     name: Option<&'static str>,
 }
 
@@ -87,10 +96,28 @@ pub enum WorkloadError {
         names: String,
     },
     #[error(
-        "workload `{text}`: bad size; give a number with a binary unit, such as {example} (K, M, G mean KiB, MiB, GiB; KB, MB, GB are refused as ambiguous)",
-        example = examples_of(text)
+        "workload `{text}`: bad size; give a number with a binary unit, such as {example} (K, M, G mean KiB, MiB, GiB; KB, MB, GB are refused as ambiguous){roles}",
+        example = examples_of(text),
+        roles = role_hint(text)
     )]
     BadSize { text: String },
+    #[error(
+        "workload `{text}`: `{role}` is no role of {family}; give one of {roles}, or a size in bytes"
+    )]
+    BadRole {
+        text: String,
+        role: SizeRole,
+        family: &'static str,
+        roles: String,
+    },
+    #[error(
+        "workload `{text}`: this machine has {lacking} (its caches: {caches}); give another role or a size in bytes"
+    )]
+    RoleLacking {
+        text: String,
+        lacking: String,
+        caches: String,
+    },
     #[error("workload `{text}`: the size must be at least {min} bytes")]
     TooSmall { text: String, min: u64 },
     #[error(
@@ -133,12 +160,58 @@ pub fn workload_names() -> String {
     FAMILIES
         .iter()
         .map(|f| match (f.min_size(), f.takes_name()) {
+            (Some(_), _) if !f.roles().is_empty() => format!(
+                "{}:<size> (e.g. {}) or {}:<role> ({})",
+                f.name(),
+                f.example(),
+                f.name(),
+                roles_of(*f)
+            ),
             (Some(_), _) => format!("{}:<size> (e.g. {})", f.name(), f.example()),
             (None, true) => format!("{}:<name> (pinbench exec)", f.name()),
             (None, false) => f.name().to_string(),
         })
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// A family's roles as written: `L1d/2, L2/2, L3share/2, 4xLLC`.
+fn roles_of(f: &dyn Family) -> String {
+    f.roles()
+        .iter()
+        .map(|r| r.spelling())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The workloads of a sized family's default sweep on this machine: each of its roles the
+/// machine's caches resolve; where the machine lists a cache without a size, or no cache at
+/// all, a typical size in bytes stands in (it did not come from the machine, so it is no role);
+/// a role sized after a cache the machine lacks (an L3) is left out.
+pub fn role_defaults(family: &'static dyn Family, profile: &HardwareProfile) -> Vec<Workload> {
+    let caches = MachineCaches::of(profile);
+    family
+        .roles()
+        .iter()
+        .filter_map(|&r| match family.resolve_role(r, &caches) {
+            Some(bytes) => Some(Workload::role(family, r).with_bytes(bytes)),
+            None if r.unknown(&caches) => family
+                .resolve_role(r, &MachineCaches::typical())
+                .map(|b| Workload::sized(family, b)),
+            None => None,
+        })
+        .collect()
+}
+
+/// `, or a role of this machine's caches: L1d/2, L2/2...` for a family that has roles.
+fn role_hint(text: &str) -> String {
+    let name = text.split(':').next().unwrap_or(text);
+    match family_named(name).map(roles_of) {
+        Some(roles) if !roles.is_empty() => {
+            format!(", or a role sized from this machine's caches: {roles}")
+        }
+        _ => String::new(),
+    }
 }
 
 fn examples_of(text: &str) -> String {
@@ -155,6 +228,8 @@ impl Workload {
         Self {
             family,
             size: None,
+            role: None,
+            unsure: false,
             name: None,
         }
     }
@@ -165,9 +240,8 @@ impl Workload {
             return Err(WorkloadError::BadName(format!("{}:{name}", family.name())));
         }
         Ok(Self {
-            family,
-            size: None,
             name: Some(intern(name)),
+            ..Self::of(family)
         })
     }
 
@@ -179,9 +253,101 @@ impl Workload {
     /// A sized workload (`cache:<bytes>`, `mem:<bytes>`).
     pub fn sized(family: &'static dyn Family, bytes: u64) -> Self {
         Self {
-            family,
             size: Some(bytes),
-            name: None,
+            ..Self::of(family)
+        }
+    }
+
+    /// A workload sized by its role on the machine (`cache:L2/2`), its bytes not yet resolved
+    /// ([`Workload::resolve`]).
+    pub fn role(family: &'static dyn Family, role: SizeRole) -> Self {
+        Self {
+            role: Some(role),
+            ..Self::of(family)
+        }
+    }
+
+    /// The name with a role's bytes on its machine, `cache:L2/2 (1MiB)`; other workloads by
+    /// their name alone.
+    pub fn described(&self) -> String {
+        match (self.role, self.size) {
+            (Some(_), Some(b)) => format!("{self} ({})", format_size(b)),
+            _ => self.to_string(),
+        }
+    }
+
+    /// The role its size is named by, if any.
+    pub fn size_role(&self) -> Option<SizeRole> {
+        self.role
+    }
+
+    /// The same workload with these bytes (a role's, as resolved on a machine).
+    fn with_bytes(mut self, bytes: u64) -> Self {
+        self.size = Some(bytes);
+        self
+    }
+
+    /// A role resolved to its bytes on this machine; other workloads as they are. A role the
+    /// machine lacks (no L3) is an error naming the machine's caches.
+    pub fn resolve(self, profile: &HardwareProfile) -> Result<Self, WorkloadError> {
+        let Some(role) = self.role else {
+            return Ok(self);
+        };
+        let caches = MachineCaches::of(profile);
+        match self.family.resolve_role(role, &caches) {
+            Some(b) => Ok(self.with_bytes(b)),
+            None => Err(WorkloadError::RoleLacking {
+                text: self.to_string(),
+                lacking: role
+                    .lacking(&caches)
+                    .unwrap_or_else(|| "no such cache".into()),
+                caches: caches.describe(),
+            }),
+        }
+    }
+
+    /// The workload as a CSV row read it, with its `size_bytes` cell: a role gets its bytes; a
+    /// byte size without the cell comes from a file written before roles ([`Workload::unsure`]).
+    pub fn with_size_cell(mut self, cell: Option<u64>) -> Self {
+        match (self.role, self.size, cell) {
+            (Some(_), _, Some(b)) => self.size = Some(b),
+            (None, Some(_), None) => self.unsure = true,
+            _ => {}
+        }
+        self
+    }
+
+    /// What the `size_bytes` cell holds: the bytes of a sized workload, empty for an unsized
+    /// one and for a byte size read from a file written before roles (which stays as it was).
+    pub fn size_cell(&self) -> Option<u64> {
+        if self.unsure { None } else { self.size }
+    }
+
+    /// Whether this is a byte size from a file written before roles: it may be a default of its
+    /// machine, which [`Workload::with_role_on`] can name.
+    pub fn unsure(&self) -> bool {
+        self.unsure
+    }
+
+    /// A byte size from before roles, named by the first role of its family that resolves to
+    /// these bytes on a machine with these caches (the default sweep made it); otherwise as it
+    /// is. A size the user gave in a newer file is never renamed.
+    pub fn with_role_on(self, caches: &MachineCaches) -> Self {
+        let (true, Some(bytes)) = (self.unsure, self.size) else {
+            return self;
+        };
+        match self
+            .family
+            .roles()
+            .iter()
+            .find(|r| self.family.resolve_role(**r, caches) == Some(bytes))
+        {
+            Some(&r) => Self {
+                role: Some(r),
+                unsure: false,
+                ..self
+            },
+            None => self,
         }
     }
 
@@ -189,7 +355,8 @@ impl Workload {
         self.family
     }
 
-    /// The working-set or array size, for families that take one.
+    /// The working-set or array size in bytes, for families that take one (a role's once
+    /// resolved).
     pub fn size(&self) -> Option<u64> {
         self.size
     }
@@ -308,6 +475,17 @@ impl FromStr for Workload {
                         return Err(WorkloadError::BadSize { text: t.into() });
                     }
                     if let Some(size) = t.strip_prefix(f.name()).and_then(|r| r.strip_prefix(':')) {
+                        if let Some(role) = SizeRole::parse(size) {
+                            if !f.roles().contains(&role) {
+                                return Err(WorkloadError::BadRole {
+                                    text: t.into(),
+                                    role,
+                                    family: f.name(),
+                                    roles: roles_of(*f),
+                                });
+                            }
+                            return Ok(Workload::role(*f, role));
+                        }
                         let bytes =
                             parse_size(size).ok_or(WorkloadError::BadSize { text: t.into() })?;
                         if bytes < min {
@@ -342,10 +520,11 @@ impl FromStr for Workload {
 
 impl fmt::Display for Workload {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match (self.size, self.name) {
-            (Some(bytes), _) => write!(f, "{}:{}", self.family.name(), format_size(bytes)),
-            (None, Some(name)) => write!(f, "{}:{name}", self.family.name()),
-            (None, None) => f.write_str(self.family.name()),
+        match (self.role, self.size, self.name) {
+            (Some(role), _, _) => write!(f, "{}:{role}", self.family.name()),
+            (None, Some(bytes), _) => write!(f, "{}:{}", self.family.name(), format_size(bytes)),
+            (None, None, Some(name)) => write!(f, "{}:{name}", self.family.name()),
+            (None, None, None) => f.write_str(self.family.name()),
         }
     }
 }
@@ -363,11 +542,34 @@ impl Default for Workload {
     }
 }
 
+impl Workload {
+    /// What identifies a workload: its family, its role or else its bytes, its name. A role's
+    /// bytes differ between machines and are no part of it.
+    #[allow(clippy::type_complexity)]
+    fn identity(
+        &self,
+    ) -> (
+        usize,
+        &'static str,
+        bool,
+        Option<SizeRole>,
+        Option<u64>,
+        Option<&'static str>,
+    ) {
+        (
+            self.index(),
+            self.family.name(),
+            self.role.is_none(),
+            self.role,
+            if self.role.is_some() { None } else { self.size },
+            self.name,
+        )
+    }
+}
+
 impl PartialEq for Workload {
     fn eq(&self, other: &Self) -> bool {
-        self.family.name() == other.family.name()
-            && self.size == other.size
-            && self.name == other.name
+        self.identity() == other.identity()
     }
 }
 
@@ -375,21 +577,14 @@ impl Eq for Workload {}
 
 impl Hash for Workload {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        self.family.name().hash(state);
-        self.size.hash(state);
-        self.name.hash(state);
+        self.identity().hash(state);
     }
 }
 
 impl Ord for Workload {
-    /// Registry order, then size.
+    /// Registry order, then roles (in their order), then sizes in bytes.
     fn cmp(&self, other: &Self) -> Ordering {
-        (self.index(), self.family.name(), self.size, self.name).cmp(&(
-            other.index(),
-            other.family.name(),
-            other.size,
-            other.name,
-        ))
+        self.identity().cmp(&other.identity())
     }
 }
 
@@ -470,6 +665,64 @@ mod tests {
         assert!(w("cache:1MiB") < w("ipc:pipe"));
         assert_eq!(w("cache:32K"), w("cache:32KiB"));
         assert_ne!(w("ipc:pipe"), w("ipc:socket"));
+    }
+
+    #[test]
+    fn roles_parse_join_and_resolve() {
+        let w = |s: &str| s.parse::<Workload>().unwrap();
+        for name in [
+            "cache:L1d/2",
+            "cache:L2/2",
+            "cache:L3share/2",
+            "cache:4xLLC",
+            "mem:2xLLC",
+        ] {
+            assert_eq!(w(name).to_string(), name);
+            assert!(w(name).size_role().is_some());
+            assert_eq!(
+                w(name).size(),
+                None,
+                "resolved on a machine, not in the name"
+            );
+        }
+        assert_eq!(w("cache:l2/2").to_string(), "cache:L2/2");
+        assert!(matches!(
+            "mem:L2/2".parse::<Workload>(),
+            Err(WorkloadError::BadRole { .. })
+        ));
+        assert!(matches!(
+            "cache:2xLLC".parse::<Workload>(),
+            Err(WorkloadError::BadRole { .. })
+        ));
+        // One role is one workload whatever its bytes; a byte size of the same bytes is another.
+        let small = w("cache:L2/2").with_size_cell(Some(256 << 10));
+        let big = w("cache:L2/2").with_size_cell(Some(1 << 20));
+        assert_eq!(small, big);
+        assert_eq!(big.described(), "cache:L2/2 (1MiB)");
+        assert_ne!(big, w("cache:1MiB"));
+        assert!(w("cache:L1d/2") < w("cache:L2/2") && w("cache:4xLLC") < w("cache:24KiB"));
+        // A byte size from a file before roles takes the role its machine gives those bytes;
+        // the same size from a newer file (with its cell) is the user's and stays bytes.
+        let typical = MachineCaches::typical();
+        let old = w("cache:256KiB").with_size_cell(None);
+        assert_eq!(old.with_role_on(&typical).to_string(), "cache:L2/2");
+        assert_eq!(old.with_role_on(&typical).size(), Some(256 << 10));
+        let given = w("cache:256KiB").with_size_cell(Some(256 << 10));
+        assert_eq!(given.with_role_on(&typical).to_string(), "cache:256KiB");
+        assert_eq!(
+            w("cache:100KiB")
+                .with_size_cell(None)
+                .with_role_on(&typical)
+                .to_string(),
+            "cache:100KiB"
+        );
+        assert_eq!(
+            w("mem:64MiB")
+                .with_size_cell(None)
+                .with_role_on(&typical)
+                .to_string(),
+            "mem:2xLLC"
+        );
     }
 
     #[test]

@@ -40,9 +40,9 @@ pub enum ChartFile {
 
 impl ChartFile {
     /// A workload as it appears in file names and anchors: `:` is not welcome in file names on
-    /// every system.
+    /// every system, and the `/` of a role (`cache:L2/2`) would make a folder.
     pub fn workload_stem(w: &Workload) -> String {
-        w.to_string().replace(':', "-")
+        w.to_string().replace(':', "-").replace('/', "_")
     }
 
     pub fn stem(&self) -> String {

@@ -25,7 +25,7 @@ impl Chart for Throughput<'_> {
             root,
             &format!(
                 "{}: throughput by strategy (median, 95% CI, dots: every repetition; dashed: none)",
-                self.workload
+                self.workload.described()
             ),
             &self.res.title(),
             &legend_items(&series),
