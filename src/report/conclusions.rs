@@ -217,6 +217,61 @@ pub struct Conclusions {
     pub common: Vec<String>,
 }
 
+impl Conclusions {
+    /// The lines counted by what they advise, the workloads to pin named: `In short, of 27
+    /// lines: pin in 6 (ipc:pipe, ipc:socket, ...), leave it to the OS in 2, ...`. `None` for a
+    /// single line, which says it itself.
+    pub fn in_short(&self) -> Option<String> {
+        if self.lines.len() < 2 {
+            return None;
+        }
+        let count =
+            |f: &dyn Fn(&Advice) -> bool| self.lines.iter().filter(|l| f(&l.advice)).count();
+        let mut pinned: Vec<String> = Vec::new();
+        for l in self
+            .lines
+            .iter()
+            .filter(|l| matches!(l.advice, Advice::Pin(_)))
+        {
+            let w = l.workload.to_string();
+            if !pinned.contains(&w) {
+                pinned.push(w);
+            }
+        }
+        let parts: Vec<String> = [
+            (count(&|a| matches!(a, Advice::Pin(_))), "pin"),
+            (
+                count(&|a| matches!(a, Advice::LeaveToOs { .. })),
+                "leave it to the OS",
+            ),
+            (
+                count(&|a| matches!(a, Advice::LeaveToOsForNow { .. })),
+                "leave it to the OS for now",
+            ),
+            (
+                count(&|a| *a == Advice::NothingToChoose),
+                "nothing to choose",
+            ),
+            (count(&|a| matches!(a, Advice::NoVerdict(_))), "no verdict"),
+        ]
+        .into_iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, what)| {
+            if what == "pin" {
+                format!("{what} in {n} ({})", pinned.join(", "))
+            } else {
+                format!("{what} in {n}")
+            }
+        })
+        .collect();
+        Some(format!(
+            "In short, of {} lines: {}.",
+            self.lines.len(),
+            parts.join(", ")
+        ))
+    }
+}
+
 /// A ratio with two decimals, or enough to show its size when it is tiny (`0.0031`).
 fn ratio(v: f64) -> String {
     if v >= 0.1 {
@@ -633,10 +688,14 @@ fn conclude_group(
 /// How to read a line, said once under the lines.
 pub const LEGEND: &str = "Each line: what to do at the allowed CPU count, the speedup over none (ratio of median throughputs) with its 95 % interval, and the verdict. Only a faster verdict recommends pinning; best names the highest speedup, whatever its verdict; inconclusive means the interval reaches past the band without clearing it, so more repetitions or a quieter machine would tell.";
 
-/// The terminal's conclusions: one line per workload and model, the notes said once, then
+/// The terminal's conclusions: the count in short, one line per workload and model, the notes
+/// said once, then
 /// (with `detail`) every group's per-strategy detail, indented.
 pub fn render_terminal(c: &Conclusions, detail: bool) -> String {
     let mut s = String::new();
+    if let Some(short) = c.in_short() {
+        let _ = writeln!(s, "{short}");
+    }
     for l in &c.lines {
         let _ = writeln!(s, "{}: {}", l.group(), l.headline());
     }
@@ -655,9 +714,13 @@ pub fn render_terminal(c: &Conclusions, detail: bool) -> String {
     s
 }
 
-/// `report.md`'s conclusions: the lines as a list, then the legend and the notes said once.
+/// `report.md`'s conclusions: the count in short, the lines as a list, then the legend and the
+/// notes said once.
 pub fn render_markdown(c: &Conclusions) -> String {
     let mut s = String::new();
+    if let Some(short) = c.in_short() {
+        let _ = writeln!(s, "{short}\n");
+    }
     for l in &c.lines {
         let _ = writeln!(s, "- **{}**: {}", l.group(), l.headline());
     }
@@ -892,6 +955,35 @@ mod tests {
     }
 
     #[test]
+    fn in_short_counts_the_lines_by_advice_and_names_what_to_pin() {
+        let mut rows = Vec::new();
+        for (w, m, second) in [
+            ("ipc:pipe", Model::Threads, Verdict::Faster),
+            ("ipc:pipe", Model::Processes, Verdict::Faster),
+            ("cpu", Model::Threads, Verdict::NoDifference),
+            ("cache:24KiB", Model::Threads, Verdict::Inconclusive),
+        ] {
+            for mut r in [row("none", None, 1.0), row("per-worker", Some(second), 1.2)] {
+                r.key.workload = w.parse().unwrap();
+                r.key.model = m;
+                rows.push(r);
+            }
+        }
+        let c = conclude(&rows, 2);
+        assert_eq!(
+            c.in_short().as_deref(),
+            Some(
+                "In short, of 4 lines: pin in 2 (ipc:pipe), leave it to the OS in 1, leave it to the OS for now in 1."
+            )
+        );
+        let t = render_terminal(&c, false);
+        assert!(t.starts_with("In short, of 4 lines"), "{t}");
+        assert_eq!(t.lines().nth(1).unwrap().split(':').next(), Some("ipc"));
+        // One line says it itself.
+        assert_eq!(conclude(&rows[..2], 2).in_short(), None);
+    }
+
+    #[test]
     fn renderers_open_with_one_line_per_group() {
         let rows = vec![
             row("none", None, 1.0),
@@ -1006,11 +1098,11 @@ mod tests {
                 .nth(1)
                 .unwrap_or_default()
                 .lines()
-                .take(c.lines.len())
+                .take(c.lines.len() + 2)
                 .collect::<Vec<_>>()
                 .join("\n");
             let ours = render_markdown(&c);
-            let ours: Vec<&str> = ours.lines().take(c.lines.len()).collect();
+            let ours: Vec<&str> = ours.lines().take(c.lines.len() + 2).collect();
             assert_eq!(
                 opening,
                 ours.join("\n"),

@@ -75,7 +75,11 @@ fn advice_class(a: &conclusions::Advice) -> &'static str {
 /// The conclusions: one line per workload and model, each folding its per-strategy detail
 /// (`<details>`), then the legend and the notes said once.
 fn conclusions_html(c: &conclusions::Conclusions) -> String {
-    let mut s = String::from("<h2>Conclusions</h2>\n<ul class=\"conclusions\">\n");
+    let mut s = String::from("<h2>Conclusions</h2>\n");
+    if let Some(short) = c.in_short() {
+        let _ = writeln!(s, "<p><b>{}</b></p>", esc(&short));
+    }
+    s.push_str("<ul class=\"conclusions\">\n");
     for l in &c.lines {
         let line = format!("<b>{}</b>: {}", esc(&l.group()), esc(&l.headline()));
         let class = advice_class(&l.advice);
