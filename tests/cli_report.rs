@@ -194,14 +194,23 @@ fn report_of_a_results_root_covers_every_profile() {
     let b = renamed_copy(&a, "second", t.path());
     let out = pinbench().arg("report").arg(t.path()).output().unwrap();
     assert!(out.status.success());
-    // Each profile's conclusions first, one line per workload and model, then its files.
+    // Each profile's conclusions first (their count, one line per workload and model), then its
+    // files.
     let stdout = String::from_utf8_lossy(&out.stdout);
     let blocks: Vec<&str> = stdout
         .split_inclusive("report.md: the detail per strategy)\n")
         .collect();
     assert_eq!(blocks.len(), 2, "{stdout}");
     for block in blocks {
-        assert!(block.starts_with("cpu · threads x1: "), "{stdout}");
+        assert!(block.starts_with("In short, of 6 lines: "), "{stdout}");
+        assert!(
+            block
+                .lines()
+                .nth(1)
+                .unwrap()
+                .starts_with("cpu · threads x1: "),
+            "{stdout}"
+        );
         for group in [
             "cpu · threads",
             "cpu · processes",
