@@ -192,7 +192,40 @@ fn charts_are_byte_identical_on_a_second_run() {
 fn report_of_a_results_root_covers_every_profile() {
     let (t, a) = copy_of(&sweep(&first()));
     let b = renamed_copy(&a, "second", t.path());
-    pinbench().arg("report").arg(t.path()).assert().success();
+    let out = pinbench().arg("report").arg(t.path()).output().unwrap();
+    assert!(out.status.success());
+    // Each profile's conclusions first (their count, one line per workload and model), then its
+    // files.
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let blocks: Vec<&str> = stdout
+        .split_inclusive("report.md: the detail per strategy)\n")
+        .collect();
+    assert_eq!(blocks.len(), 2, "{stdout}");
+    for block in blocks {
+        assert!(block.starts_with("In short, of 6 lines: "), "{stdout}");
+        assert!(
+            block
+                .lines()
+                .nth(1)
+                .unwrap()
+                .starts_with("cpu · threads x1: "),
+            "{stdout}"
+        );
+        for group in [
+            "cpu · threads",
+            "cpu · processes",
+            "cache:32KiB · threads",
+            "cache:32KiB · processes",
+            "ipc:pipe · threads",
+            "ipc:pipe · processes",
+        ] {
+            let n = block
+                .lines()
+                .filter(|l| l.starts_with(&format!("{group} x")))
+                .count();
+            assert_eq!(n, 1, "{group}: {stdout}");
+        }
+    }
     for d in [&a, &b] {
         for f in ["overview.png", "report.md", "report.html"] {
             assert!(d.join("charts").join(f).is_file(), "{}: {f}", d.display());

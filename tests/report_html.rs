@@ -39,6 +39,12 @@ fn report_html_is_one_page_a_browser_renders() {
     let conclusions = html.find("<h2>Conclusions</h2>").expect("conclusions");
     let first_chart = html.find("<svg").expect("an inline chart");
     assert!(conclusions < first_chart);
+    // One line per workload and model, each folding its per-strategy detail.
+    let line = html
+        .find("<details><summary><b>cpu · threads x2</b>: no verdict: too few samples")
+        .expect("the cpu line, folding its detail");
+    assert!(conclusions < line && line < first_chart);
+    assert!(html.contains("<li>too few samples to judge: per-worker</li>"));
     assert!(html.contains("<h2 id=\"ipc-pipe\">ipc:pipe</h2>"));
     for fetch in ["src=\"http", "href=\"http", "<script", "<link"] {
         assert!(!html.contains(fetch), "{fetch}");

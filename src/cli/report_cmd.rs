@@ -27,8 +27,13 @@ pub fn report(dir: &Path, run: Option<&str>) -> Result<()> {
     }
     for d in dirs {
         let w = generate_run(&d, run)?;
+        // The conclusions the report opens with; its per-strategy detail stays in the report.
+        print!(
+            "{}",
+            crate::report::conclusions::render_terminal(&w.conclusions, false)
+        );
         println!(
-            "{}: {} files{}",
+            "{}: {} files (report.html, report.md: the detail per strategy){}",
             w.charts_dir.display(),
             w.files.len(),
             if w.excluded.is_empty() {

@@ -250,7 +250,7 @@ pub fn dry_run(sweep: &Sweep, profile: &HardwareProfile) -> Result<()> {
 /// Conclusions first, then one line on the precision reached and the noise.
 fn print_verdicts(summary: &[SummaryRow], allowed: usize, precision: f64) {
     let c = crate::report::conclusions::conclude(summary, allowed);
-    print!("{}", crate::report::conclusions::render(&c, false));
+    print!("{}", crate::report::conclusions::render_terminal(&c, true));
     let measured: Vec<&SummaryRow> = summary.iter().filter(|r| r.status.is_ok()).collect();
     let precise = measured
         .iter()

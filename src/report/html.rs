@@ -63,13 +63,59 @@ fn verdict_table(rows: &[&SummaryRow]) -> String {
     s
 }
 
+/// The advice's class, for its colour: pin (blue), leave (grey), open (amber), none.
+fn advice_class(a: &conclusions::Advice) -> &'static str {
+    match a {
+        conclusions::Advice::Pin(_) => "pin",
+        conclusions::Advice::LeaveToOs { .. } | conclusions::Advice::NothingToChoose => "leave",
+        conclusions::Advice::LeaveToOsForNow { .. } => "open",
+        conclusions::Advice::NoVerdict(_) => "none",
+    }
+}
+
+/// The conclusions: one line per workload and model, each folding its per-strategy detail
+/// (`<details>`), then the legend and the notes said once.
+fn conclusions_html(c: &conclusions::Conclusions) -> String {
+    let mut s = String::from("<h2>Conclusions</h2>\n");
+    if let Some(short) = c.in_short() {
+        let _ = writeln!(s, "<p><b>{}</b></p>", esc(&short));
+    }
+    s.push_str("<ul class=\"conclusions\">\n");
+    for l in &c.lines {
+        let line = format!("<b>{}</b>: {}", esc(&l.group()), esc(&l.headline()));
+        let class = advice_class(&l.advice);
+        if l.details.is_empty() {
+            let _ = writeln!(s, "<li class=\"{class}\">{line}</li>");
+        } else {
+            let _ = write!(
+                s,
+                "<li class=\"{class}\"><details><summary>{line}</summary><ul>"
+            );
+            for d in &l.details {
+                let _ = write!(s, "<li>{}</li>", esc(d));
+            }
+            s.push_str("</ul></details></li>\n");
+        }
+    }
+    s.push_str("</ul>\n");
+    let _ = writeln!(
+        s,
+        "<p class=\"note\">{} Click a line for every strategy's verdict, identical placements, noisy and bimodal scenarios.</p>",
+        esc(conclusions::LEGEND)
+    );
+    for note in &c.common {
+        let _ = writeln!(s, "<p class=\"note\">{}.</p>", esc(note));
+    }
+    s
+}
+
 /// The page for a profile whose charts are already in `charts_dir`.
-pub fn page(res: &ProfileResults, charts_dir: &Path) -> String {
+pub fn page(res: &ProfileResults, c: &conclusions::Conclusions, charts_dir: &Path) -> String {
     let p = &res.profile;
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>pinbench report: {}</title>\n<style>body{{font-family:sans-serif;max-width:1260px;margin:1em auto;padding:0 1em;color:#222}}figure{{margin:1em 0}}figure svg{{max-width:100%;height:auto}}table{{border-collapse:collapse;font-size:14px}}td,th{{border:1px solid #ccc;padding:2px 6px;text-align:left}}tr.faster{{background:#dde8f6}}tr.slower{{background:#f6dddd}}tr.inconclusive{{background:#f8edcf}}.conclusions li{{margin:.3em 0}}.note{{color:#666}}</style></head><body>",
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>pinbench report: {}</title>\n<style>body{{font-family:sans-serif;max-width:1260px;margin:1em auto;padding:0 1em;color:#222}}figure{{margin:1em 0}}figure svg{{max-width:100%;height:auto}}table{{border-collapse:collapse;font-size:14px}}td,th{{border:1px solid #ccc;padding:2px 6px;text-align:left}}tr.faster{{background:#dde8f6}}tr.slower{{background:#f6dddd}}tr.inconclusive{{background:#f8edcf}}.conclusions{{list-style:none;padding-left:0}}.conclusions>li{{margin:.2em 0;padding:2px 6px;border-left:4px solid #bbb}}.conclusions>li.pin{{border-color:#3b6fb6}}.conclusions>li.open{{border-color:#d9a520}}.conclusions summary{{cursor:pointer}}.conclusions details ul{{margin:.2em 0 .4em 0;font-size:14px}}.note{{color:#666}}</style></head><body>",
         esc(&p.id)
     );
     let _ = writeln!(s, "<h1>pinbench report: {}</h1>", esc(&p.id));
@@ -86,26 +132,8 @@ pub fn page(res: &ProfileResults, charts_dir: &Path) -> String {
     for line in super::scheduler_lines(res) {
         let _ = writeln!(s, "<p class=\"note\">{}</p>", esc(&line));
     }
-    let _ = writeln!(s, "<h2>Conclusions</h2>\n<ul class=\"conclusions\">");
-    for c in conclusions::conclude(&res.rows, p.allowed.len()) {
-        let _ = write!(
-            s,
-            "<li><b>{} · {} x{}</b>: {}",
-            esc(&c.workload.to_string()),
-            c.model,
-            c.workers,
-            esc(&c.headline)
-        );
-        if !c.details.is_empty() {
-            s.push_str("<ul>");
-            for d in &c.details {
-                let _ = write!(s, "<li>{}</li>", esc(d));
-            }
-            s.push_str("</ul>");
-        }
-        s.push_str("</li>\n");
-    }
-    s.push_str("</ul>\n<h2>Speedup over none</h2>\n");
+    s.push_str(&conclusions_html(c));
+    s.push_str("<h2>Speedup over none</h2>\n");
     s.push_str(&inline_svg(charts_dir, &ChartFile::Overview.stem()));
     for w in res.workloads() {
         let stem = ChartFile::workload_stem(&w);

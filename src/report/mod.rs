@@ -17,6 +17,8 @@ pub use data::{ProfileResults, ReportError};
 /// What a report wrote.
 pub struct Written {
     pub charts_dir: PathBuf,
+    /// The conclusions the report opens with, for the terminal to print the same.
+    pub conclusions: conclusions::Conclusions,
     pub files: Vec<String>,
     pub excluded: Vec<String>,
 }
@@ -94,14 +96,16 @@ pub fn generate_run(dir: &Path, run: Option<&str>) -> Result<Written, ReportErro
     if charted(LatencyChart::ByPlacement) {
         draw(&|d| render(&IpcLatency { res: &res }, d, &ChartFile::IpcLatency.stem()))?;
     }
-    let md = report_md(&res, &files);
+    let conclusions = conclusions::conclude(&res.rows, res.profile.allowed.len());
+    let md = report_md(&res, &conclusions, &files);
     crate::store::write_atomic(&charts_dir.join("report.md"), md.as_bytes())?;
     files.push("report.md".into());
-    let page = html::page(&res, &charts_dir);
+    let page = html::page(&res, &conclusions, &charts_dir);
     crate::store::write_atomic(&charts_dir.join("report.html"), page.as_bytes())?;
     files.push("report.html".into());
     Ok(Written {
         charts_dir,
+        conclusions,
         files,
         excluded: res.excluded.clone(),
     })
@@ -124,7 +128,7 @@ pub(crate) fn scheduler_lines(res: &ProfileResults) -> Vec<String> {
         .collect()
 }
 
-fn report_md(res: &ProfileResults, files: &[String]) -> String {
+fn report_md(res: &ProfileResults, c: &conclusions::Conclusions, files: &[String]) -> String {
     let p = &res.profile;
     let mut s = String::new();
     let _ = writeln!(s, "# pinbench report: {}\n", p.id);
@@ -141,6 +145,10 @@ fn report_md(res: &ProfileResults, files: &[String]) -> String {
         p.virtualization.as_deref().unwrap_or("none detected"),
         p.governor.as_deref().unwrap_or("unknown"),
     );
+    // The conclusions first: one line per workload and model.
+    let _ = writeln!(s, "## Conclusions\n");
+    let _ = writeln!(s, "{}", conclusions::render_markdown(c));
+    let _ = writeln!(s, "![speedup over none](overview.png)\n");
     let runs = res.run_ids();
     let _ = writeln!(
         s,
@@ -159,16 +167,10 @@ fn report_md(res: &ProfileResults, files: &[String]) -> String {
     if !jobs.is_empty() {
         s.push('\n');
     }
-    let _ = writeln!(s, "## Conclusions\n");
-    let _ = writeln!(
-        s,
-        "{}",
-        conclusions::render(
-            &conclusions::conclude(&res.rows, res.profile.allowed.len()),
-            true
-        )
-    );
-    let _ = writeln!(s, "![speedup over none](overview.png)\n");
+    let detail = conclusions::render_markdown_detail(c);
+    if !detail.is_empty() {
+        let _ = writeln!(s, "## Detail per strategy\n\n{detail}");
+    }
     let _ = writeln!(s, "## Verdicts against `none`\n");
     let _ = writeln!(
         s,
