@@ -1152,7 +1152,8 @@ mod tests {
         let mut unsure = row("per-worker", Some(Verdict::Inconclusive), 1.1);
         unsure.why = Some("nothing measured differs from none".into());
         let rows = vec![row("none", None, 1.0), slow, twin, also, unsure];
-        let c = &conclude(&rows, 2)[0];
+        let all = conclude(&rows, 2);
+        let c = &all.lines[0];
         let whys: Vec<&String> = c.details.iter().filter(|d| d.starts_with("why ")).collect();
         // One line for the two slower placements that share a sentence; the twin and the
         // inconclusive verdict keep theirs to summary.csv and the verdict table.
