@@ -29,8 +29,9 @@ pub struct SweepArgs {
     #[arg(long, short, help = strategy_help())]
     pub strategy: Vec<String>,
     /// Worker counts (comma-separated). For `exec`, the slots of the plan: how many workers the
-    /// program runs, which it reads as PINBENCH_WORKERS. Default: 1, the allowed CPU count and
-    /// twice it (`exec`: the allowed CPU count).
+    /// program runs, which it reads as PINBENCH_WORKERS. Default: one count per topology level
+    /// (1, 2, one last-level cache's CPUs, the allowed CPU count, twice it; `exec`: the allowed
+    /// CPU count).
     #[arg(long, short, value_delimiter = ',', allow_negative_numbers = true, value_parser = parse_count)]
     pub workers: Vec<usize>,
     /// Repetitions of every scenario after the warm-up: exactly this many, unless --max-reps is

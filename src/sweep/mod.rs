@@ -356,6 +356,26 @@ fn standings(
 ) -> Vec<Standing> {
     let by_key: std::collections::HashMap<&crate::store::ScenarioKey, &SummaryRow> =
         summaries.iter().map(|r| (&r.key, r)).collect();
+    // Identical placements measure their group's noise floor: every scenario another names in
+    // `same_placement_as` (who pins aside), and every scenario that names one.
+    let cell = |k: &crate::store::ScenarioKey| {
+        (
+            k.workload,
+            k.model,
+            k.workers,
+            k.antagonist.clone(),
+            k.strategy.clone(),
+        )
+    };
+    let mut twins = std::collections::HashSet::new();
+    for r in summaries {
+        if let Some(head) = &r.same_placement_as {
+            twins.insert(cell(&r.key));
+            let mut k = cell(&r.key);
+            k.4 = head.clone();
+            twins.insert(k);
+        }
+    }
     planned
         .iter()
         .enumerate()
@@ -376,10 +396,16 @@ fn standings(
                 };
                 Comparison { baseline, state }
             });
+            let group = if p.key.strategy.is_baseline() {
+                Some(i)
+            } else {
+                baselines[i]
+            };
             Standing {
                 can_run: can_run[i],
                 comparison,
                 precision: row.and_then(|r| r.precision),
+                floor_of: group.filter(|_| twins.contains(&cell(&p.key))),
             }
         })
         .collect()

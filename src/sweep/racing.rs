@@ -12,6 +12,10 @@
 //! - Both sides of an open comparison run: the scenario, and its `none` at the weight of the
 //!   closest open comparison that uses it. A scenario all of whose comparisons are settled runs
 //!   no more (a later pass may reopen one: the noise floor moves as A/A twins gather samples).
+//! - Identical placements (A/A twins, named or not) measure the noise floor of their comparison
+//!   group, which sets the band every comparison of the group is judged against: while one of the
+//!   group's comparisons is open, the twins run at its weight too, so the floor is measured as
+//!   well as what it judges (a floor from 6 noisy medians is wide, and holds every verdict back).
 //! - With a median precision target (`--precision` given), a scenario whose median interval is
 //!   wider than the target also runs, weighted the same way.
 //! - Weights become passes by stride scheduling: each pass adds a scenario's weight, relative to
@@ -28,6 +32,9 @@ pub struct Standing {
     pub comparison: Option<Comparison>,
     /// Half-width of its median's interval relative to the median, once it has one.
     pub precision: Option<f64>,
+    /// The `none` (index) of the comparison group whose noise floor it measures: it has an
+    /// identical placement in the group.
+    pub floor_of: Option<usize>,
 }
 
 /// A scenario's comparison with the `none` it is judged against.
@@ -116,6 +123,8 @@ impl Racing {
     /// Each scenario's weight: 0 when it has nothing left to settle or cannot run.
     pub fn weights(&self, standings: &[Standing]) -> Vec<f64> {
         let mut w = vec![0.0f64; standings.len()];
+        // The closest open comparison of each group, by its `none`.
+        let mut group = vec![0.0f64; standings.len()];
         for (i, s) in standings.iter().enumerate() {
             // A scenario that cannot run narrows nothing by running its `none`.
             let Some(c) = s.comparison.as_ref().filter(|_| s.can_run) else {
@@ -127,9 +136,19 @@ impl Racing {
                 Judged::Open { ci, band } => closeness(ci, band),
             };
             w[i] = w[i].max(weight);
-            if let Some(b) = w.get_mut(c.baseline) {
-                *b = b.max(weight);
+            if let Some(g) = group.get_mut(c.baseline) {
+                *g = g.max(weight);
             }
+        }
+        for (i, s) in standings.iter().enumerate() {
+            // The baseline, and the identical placements measuring the group's noise floor.
+            let g = group[i].max(
+                s.floor_of
+                    .and_then(|b| group.get(b))
+                    .copied()
+                    .unwrap_or(0.0),
+            );
+            w[i] = w[i].max(g);
         }
         if let Some(target) = self.precision {
             for (i, s) in standings.iter().enumerate() {
@@ -193,6 +212,7 @@ mod tests {
             can_run: true,
             comparison: None,
             precision: Some(0.05),
+            floor_of: None,
         }
     }
 
@@ -201,6 +221,7 @@ mod tests {
             can_run: true,
             comparison: Some(Comparison { baseline: 0, state }),
             precision: Some(0.05),
+            floor_of: None,
         }
     }
 
@@ -247,7 +268,7 @@ mod tests {
         // [0.9, 1.4] is centred past the band and must shrink a lot to clear it.
         let near = closeness((0.975, 1.021), 0.02);
         let far = closeness((0.9, 1.4), 0.02);
-        assert!(near > 0.5 && far < 0.5 && far >= MIN_WEIGHT, "{near} {far}");
+        assert!(near > 0.5 && (MIN_WEIGHT..0.5).contains(&far), "{near} {far}");
         let mut r = Racing::new(3, None);
         let s = [none(), open(0.975, 1.021), open(0.9, 1.4)];
         let mut runs = [0usize; 3];
@@ -299,6 +320,25 @@ mod tests {
             }
         }
         assert_eq!(runs, [16, 100, 0]);
+    }
+
+    #[test]
+    fn identical_placements_run_while_their_group_has_an_open_comparison() {
+        // 0 none, 1 none@B (none's twin), 2 per-worker, 3 round-robin (per-worker's twin); the
+        // twins measure the group's noise floor.
+        let mut twin = judged(Judged::Settled);
+        twin.floor_of = Some(0);
+        let mut rr = judged(Judged::Settled);
+        rr.floor_of = Some(0);
+        let mut pw = open(0.97, 1.03);
+        pw.floor_of = Some(0);
+        let mut r = Racing::new(4, None);
+        let s = [none(), twin.clone(), pw, rr.clone()];
+        assert_eq!(r.next_pass(&s), vec![0, 1, 2, 3]);
+        // Once the group is settled, nobody runs.
+        let mut r = Racing::new(4, None);
+        let s = [none(), twin, judged(Judged::Settled), rr];
+        assert_eq!(r.next_pass(&s), Vec::<usize>::new());
     }
 
     #[test]
