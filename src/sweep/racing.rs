@@ -268,7 +268,10 @@ mod tests {
         // [0.9, 1.4] is centred past the band and must shrink a lot to clear it.
         let near = closeness((0.975, 1.021), 0.02);
         let far = closeness((0.9, 1.4), 0.02);
-        assert!(near > 0.5 && (MIN_WEIGHT..0.5).contains(&far), "{near} {far}");
+        assert!(
+            near > 0.5 && (MIN_WEIGHT..0.5).contains(&far),
+            "{near} {far}"
+        );
         let mut r = Racing::new(3, None);
         let s = [none(), open(0.975, 1.021), open(0.9, 1.4)];
         let mut runs = [0usize; 3];
