@@ -159,10 +159,23 @@ pub fn plan(
             (None, lists.iter().cloned().map(Some).collect())
         }
     };
+    // Workers that share one mask (`inherited`: every worker under the spawner's) share its
+    // description, worked out once: on 256 CPUs each description walks every CPU of the mask.
+    let mut last: Option<WorkerPlacement> = None;
     let workers = masks
         .into_iter()
         .enumerate()
-        .map(|(worker, cpus)| describe(topo, worker, cpus))
+        .map(|(worker, cpus)| {
+            let described = match &last {
+                Some(l) if l.cpus == cpus => WorkerPlacement {
+                    worker,
+                    ..l.clone()
+                },
+                _ => describe(topo, worker, cpus),
+            };
+            last = Some(described.clone());
+            described
+        })
         .collect();
     Ok(Placement {
         strategy: strategy.clone(),

@@ -29,20 +29,22 @@ pub struct SweepArgs {
     #[arg(long, short, help = strategy_help())]
     pub strategy: Vec<String>,
     /// Worker counts (comma-separated). For `exec`, the slots of the plan: how many workers the
-    /// program runs, which it reads as PINBENCH_WORKERS. Default: 1, the allowed CPU count and
-    /// twice it (`exec`: the allowed CPU count).
+    /// program runs, which it reads as PINBENCH_WORKERS. Default: one count per topology level
+    /// (1, 2, one last-level cache's CPUs, the allowed CPU count, twice it; `exec`: the allowed
+    /// CPU count).
     #[arg(long, short, value_delimiter = ',', allow_negative_numbers = true, value_parser = parse_count)]
     pub workers: Vec<usize>,
     /// Repetitions of every scenario after the warm-up: exactly this many, unless --max-reps is
-    /// given too. Default: 6 (the fewest that give the median a 95 % interval), then more for
-    /// scenarios short of --precision.
+    /// given too. Default: 6 (the fewest that give the median a 95 % interval), then more, racing,
+    /// for scenarios whose comparison with `none` is still open.
     #[arg(long, allow_negative_numbers = true, value_parser = parse_count)]
     pub reps: Option<usize>,
-    /// Repeat a scenario (interleaved with the others) until its median's 95 % interval is
-    /// within this fraction of the median, or --max-reps or --budget is reached.
-    #[arg(long, default_value_t = 0.02, value_parser = parse_threshold)]
-    pub precision: f64,
-    /// Most repetitions of one scenario. Default: 30 (`run --quick` and `exec`: 20).
+    /// Also repeat a scenario (interleaved with the others) until its median's 95 % interval is
+    /// within this fraction of the median, or --max-reps or --budget is reached. Default: not a
+    /// goal (repetitions go to open comparisons); 2 % is the precision the summary reports.
+    #[arg(long, value_parser = parse_threshold)]
+    pub precision: Option<f64>,
+    /// Most repetitions of one scenario. Default: 30 (`exec`: 20).
     #[arg(long, value_parser = parse_count)]
     pub max_reps: Option<usize>,
     /// Time for repetitions beyond --reps, e.g. 5m. Default: 10m, or 30s with --quick.
@@ -70,6 +72,9 @@ fn strategy_help() -> String {
     )
 }
 
+/// The median precision the summary reports reaching when `--precision` is not given.
+const DEFAULT_PRECISION: f64 = 0.02;
+
 /// What a verb does when an option of [`SweepArgs`] is left out.
 pub struct SweepDefaults {
     pub max_reps: usize,
@@ -96,7 +101,8 @@ impl SweepArgs {
         Ok(SweepConfig {
             reps,
             max_reps,
-            precision: self.precision,
+            precision: self.precision.unwrap_or(DEFAULT_PRECISION),
+            precision_asked: self.precision.is_some(),
             budget: self.budget.unwrap_or(defaults.budget),
             warmup: !self.no_warmup,
             threshold: self.threshold,
@@ -376,7 +382,7 @@ impl RunOptions {
             }));
         }
         let config = a.sweep.config(SweepDefaults {
-            max_reps: if a.quick { 20 } else { 30 },
+            max_reps: 30,
             budget: Duration::from_secs(if a.quick { 30 } else { 600 }),
         })?;
         let defaults = Axes::defaults(profile);

@@ -96,7 +96,7 @@ fn run(single: Single, profile: &HardwareProfile) -> Result<()> {
     } = single;
     scenario
         .workload
-        .validate(scenario.workers, available_memory())?;
+        .validate(scenario.workers, available_memory(&profile.topology.root))?;
     let placement = plan(
         &strategy,
         &profile.topology,

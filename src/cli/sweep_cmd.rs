@@ -158,12 +158,6 @@ pub fn run(sweep: Sweep, mut profile: HardwareProfile) -> Result<i32> {
     Ok(0)
 }
 
-/// Time a repetition costs beyond its measured stretch: starting and joining the workers
-/// (measured here: a --quick sweep of 840 runs of 50 ms took 45 s, 4 ms each beyond the 50).
-const RUN_OVERHEAD: Duration = Duration::from_millis(5);
-/// Bytes a worker prepares (allocates and touches) per second before its start signal.
-const PREPARE_BYTES_PER_S: f64 = 2e9;
-
 /// `run --dry-run`: what the sweep would run, and an estimate of its time and peak memory.
 /// Nothing is measured and nothing is written.
 pub fn dry_run(sweep: &Sweep, profile: &HardwareProfile) -> Result<()> {
@@ -190,44 +184,47 @@ pub fn dry_run(sweep: &Sweep, profile: &HardwareProfile) -> Result<()> {
             "off"
         },
     );
-    // What a scenario's workers allocate and touch before each run.
-    let bytes = |p: &crate::sweep::Planned| {
-        p.scenario
-            .workload
-            .family()
-            .footprint(p.scenario.workload.size())
-            .saturating_mul(p.scenario.workers as u64)
-    };
-    // Each run: the measured stretch, the start-up, and the preparation of its working sets.
-    let per_run = |p: &crate::sweep::Planned| {
-        template.duration.as_secs_f64()
-            + RUN_OVERHEAD.as_secs_f64()
-            + bytes(p) as f64 / PREPARE_BYTES_PER_S
-    };
-    let pass: f64 = planned.iter().map(per_run).sum();
-    let warmup = usize::from(cfg.warmup);
-    let first = pass * (cfg.reps + warmup) as f64;
-    // Beyond the first repetitions: up to --max-reps each, but no longer than --budget.
-    let extra = (pass * cfg.max_reps.saturating_sub(cfg.reps) as f64).min(cfg.budget.as_secs_f64());
-    let peak = planned.iter().map(bytes).max().unwrap_or(0);
+    // The pair placements, one per topology level, where a pair workload runs 2 workers.
+    let pairs: Vec<String> = planned
+        .iter()
+        .filter(|p| p.key.strategy.pair_place().is_some())
+        .map(|p| p.key.strategy.to_string())
+        .fold(Vec::new(), |mut v, s| {
+            if !v.contains(&s) {
+                v.push(s);
+            }
+            v
+        });
+    if !pairs.is_empty() {
+        println!("pair placements: {}", pairs.join(", "));
+    }
+    let e = crate::sweep::estimate(&planned, cfg, profile.allowed.len());
+    let words = crate::text::duration_words;
     println!(
-        "{} scenarios, {} runs at first ({} reps{}), up to {} with --max-reps {}",
-        planned.len(),
-        planned.len() * (cfg.reps + warmup),
+        "{} scenarios, {} runs at first ({} reps{}), then at most {} more racing for open comparisons (--max-reps {} caps them at {})",
+        e.scenarios,
+        e.first_runs,
         cfg.reps,
         if cfg.warmup { " + warm-up" } else { "" },
-        planned.len() * (cfg.max_reps + warmup),
-        cfg.max_reps
+        e.budget_runs,
+        cfg.max_reps,
+        e.max_runs,
     );
     println!(
-        "estimated time: {} to {} (the first repetitions, then at most --budget {} for more)",
-        crate::text::duration_words(first),
-        crate::text::duration_words(first + extra),
-        crate::text::duration_words(cfg.budget.as_secs_f64()),
+        "estimated time: {} to {} (the first repetitions, then at most {} of --budget {} racing){}",
+        words(e.first_s),
+        words(e.first_s + e.budget_s),
+        words(e.budget_s),
+        words(cfg.budget.as_secs_f64()),
+        if e.timed {
+            ""
+        } else {
+            " plus the program's own run time"
+        }
     );
     println!(
         "estimated peak memory of the workers: {}",
-        crate::size::human_size(peak)
+        crate::size::human_size(e.peak_bytes)
     );
     if !skipped.is_empty() {
         // Grouped by reason, not one line per scenario.

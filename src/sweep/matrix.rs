@@ -109,10 +109,21 @@ pub struct Skipped {
     pub reason: String,
 }
 
-/// 1, the allowed CPU count, and twice it (oversubscribed).
+/// One worker count per level of the topology, not per CPU: 1 (one core), 2 (a pair, where
+/// the pair workloads' two ends are placed level by level by [`pair_placements`]), the allowed
+/// CPUs of one last-level cache domain, every allowed CPU, and twice that (oversubscribed). On
+/// 2 CPUs: 1, 2, 4; on a 128-CPU Arm server: 1, 2, 32, 128, 256.
 pub fn default_worker_counts(profile: &HardwareProfile) -> Vec<usize> {
-    let n = profile.allowed.len();
-    let mut v = vec![1, n, 2 * n];
+    let allowed = &profile.allowed;
+    let n = allowed.len();
+    let llc = allowed
+        .first()
+        .and_then(|c| profile.topology.last_level_cache_of(c))
+        .map(|c| c.cpus.intersection(allowed).len())
+        .unwrap_or(n);
+    let mut v = vec![1, 2, llc, n, 2 * n];
+    v.retain(|&w| w >= 1 && w <= 2 * n);
+    v.sort_unstable();
     v.dedup();
     v
 }
@@ -126,7 +137,7 @@ pub fn build(
 ) -> (Vec<Planned>, Vec<Skipped>) {
     let mut planned = Vec::new();
     let mut skipped = Vec::new();
-    let memory = available_memory();
+    let memory = available_memory(&profile.topology.root);
     for workload in &axes.workloads {
         for &workers in &axes.worker_counts {
             for model in &axes.models {

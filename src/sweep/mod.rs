@@ -1,11 +1,14 @@
 //! The product's main job: run a matrix of scenarios with a warm-up pass and interleaved
 //! repetitions (so slow drift of a shared machine spreads over every scenario instead of
-//! masquerading as a strategy effect): every scenario gets the minimum, then those whose
-//! median is not yet known to the precision target run again, interleaved, until they are, or
-//! reach the most repetitions, or the time budget is spent. Every run and worker is stored,
-//! and the run is summarised.
+//! masquerading as a strategy effect): every scenario gets the minimum, then the repetitions
+//! race ([`racing`]): each pass goes to the scenarios whose comparison with `none` is still
+//! open, weighted by how close it is to settling, with their `none`, until every comparison is
+//! settled, or the run budget or `--budget` is spent. Every run and worker is stored, and the
+//! run is summarised.
 
+mod estimate;
 pub mod matrix;
+pub mod racing;
 mod summary;
 mod time;
 
@@ -16,13 +19,15 @@ use std::time::{Duration, Instant};
 use crate::profile::HardwareProfile;
 use crate::runner::{Executor, Measured, RunError, WorkerResult};
 use crate::store::{ResultsDir, RunRow, Status, StoreError, Stored, SummaryRow, WorkerRow};
+pub use estimate::{Estimate, estimate};
 pub use matrix::{Axes, Planned, Skipped, build, default_worker_counts};
 pub use summary::{PLACED_SHARE, summarise};
 pub use time::{run_id_now, utc_timestamp};
 
 use crate::interrupt::{interrupted, interruption};
-use crate::stats::MIN_SAMPLES;
+use crate::stats::Verdict;
 use progress::Progress;
+use racing::{Comparison, Judged, Racing, Standing};
 
 /// How a sweep repeats and judges.
 #[derive(Debug, Clone)]
@@ -31,11 +36,13 @@ pub struct SweepConfig {
     pub reps: usize,
     /// Repetitions no scenario goes beyond.
     pub max_reps: usize,
-    /// Target half-width of the median's interval, relative to the median: scenarios short of
-    /// it (or of the minimum samples for an interval) are repeated, interleaved, until they
-    /// reach it, reach `max_reps`, or `budget` is spent.
+    /// Target half-width of the median's interval, relative to the median: what the summary
+    /// reports reaching.
     pub precision: f64,
-    /// Time for the measured passes beyond the first `reps`.
+    /// Whether the user asked for `precision` (`--precision`): then a scenario short of it
+    /// races on too, as one with an open comparison does.
+    pub precision_asked: bool,
+    /// Time for the racing passes beyond the first `reps`.
     pub budget: Duration,
     pub warmup: bool,
     pub threshold: f64,
@@ -336,6 +343,90 @@ fn judge_again(stored: &mut Stored, threshold: f64, profile: &HardwareProfile) -
     run_ids.len()
 }
 
+/// Each scenario's `none`: the index of the scenario its key's baseline names, if the matrix has
+/// it and the scenario is not that `none` itself.
+fn baselines(planned: &[Planned]) -> Vec<Option<usize>> {
+    let index: std::collections::HashMap<&crate::store::ScenarioKey, usize> = planned
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (&p.key, i))
+        .collect();
+    planned
+        .iter()
+        .map(|p| {
+            if p.key.strategy.is_baseline() {
+                None
+            } else {
+                index.get(&p.key.baseline()).copied()
+            }
+        })
+        .collect()
+}
+
+/// What the racing sampler is fed: each scenario's comparison as the summary judges it now.
+fn standings(
+    planned: &[Planned],
+    baselines: &[Option<usize>],
+    summaries: &[SummaryRow],
+    can_run: &[bool],
+) -> Vec<Standing> {
+    let by_key: std::collections::HashMap<&crate::store::ScenarioKey, &SummaryRow> =
+        summaries.iter().map(|r| (&r.key, r)).collect();
+    // Identical placements measure their group's noise floor: every scenario another names in
+    // `same_placement_as` (who pins aside), and every scenario that names one.
+    let cell = |k: &crate::store::ScenarioKey| {
+        (
+            k.workload,
+            k.model,
+            k.workers,
+            k.antagonist.clone(),
+            k.strategy.clone(),
+        )
+    };
+    let mut twins = std::collections::HashSet::new();
+    for r in summaries {
+        if let Some(head) = &r.same_placement_as {
+            twins.insert(cell(&r.key));
+            let mut k = cell(&r.key);
+            k.4 = head.clone();
+            twins.insert(k);
+        }
+    }
+    planned
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let row = by_key.get(&p.key);
+            let comparison = baselines[i].map(|baseline| {
+                let state = match row.and_then(|r| {
+                    r.verdict
+                        .map(|v| (v, r.speedup_ci_low, r.speedup_ci_high, r.band))
+                }) {
+                    Some((Verdict::Inconclusive, Some(lo), Some(hi), Some(band))) => {
+                        Judged::Open { ci: (lo, hi), band }
+                    }
+                    Some((Verdict::Insufficient, ..)) => Judged::Insufficient,
+                    // Not judged yet: a side without a successful run so far.
+                    None if can_run[i] && can_run[baseline] => Judged::Insufficient,
+                    _ => Judged::Settled,
+                };
+                Comparison { baseline, state }
+            });
+            let group = if p.key.strategy.is_baseline() {
+                Some(i)
+            } else {
+                baselines[i]
+            };
+            Standing {
+                can_run: can_run[i],
+                comparison,
+                precision: row.and_then(|r| r.precision),
+                floor_of: group.filter(|_| twins.contains(&cell(&p.key))),
+            }
+        })
+        .collect()
+}
+
 /// Runs the sweep, merging its rows into the result files as it goes (at most every 2 s, and
 /// at the end) so an interrupted sweep keeps what it finished. Earlier runs' rows, and those
 /// other writers add meanwhile, are kept as they are.
@@ -367,7 +458,8 @@ pub fn execute(
         }
     }
     dir.write_profile(&recorded)?;
-    let mut progress = Progress::new(((cfg.reps + usize::from(cfg.warmup)) * planned.len()) as u64);
+    let cost = estimate(planned, cfg, profile.allowed.len());
+    let mut progress = Progress::new(cost.total_runs() as u64, cfg.budget);
     let mut last_write = Instant::now();
     let mut failed_runs = 0;
     let mut first_failure: Option<String> = None;
@@ -399,17 +491,16 @@ pub fn execute(
         dir.merge_run(&run_id, runs, workers, summaries)
     };
 
-    // Each scenario's measured throughputs so far, to decide whether it needs more.
+    // Each scenario's measured throughputs so far, and its runs.
     let mut values: Vec<Vec<f64>> = vec![Vec::new(); planned.len()];
     let mut reps_done: Vec<usize> = vec![0; planned.len()];
-    let needs_more = |v: &[f64]| match crate::stats::Summary::of(v) {
-        Ok(s) => v.len() < MIN_SAMPLES || s.precision().is_none_or(|p| p > cfg.precision),
-        Err(_) => false, // every repetition failed: more will not help
-    };
     // Scenarios whose warm-up failed: their runs would fail alike (a program that cannot
     // start, a missing file), so the failure is recorded once and the scenario not run again.
     let mut stopped: Vec<bool> = vec![false; planned.len()];
+    let mut racing = Racing::new(planned.len(), cfg.precision_asked.then_some(cfg.precision));
+    let baselines = baselines(planned);
     let mut measuring_since: Option<Instant> = None;
+    let mut racing_runs = 0usize;
     let mut pass = 0usize;
     'passes: loop {
         let warmup = cfg.warmup && pass == 0;
@@ -418,30 +509,38 @@ pub fn execute(
             (0..planned.len()).filter(|&i| !stopped[i]).collect()
         } else {
             let over = measuring_since.is_some_and(|t| t.elapsed() >= cfg.budget);
-            if over {
+            if over || racing_runs >= cost.budget_runs {
                 break;
             }
-            (0..planned.len())
-                .filter(|&i| !stopped[i] && reps_done[i] < cfg.max_reps && needs_more(&values[i]))
-                .collect()
+            // Judged as the summary will judge them: the same verdicts, bands and noise floors.
+            summaries = summarise(&mut runs, cfg.threshold, &profile.allowed, None);
+            let can_run: Vec<bool> = (0..planned.len())
+                .map(|i| !stopped[i] && reps_done[i] < cfg.max_reps && !values[i].is_empty())
+                .collect();
+            let standings = standings(planned, &baselines, &summaries, &can_run);
+            progress.judged(Racing::tally(&standings));
+            racing.next_pass(&standings)
         };
         if due.is_empty() {
             break;
         }
-        if !warmup && rep >= cfg.reps {
-            progress.grow(due.len() as u64);
-        }
         if !warmup && rep >= cfg.reps && measuring_since.is_none() {
             measuring_since = Some(Instant::now());
+            progress.racing_from(Instant::now());
         }
         for i in due {
             let p = &planned[i];
             if interrupted().is_some() {
                 break 'passes;
             }
-            // The budget ends an extra pass between runs, not only between passes.
-            if measuring_since.is_some_and(|t| t.elapsed() >= cfg.budget) {
+            // The budget ends a racing pass between runs, not only between passes.
+            if measuring_since.is_some_and(|t| t.elapsed() >= cfg.budget)
+                || (measuring_since.is_some() && racing_runs >= cost.budget_runs)
+            {
                 break 'passes;
+            }
+            if measuring_since.is_some() {
+                racing_runs += 1;
             }
             let throttled_before = throttled(profile);
             let result = executor.measure(&p.scenario, &p.placement);
@@ -497,7 +596,10 @@ pub fn execute(
         pass += 1;
     }
     flush(&mut runs, &workers, &mut summaries)?;
-    progress.finish();
+    let can_run = vec![false; planned.len()];
+    progress.finish(Racing::tally(&standings(
+        planned, &baselines, &summaries, &can_run,
+    )));
     Ok(Outcome {
         run_id,
         summary: summaries,

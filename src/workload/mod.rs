@@ -445,9 +445,10 @@ pub fn default_workloads(profile: &HardwareProfile) -> Vec<Workload> {
     FAMILIES.iter().flat_map(|f| f.defaults(profile)).collect()
 }
 
-/// Available memory from `/proc/meminfo`.
-pub fn available_memory() -> Option<u64> {
-    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+/// Available memory from `ROOT/proc/meminfo`: this machine's under `/`, a recorded one's under its
+/// sysfs root.
+pub fn available_memory(root: &std::path::Path) -> Option<u64> {
+    let text = std::fs::read_to_string(root.join("proc/meminfo")).ok()?;
     text.lines()
         .find(|l| l.starts_with("MemAvailable:"))
         .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())

@@ -644,3 +644,143 @@ pub fn hidden_files(dir: &Path) -> Vec<String> {
         .filter(|n| n.starts_with('.'))
         .collect()
 }
+
+/// The shape of a machine to write as a sysfs tree: `packages` x `llcs` (last-level cache
+/// domains per package) x `cores` (per domain) x `threads` (SMT siblings, numbered as Linux
+/// numbers them on x86: the second thread of every core after all the first threads).
+pub struct Shape {
+    pub packages: usize,
+    pub llcs: usize,
+    pub cores: usize,
+    pub threads: usize,
+    /// MemAvailable of the machine, in KiB.
+    pub mem_kib: u64,
+}
+
+impl Shape {
+    /// A two-socket AMD EPYC 7763 (Milan): 2 x 8 CCX x 8 cores x 2 threads, 256 CPUs, 32 MiB of
+    /// L3 per CCX, 512 KiB L2 and 32 KiB L1d per core, one NUMA node per socket, 512 GiB.
+    pub const EPYC_2P_256: Shape = Shape {
+        packages: 2,
+        llcs: 8,
+        cores: 8,
+        threads: 2,
+        mem_kib: 512 * 1024 * 1024,
+    };
+    /// A one-socket AMD EPYC 7543: 4 CCX x 8 cores x 2 threads, 64 CPUs, 256 GiB.
+    pub const EPYC_1P_64: Shape = Shape {
+        packages: 1,
+        llcs: 4,
+        cores: 8,
+        threads: 2,
+        mem_kib: 256 * 1024 * 1024,
+    };
+
+    pub fn cpus(&self) -> usize {
+        self.packages * self.llcs * self.cores * self.threads
+    }
+}
+
+/// A machine of `shape` written as a sysfs root (the files the topology reader and the profile
+/// read: cpu topology lists, caches, NUMA nodes, cpuinfo, meminfo) once into cargo's target tmp
+/// folder under `name`; built rather than recorded, for sizes no recording of hwloc's has.
+pub fn synthetic_sysfs(name: &str, shape: &Shape) -> PathBuf {
+    let base = Path::new(env!("CARGO_TARGET_TMPDIR")).join("sysfs-synthetic");
+    let dest = base.join(name);
+    if dest.join(".complete").exists() {
+        return dest;
+    }
+    std::fs::create_dir_all(&base).unwrap();
+    let scratch = tempfile::tempdir_in(&base).unwrap();
+    let root = scratch.path().join("staged");
+    let write = |rel: String, text: String| {
+        let p = root.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text + "\n").unwrap();
+    };
+    let n = shape.cpus();
+    let cores_total = n / shape.threads;
+    let cores_per_pkg = shape.llcs * shape.cores;
+    let list = |v: &[usize]| CpuSet::from_iter(v.iter().copied()).to_string();
+    // CPU c is thread c / cores_total of core c % cores_total.
+    let siblings = |core: usize| -> Vec<usize> {
+        (0..shape.threads).map(|t| core + t * cores_total).collect()
+    };
+    let cores_of = |range: std::ops::Range<usize>| -> Vec<usize> {
+        let mut v: Vec<usize> = range.flat_map(siblings).collect();
+        v.sort();
+        v
+    };
+    let cpu = "sys/devices/system/cpu";
+    write(format!("{cpu}/online"), format!("0-{}", n - 1));
+    write(format!("{cpu}/present"), format!("0-{}", n - 1));
+    write(format!("{cpu}/possible"), format!("0-{}", n - 1));
+    let mut cpuinfo = String::new();
+    for c in 0..n {
+        let core = c % cores_total;
+        let pkg = core / cores_per_pkg;
+        let llc = core / shape.cores;
+        let d = format!("{cpu}/cpu{c}");
+        write(format!("{d}/topology/physical_package_id"), pkg.to_string());
+        write(
+            format!("{d}/topology/core_id"),
+            (core % cores_per_pkg).to_string(),
+        );
+        write(
+            format!("{d}/topology/core_cpus_list"),
+            list(&siblings(core)),
+        );
+        write(
+            format!("{d}/topology/package_cpus_list"),
+            list(&cores_of(pkg * cores_per_pkg..(pkg + 1) * cores_per_pkg)),
+        );
+        for (i, (level, kind, size, shared)) in [
+            (1, "Data", "32K", siblings(core)),
+            (1, "Instruction", "32K", siblings(core)),
+            (2, "Unified", "512K", siblings(core)),
+            (
+                3,
+                "Unified",
+                "32768K",
+                cores_of(llc * shape.cores..(llc + 1) * shape.cores),
+            ),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let x = format!("{d}/cache/index{i}");
+            write(format!("{x}/level"), level.to_string());
+            write(format!("{x}/type"), kind.into());
+            write(format!("{x}/size"), size.into());
+            write(format!("{x}/shared_cpu_list"), list(&shared));
+        }
+        cpuinfo.push_str(&format!(
+            "processor\t: {c}\nvendor_id\t: AuthenticAMD\nmodel name\t: AMD EPYC (synthetic {n}-CPU shape)\nphysical id\t: {pkg}\n\n"
+        ));
+    }
+    for pkg in 0..shape.packages {
+        let d = format!("sys/devices/system/node/node{pkg}");
+        write(
+            format!("{d}/cpulist"),
+            list(&cores_of(pkg * cores_per_pkg..(pkg + 1) * cores_per_pkg)),
+        );
+        write(
+            format!("{d}/meminfo"),
+            format!(
+                "Node {pkg} MemTotal:       {} kB",
+                shape.mem_kib / shape.packages as u64
+            ),
+        );
+    }
+    write("proc/cpuinfo".into(), cpuinfo);
+    write(
+        "proc/meminfo".into(),
+        format!(
+            "MemTotal:       {} kB\nMemAvailable:   {} kB",
+            shape.mem_kib, shape.mem_kib
+        ),
+    );
+    std::fs::write(root.join(".complete"), "").unwrap();
+    let _ = std::fs::rename(&root, &dest);
+    dest
+}
