@@ -141,3 +141,19 @@ fn a_256_cpu_machine_gets_a_count_and_an_estimate_and_nothing_is_written() {
     assert!(text.contains("workers 1, 2, 16, 64, 128"), "{text}");
     assert!(upper_estimate_min(&text) <= 60.0, "{text}");
 }
+
+/// Read through `| head`: the reader has gone before pinbench writes, and pinbench ends
+/// quietly (no panic, no backtrace) as `ls | head` does.
+#[test]
+fn a_dry_run_into_a_closed_pipe_ends_quietly() {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let run = common::pinbench()
+        .args(["run", "--dry-run"])
+        .stdout(writer)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert_ne!(run.status.code(), Some(101), "{err}");
+}

@@ -161,6 +161,8 @@ pub fn run(sweep: Sweep, mut profile: HardwareProfile) -> Result<i32> {
 /// `run --dry-run`: what the sweep would run, and an estimate of its time and peak memory.
 /// Nothing is measured and nothing is written.
 pub fn dry_run(sweep: &Sweep, profile: &HardwareProfile) -> Result<()> {
+    // Read through `| head` as often as whole: nothing runs, so a closed pipe just ends it.
+    super::quiet_on_closed_pipe();
     let Sweep {
         template,
         axes,
