@@ -97,12 +97,17 @@ fn venv(dir: &Path) -> Result<PathBuf, String> {
 const INSIDE: &str = r#"
 import multiprocessing as mp, os, sys
 
-def show(i):
+def show(i, all_started):
+    # Alive together, as a pool's workers are: one that ended first would free its slot for the
+    # next (a worker that replaces one that exited takes its slot).
+    all_started.wait()
     print(f"worker {i} prefix {sys.prefix} mask {','.join(map(str, sorted(os.sched_getaffinity(0))))}", flush=True)
 
 if __name__ == "__main__":
     ctx = mp.get_context("fork")
-    ps = [ctx.Process(target=show, args=(i,)) for i in range(int(sys.argv[1]))]
+    n = int(sys.argv[1])
+    all_started = ctx.Barrier(n)
+    ps = [ctx.Process(target=show, args=(i, all_started)) for i in range(n)]
     for p in ps:
         p.start()
     for p in ps:

@@ -237,12 +237,15 @@ fn profile_table(a: &ProfileResults, b: &ProfileResults) -> String {
     s
 }
 
-/// Scenarios whose verdicts differ between the profiles, each with both `why`s: what each
-/// machine measured behind its verdict.
+/// Scenarios whose verdicts differ between the profiles where at least one machine called a
+/// difference (faster or slower), each with both `why`s: what each machine measured behind its
+/// verdict. An inconclusive verdict against a same placement says nothing worth a line.
 fn why_differs(rows: &[CompareRow]) -> String {
+    let called = |v: Option<Verdict>| matches!(v, Some(Verdict::Faster | Verdict::Slower));
     let differ: Vec<&CompareRow> = rows
         .iter()
         .filter(|r| r.present == Presence::Both && r.a_verdict != r.b_verdict)
+        .filter(|r| called(r.a_verdict) || called(r.b_verdict))
         .filter(|r| r.a_why.is_some() || r.b_why.is_some())
         .collect();
     if differ.is_empty() {
@@ -385,4 +388,43 @@ pub fn compare(
         only_a,
         only_b,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(a: Option<Verdict>, b: Option<Verdict>) -> CompareRow {
+        CompareRow {
+            workload: "ipc:pipe".parse().unwrap(),
+            strategy: "@same-cpu".into(),
+            present: Presence::Both,
+            a_verdict: a,
+            b_verdict: b,
+            a_why: Some("a's why".into()),
+            b_why: Some("b's why".into()),
+            workers: 2,
+            ..Default::default()
+        }
+    }
+
+    /// Only verdicts that differ where a machine called a difference get a line: an
+    /// inconclusive one against a same placement, or two open ones, say nothing worth reading.
+    #[test]
+    fn why_the_verdicts_differ_lists_called_differences_only() {
+        use Verdict::*;
+        let rows = [
+            row(Some(Faster), Some(SamePlacement)),
+            row(Some(Inconclusive), Some(SamePlacement)),
+            row(Some(Inconclusive), Some(NoDifference)),
+            row(Some(Slower), Some(Slower)),
+            row(Some(NoDifference), Some(Slower)),
+        ];
+        let md = why_differs(&rows);
+        let lines: Vec<&str> = md.lines().filter(|l| l.starts_with("- ")).collect();
+        assert_eq!(lines.len(), 2, "{md}");
+        assert!(lines[0].contains("A faster (a's why); B same placement (b's why)"), "{md}");
+        assert!(lines[1].contains("A no difference"), "{md}");
+        assert_eq!(why_differs(&rows[1..3]), "");
+    }
 }
