@@ -259,7 +259,6 @@ fn attach(pid: Tid) -> std::io::Result<Tid> {
             | Options::PTRACE_O_TRACEVFORK
             | Options::PTRACE_O_TRACECLONE
             | Options::PTRACE_O_TRACEEXEC
-            | Options::PTRACE_O_TRACEEXIT
             | Options::PTRACE_O_EXITKILL,
     )?;
     Ok(pid)
@@ -441,12 +440,23 @@ pub fn trace(l: &Launch) -> std::io::Result<Traced> {
         expecting: Default::default(),
     };
     loop {
-        let status = match next_event() {
+        let (pid, gone) = match next_event() {
             Ok(s) => s,
             Err(nix::errno::Errno::EINTR) => continue,
             Err(nix::errno::Errno::ECHILD) => break,
             Err(e) => return Err(e.into()),
         };
+        if gone {
+            // A zombie: its counters are final and still readable until it is reaped.
+            tree.exited(pid.as_raw());
+        }
+        let status = loop {
+            match nix::sys::wait::waitpid(pid, Some(nix::sys::wait::WaitPidFlag::__WALL)) {
+                Err(nix::errno::Errno::EINTR) => continue,
+                other => break other,
+            }
+        };
+        let Ok(status) = status else { continue };
         match status {
             WaitStatus::PtraceEvent(pid, _, ev) => tree.on_event(pid, ev),
             WaitStatus::Stopped(pid, sig) => tree.on_stop(pid, sig),
@@ -543,8 +553,6 @@ impl Tree<'_> {
         } else if ev == Event::PTRACE_EVENT_EXEC as i32 {
             // It resumes the task itself (a `--pin-by parent` copy is pinned after).
             return self.execed(pid, tid);
-        } else if ev == Event::PTRACE_EVENT_EXIT as i32 {
-            self.exiting(tid, tgid);
         }
         let _ = ptrace::cont(pid, None);
     }
@@ -621,8 +629,12 @@ impl Tree<'_> {
         }
     }
 
-    /// `tid` is about to exit: its counters are final and read now.
-    fn exiting(&mut self, tid: Tid, tgid: Tid) {
+    /// `tid` has exited and is a zombie, not yet reaped: its counters are final and read now
+    /// (no exit stop: the death is reported by `waitpid` anyway).
+    fn exited(&mut self, tid: Tid) {
+        let Some(&tgid) = self.tgids.get(&tid) else {
+            return;
+        };
         let l = self.l;
         let counts = TaskCounts::read(tgid, tid);
         let key = if l.mode == Mode::Threads { tid } else { tgid };
@@ -636,7 +648,7 @@ impl Tree<'_> {
             )
         };
         let mask = slot.and_then(|s| l.slot_masks.get(s).cloned().flatten());
-        // The task's last run time, read at its exit stop where it is final.
+        // The task's last run time, read from its zombie where it is final.
         if let Some(r) = Reading::take(tid, tgid, key, slot, mask.as_ref(), spawner) {
             self.shared.live.lock().expect("live").acct.add(r);
         }
@@ -715,16 +727,48 @@ impl Tree<'_> {
 /// burst cheap; a compute-bound program has no bursts and never sees the polling.
 const POLL: Duration = Duration::from_micros(500);
 
-fn next_event() -> nix::Result<WaitStatus> {
-    use nix::sys::wait::WaitPidFlag;
+fn next_event() -> nix::Result<(Pid, bool)> {
     let until = Instant::now() + POLL;
     while Instant::now() < until {
-        match nix::sys::wait::waitpid(None, Some(WaitPidFlag::__WALL | WaitPidFlag::WNOHANG))? {
-            WaitStatus::StillAlive => std::hint::spin_loop(),
-            s => return Ok(s),
+        if let Some(e) = peek(libc::WNOHANG)? {
+            return Ok(e);
+        }
+        std::hint::spin_loop();
+    }
+    loop {
+        if let Some(e) = peek(0)? {
+            return Ok(e);
         }
     }
-    nix::sys::wait::waitpid(None, Some(WaitPidFlag::__WALL))
+}
+
+/// The next task with something to report, left to report it (`WNOWAIT`): its id, and whether
+/// it is gone (a zombie, whose `/proc` files stay readable until it is reaped).
+fn peek(flags: libc::c_int) -> nix::Result<Option<(Pid, bool)>> {
+    // SAFETY: an all-zero siginfo_t is a valid value (si_pid 0 says nothing was reported).
+    let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+    // SAFETY: waitid writes only into `info`, which outlives the call.
+    let r = unsafe {
+        libc::waitid(
+            libc::P_ALL,
+            0,
+            &mut info,
+            libc::WEXITED | libc::WSTOPPED | libc::WNOWAIT | libc::__WALL | flags,
+        )
+    };
+    if r < 0 {
+        return Err(nix::errno::Errno::last());
+    }
+    // SAFETY: waitid filled a SIGCHLD siginfo (or left it zeroed), where si_pid is valid.
+    let pid = unsafe { info.si_pid() };
+    if pid == 0 {
+        return Ok(None);
+    }
+    let gone = matches!(
+        info.si_code,
+        libc::CLD_EXITED | libc::CLD_KILLED | libc::CLD_DUMPED
+    );
+    Ok(Some((Pid::from_raw(pid), gone)))
 }
 
 /// The watchdog: samples where each placed task runs, kills the tree at the deadline or on
