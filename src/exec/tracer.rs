@@ -164,6 +164,10 @@ struct Live {
     epoch: u64,
     /// Processes still alive [`SETTLE`] after every copy ended, asked to stop then.
     leftovers: Option<usize>,
+    /// Each process's command line when last read (a root's at its exec stop, any other's by
+    /// the watchdog), a forked child's its creator's: a change is an exec, which stops no task
+    /// but a root. A process first seen with none recorded is taken as exec'd.
+    cmdlines: HashMap<Tid, String>,
 }
 
 impl Live {
@@ -178,6 +182,7 @@ impl Live {
             seen: vec![Seen::default(); slots],
             epoch: 0,
             leftovers: None,
+            cmdlines: HashMap::new(),
         }
     }
 
@@ -206,9 +211,13 @@ struct ChildPlan {
     devnull: i32,
     pgid: i32,
     err_fd: i32,
+    /// The go-ahead pipe: the child closes its copy of the write end and waits for a byte on
+    /// the read end, sent once it is attached (if pinbench dies first it reads nothing, exits).
+    go_r: i32,
+    go_w: i32,
 }
 
-/// Forks one copy, stopped before exec, traced by this thread.
+/// Forks one copy, held before exec until the go-ahead.
 fn fork_copy(plan: &ChildPlan) -> std::io::Result<Tid> {
     // SAFETY: the child only makes async-signal-safe calls on memory prepared before the
     // fork, then execs or exits.
@@ -230,8 +239,11 @@ fn fork_copy(plan: &ChildPlan) -> std::io::Result<Tid> {
         if let Some(m) = &plan.mask {
             let _ = nix::sched::sched_setaffinity(Pid::from_raw(0), m);
         }
-        libc::ptrace(libc::PTRACE_TRACEME, 0, 0, 0);
-        libc::raise(libc::SIGSTOP);
+        libc::close(plan.go_w);
+        let mut go = 0u8;
+        if libc::read(plan.go_r, (&raw mut go).cast(), 1) != 1 {
+            libc::_exit(127);
+        }
         libc::execve(plan.path.as_ptr(), plan.argv.as_ptr(), plan.envp.as_ptr());
         let errno = *libc::__errno_location();
         let bytes = errno.to_ne_bytes();
@@ -240,27 +252,25 @@ fn fork_copy(plan: &ChildPlan) -> std::io::Result<Tid> {
     }
 }
 
-/// Waits for a forked copy's stop before exec, then asks for its tree's events.
+/// What a root is traced for: its forks and clones (each new task is auto-attached, stopped
+/// before its first instruction), its execs, and the kernel kills the tree if pinbench dies.
+fn root_options() -> Options {
+    child_options() | Options::PTRACE_O_TRACEEXEC
+}
+
+/// What every other task is traced for: no exec event (its command line is read by the
+/// watchdog), no exit event (its counters are read from its zombie).
+fn child_options() -> Options {
+    Options::PTRACE_O_TRACEFORK
+        | Options::PTRACE_O_TRACEVFORK
+        | Options::PTRACE_O_TRACECLONE
+        | Options::PTRACE_O_EXITKILL
+}
+
+/// Attaches to a forked copy waiting for its go-ahead (`PTRACE_SEIZE`: its new tasks start in
+/// a `PTRACE_EVENT_STOP`, and an exec without the exec event does not stop it).
 fn attach(pid: Tid) -> std::io::Result<Tid> {
-    loop {
-        match nix::sys::wait::waitpid(
-            Pid::from_raw(pid),
-            Some(nix::sys::wait::WaitPidFlag::__WALL),
-        ) {
-            Ok(WaitStatus::Stopped(_, _)) => break,
-            Ok(_) => return Err(std::io::Error::other("the command ended before it started")),
-            Err(nix::errno::Errno::EINTR) => continue,
-            Err(e) => return Err(e.into()),
-        }
-    }
-    ptrace::setoptions(
-        Pid::from_raw(pid),
-        Options::PTRACE_O_TRACEFORK
-            | Options::PTRACE_O_TRACEVFORK
-            | Options::PTRACE_O_TRACECLONE
-            | Options::PTRACE_O_TRACEEXEC
-            | Options::PTRACE_O_EXITKILL,
-    )?;
+    ptrace::seize(Pid::from_raw(pid), root_options())?;
     Ok(pid)
 }
 
@@ -328,6 +338,7 @@ fn start_copies(
     argv: &[*const libc::c_char],
     devnull: &std::fs::File,
     err_w: &OwnedFd,
+    go: &(OwnedFd, OwnedFd),
 ) -> std::io::Result<Vec<Tid>> {
     let copies = l.envs.len().max(1);
     let mut roots: Vec<Tid> = Vec::new();
@@ -349,6 +360,8 @@ fn start_copies(
             devnull: devnull.as_raw_fd(),
             pgid,
             err_fd: err_w.as_raw_fd(),
+            go_r: go.0.as_raw_fd(),
+            go_w: go.1.as_raw_fd(),
         };
         // A copy that cannot be started and traced takes the copies before it down too.
         let pid = match fork_copy(&plan).and_then(|pid| {
@@ -401,7 +414,8 @@ pub fn trace(l: &Launch) -> std::io::Result<Traced> {
         killed: Mutex::new(None),
         ended: Mutex::new(None),
     });
-    let roots = start_copies(l, &shared, &argv, &devnull, &err_w)?;
+    let go = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
+    let roots = start_copies(l, &shared, &argv, &devnull, &err_w, &go)?;
     // The command's own processes: never workers in process mode, their time no worker's.
     let mains: Vec<Tid> = if l.mode == Mode::Processes {
         roots.clone()
@@ -417,13 +431,26 @@ pub fn trace(l: &Launch) -> std::io::Result<Traced> {
         let deadline = l.timeout.map(|t| Instant::now() + t);
         let grace = l.grace;
         let mains = mains.clone();
-        std::thread::spawn(move || watch(&shared, &masks, &apply_masks, deadline, grace, &mains))
+        let helpers = l.helpers.clone();
+        std::thread::spawn(move || {
+            watch(
+                &shared,
+                &masks,
+                &apply_masks,
+                deadline,
+                grace,
+                &mains,
+                &helpers,
+            )
+        })
     };
 
     let start_ns = monotonic_ns();
-    for &r in &roots {
-        let _ = ptrace::cont(Pid::from_raw(r), None);
-    }
+    // The go-ahead, one byte per copy: each reads one and execs.
+    let (go_r, go_w) = go;
+    drop(go_r);
+    let _ = nix::unistd::write(&go_w, &vec![0u8; roots.len()]);
+    drop(go_w);
     let mut tree = Tree {
         l,
         masks: &masks,
@@ -459,7 +486,7 @@ pub fn trace(l: &Launch) -> std::io::Result<Traced> {
         let Ok(status) = status else { continue };
         match status {
             WaitStatus::PtraceEvent(pid, _, ev) => tree.on_event(pid, ev),
-            WaitStatus::Stopped(pid, sig) => tree.on_stop(pid, sig),
+            WaitStatus::Stopped(pid, sig) => tree.on_signal(pid, sig),
             WaitStatus::Exited(pid, code) => tree.on_gone(pid, Ending::Exited(code)),
             WaitStatus::Signaled(pid, sig, _) => tree.on_gone(pid, Ending::Signalled(sig as i32)),
             _ => {}
@@ -553,6 +580,9 @@ impl Tree<'_> {
         } else if ev == Event::PTRACE_EVENT_EXEC as i32 {
             // It resumes the task itself (a `--pin-by parent` copy is pinned after).
             return self.execed(pid, tid);
+        } else if ev == Event::PTRACE_EVENT_STOP as i32 {
+            // A new task's first stop, or a group-stop; it resumes the task itself.
+            return self.stopped(pid);
         }
         let _ = ptrace::cont(pid, None);
     }
@@ -570,6 +600,11 @@ impl Tree<'_> {
             let mut live = self.shared.live.lock().expect("live");
             live.tasks.insert(child, child_tgid);
             live.born.insert(child, Instant::now());
+            // A forked child runs its creator's program until it execs: the watchdog tells
+            // its exec by a command line other than this one.
+            if !thread && let Some(line) = live.cmdlines.get(&tgid).cloned() {
+                live.cmdlines.insert(child, line);
+            }
             // A copy's descendants inherit its mask: they run in its slot (`--each`).
             if self.l.mode == Mode::Copies
                 && !thread
@@ -586,13 +621,15 @@ impl Tree<'_> {
         self.shared
             .step(self.masks, |s| s.spawned(creator, child, thread));
         if self.early.remove(&child) {
+            let _ = ptrace::setoptions(Pid::from_raw(child), self.options_for(child));
             let _ = ptrace::cont(Pid::from_raw(child), None);
         } else {
             self.expecting.insert(child);
         }
     }
 
-    /// `tid` exec'd a new program: a helper by its command line, or the command itself.
+    /// A root (or a thread of one) exec'd: the command itself, past its launch's wrappers. Only
+    /// roots stop at an exec ([`root_options`]); the watchdog sees every other process's.
     fn execed(&mut self, pid: Pid, tid: Tid) {
         let l = self.l;
         let former = ptrace::getevent(pid).map(|c| c as Tid).unwrap_or(tid);
@@ -602,13 +639,14 @@ impl Tree<'_> {
             self.shared.live.lock().expect("live").tasks.remove(&former);
             self.shared.step(self.masks, |s| s.exited(former));
         }
-        let root = self.shared.live.lock().expect("live").plan.is_root(tid);
-        if l.mode == Mode::Processes && !root {
-            let helper = l.helpers.is_match(&task::cmdline(tid));
-            self.shared.step(self.masks, |s| s.exec(tid, helper));
+        // It is another program now: its name is read again, and the command line its
+        // children start with is this one.
+        let line = task::cmdline(tid);
+        {
+            let mut live = self.shared.live.lock().expect("live");
+            live.acct.renamed(tid);
+            live.cmdlines.insert(tid, line);
         }
-        // It is another program now: its name is read again (a compiler, not make).
-        self.shared.live.lock().expect("live").acct.renamed(tid);
         let copy = self.roots.iter().position(|&r| r == tid);
         if copy == Some(0) && l.mode != Mode::Copies {
             self.main_exec_ns = monotonic_ns();
@@ -674,24 +712,33 @@ impl Tree<'_> {
         }
     }
 
-    /// A signal-delivery or group stop, or a new task's first stop.
-    fn on_stop(&mut self, pid: Pid, sig: Signal) {
+    /// A new task's options: a root's threads stop at an exec like their root (the exec'ing
+    /// thread takes the root's pid), every other task does not.
+    fn options_for(&self, tid: Tid) -> Options {
+        match self.tgids.get(&tid) {
+            Some(g) if self.roots.contains(g) => root_options(),
+            _ => child_options(),
+        }
+    }
+
+    /// A new task's first stop (it has run no instruction yet), or a group-stop.
+    fn stopped(&mut self, pid: Pid) {
         let tid = pid.as_raw();
         if !self.tgids.contains_key(&tid) {
             // Its creator's event is still to come: hold it until it is placed.
             self.early.insert(tid);
-        } else if self.expecting.remove(&tid) && sig == Signal::SIGSTOP {
-            let _ = ptrace::cont(pid, None);
-        } else if matches!(
-            sig,
-            Signal::SIGSTOP | Signal::SIGTSTP | Signal::SIGTTIN | Signal::SIGTTOU
-        ) && ptrace::getsiginfo(pid).is_err()
-        {
-            // A group-stop (no signal to deliver): let it run on.
+        } else if self.expecting.remove(&tid) {
+            let _ = ptrace::setoptions(pid, self.options_for(tid));
             let _ = ptrace::cont(pid, None);
         } else {
-            let _ = ptrace::cont(pid, Some(sig));
+            // A group-stop (SIGSTOP, SIGTSTP...): let it run on, as before.
+            let _ = ptrace::cont(pid, None);
         }
+    }
+
+    /// A signal is about to be delivered: it is delivered.
+    fn on_signal(&mut self, pid: Pid, sig: Signal) {
+        let _ = ptrace::cont(pid, Some(sig));
     }
 
     /// A task is gone (reaped). When the last copy of the command has ended, what the program
@@ -707,6 +754,7 @@ impl Tree<'_> {
             let mut live = self.shared.live.lock().expect("live");
             live.tasks.remove(&tid);
             live.slots.remove(&tid);
+            live.cmdlines.remove(&tid);
         }
         if let Some(i) = self.roots.iter().position(|&r| r == tid) {
             self.endings[i] = Some(ending);
@@ -781,11 +829,13 @@ fn watch(
     deadline: Option<Instant>,
     grace: Duration,
     mains: &[Tid],
+    helpers: &regex::Regex,
 ) {
     let mode = apply_masks.mode;
     let mut window_start = Instant::now();
     while !shared.done.load(Ordering::SeqCst) {
         std::thread::sleep(TICK);
+        execs(shared, apply_masks, helpers);
         account(shared, masks, apply_masks, &mut window_start, mains);
         let mut live = shared.live.lock().expect("live");
         let ended = *shared.ended.lock().expect("ended");
@@ -853,6 +903,45 @@ fn watch(
                 if outside {
                     seen.outside += 1;
                 }
+            }
+        }
+    }
+}
+
+/// One tick of exec watching. Only a root stops at its exec; every other process's command line
+/// is read each tick, and one that differs from the last read (or, the first time, from its
+/// creator's when it was forked) is an exec: its name is
+/// read again, and in process mode a candidate now running a command that matches the helpers
+/// pattern gives its slot up (rule 4 of [`super::slots`]), within a tick of its exec.
+fn execs(shared: &Shared, m: &Masks, helpers: &regex::Regex) {
+    let procs: Vec<Tid> = {
+        let live = shared.live.lock().expect("live");
+        if shared.ended.lock().expect("ended").is_some() {
+            return;
+        }
+        live.processes()
+            .into_iter()
+            .filter(|&p| !live.plan.is_root(p))
+            .collect()
+    };
+    // The /proc reads without the lock the tracing thread needs at every event.
+    let lines: Vec<(Tid, String)> = procs
+        .into_iter()
+        .map(|p| (p, task::cmdline(p)))
+        .filter(|(_, line)| !line.is_empty())
+        .collect();
+    let mut live = shared.live.lock().expect("live");
+    for (p, line) in lines {
+        // Gone meanwhile (its pid may even be another task's by now).
+        if !live.tasks.contains_key(&p) || live.cmdlines.get(&p) == Some(&line) {
+            continue;
+        }
+        let helper = helpers.is_match(&line);
+        live.cmdlines.insert(p, line);
+        live.acct.renamed(p);
+        if m.mode == Mode::Processes {
+            for mv in live.plan.exec(p, helper) {
+                apply(mv, m.mode, &m.slots, &m.main, &mut live);
             }
         }
     }
