@@ -1,10 +1,16 @@
-//! Runs a user's command under ptrace and places its workers as they appear. Linux stops a
-//! traced task at each fork, clone, exec and exit (`PTRACE_O_TRACE*`): at a fork the new task
-//! exists but has not run an instruction, so its pin takes effect before it runs, with no
-//! unpinned window; at an exit its scheduler counters are final and readable. Between those
-//! events the tree runs untouched (no system call is traced). `PTRACE_O_EXITKILL` kills the
-//! whole tree if pinbench itself dies, and a watchdog thread kills it on `--timeout`, SIGINT
-//! or SIGTERM, so no process of the tree is ever left behind.
+//! Runs a user's command under ptrace and places its workers as they appear. Each copy is
+//! attached with `PTRACE_SEIZE` before it execs, and every task it creates is auto-attached
+//! (`PTRACE_O_TRACEFORK/VFORK/CLONE`). Three round trips per new process, the fewest ptrace
+//! allows: the creator's fork event gives the new task's id while the task has not run an
+//! instruction (it starts in a `PTRACE_EVENT_STOP`), so its pin takes effect before it runs,
+//! with no unpinned window; the new task's first stop is resumed; its death is reported by
+//! `waitpid`, and its counters are read from its zombie (`waitid(WNOWAIT)`) before it is reaped,
+//! where they are final. Only the roots stop at an exec (the command past its launch's
+//! wrappers); any other process's exec is seen by the watchdog as a changed command line, which
+//! decides helpers (rule 4 of [`super::slots`]) within a tick. Between those events the tree
+//! runs untouched (no system call is traced). `PTRACE_O_EXITKILL` kills the whole tree if
+//! pinbench itself dies, and a watchdog thread kills it on `--timeout`, SIGINT or SIGTERM, so no
+//! process of the tree is ever left behind.
 //!
 //! The fork, the wait loop and every ptrace request happen on the calling thread (ptrace
 //! belongs to the thread that forked); the child between fork and exec only makes
@@ -119,7 +125,7 @@ pub struct Traced {
     pub endings: Vec<Option<Ending>>,
     /// Every task that exited with its counters read (threads included).
     pub tasks: Vec<TaskRecord>,
-    /// Tasks that ended without an exit stop (killed), so their counters are missing.
+    /// Tasks that ended without their counters read (gone before their zombie was seen).
     pub unread: usize,
     pub seen: Vec<Seen>,
     pub tally: Tally,
