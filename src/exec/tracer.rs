@@ -779,6 +779,12 @@ impl Tree<'_> {
 /// program starting 500 children ran 1.55x slower traced when the tracer slept between events,
 /// because this host wakes an idle vCPU slowly. Polling a moment keeps the next event of the
 /// burst cheap; a compute-bound program has no bursts and never sees the polling.
+///
+/// The poll yields its CPU between looks rather than spinning: a spinning tracer held the very
+/// CPU a just-placed child is pinned to, and the child waited for the spin to end (1000 forks,
+/// 2 CPUs: 5.0x as long as direct with a spin, 1.9x yielding, 2.1x sleeping at once; a shell
+/// starting 200 `/bin/true`: 1.40x, 0.94x, 1.34x). With nothing else to run, the yield returns
+/// at once and the vCPU stays awake as with a spin.
 const POLL: Duration = Duration::from_micros(500);
 
 fn next_event() -> nix::Result<(Pid, bool)> {
@@ -787,7 +793,7 @@ fn next_event() -> nix::Result<(Pid, bool)> {
         if let Some(e) = peek(libc::WNOHANG)? {
             return Ok(e);
         }
-        std::hint::spin_loop();
+        std::thread::yield_now();
     }
     loop {
         if let Some(e) = peek(0)? {
