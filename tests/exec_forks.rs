@@ -1,7 +1,9 @@
 //! A C program whose 100 forked children read their own mask as their first action
 //! (`tests/programs/forks.c`), built dynamic and static: under `per-worker -w 2` each child is on
 //! its slot's CPU before it runs an instruction of its own, under `none` on the allowed set.
-//! Placement is read from inside the program, never from pinbench's records.
+//! And a thread that execs from a process other than the command's own (no exec stop says that
+//! its id vanished) keeps no slot. Placement is read from inside the program, never from
+//! pinbench's records.
 
 mod common;
 
@@ -11,13 +13,17 @@ use std::process::Command;
 use common::{exec, skip, skip_missing_tool};
 use pinbench::cpuset::CpuSet;
 
-/// Builds `forks.c` into `dir` (`-static` when `static_link`); none when the C compiler or, for
-/// a static build, the static C library is missing.
-fn build(dir: &Path, static_link: bool) -> Option<PathBuf> {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/programs/forks.c");
-    let bin = dir.join(if static_link { "forks-static" } else { "forks" });
+/// Builds `tests/programs/<name>.c` into `dir` (`-static` when `static_link`); none when the C
+/// compiler or, for a static build, the static C library is missing.
+fn build(dir: &Path, name: &str, static_link: bool) -> Option<PathBuf> {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/programs/{name}.c"));
+    let bin = dir.join(if static_link {
+        format!("{name}-static")
+    } else {
+        name.to_string()
+    });
     let mut cc = Command::new("cc");
-    cc.arg("-O2");
+    cc.args(["-O2", "-pthread"]);
     if static_link {
         cc.arg("-static");
     }
@@ -63,7 +69,7 @@ fn placed_before_their_first_instruction(static_link: bool) {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let Some(bin) = build(dir.path(), static_link) else {
+    let Some(bin) = build(dir.path(), "forks", static_link) else {
         skip_missing_tool(
             "PINBENCH_REQUIRE_CC",
             "no C compiler (or no static C library) to build tests/programs/forks.c",
@@ -108,4 +114,52 @@ fn forked_children_of_a_dynamic_program_start_on_their_slots() {
 #[test]
 fn forked_children_of_a_static_program_start_on_their_slots() {
     placed_before_their_first_instruction(true);
+}
+
+#[test]
+fn a_thread_that_execs_outside_the_main_process_keeps_no_slot() {
+    let allowed = pinbench::affinity::current_affinity().unwrap();
+    if allowed.len() < 2 {
+        skip("needs two allowed CPUs to tell the two slots apart");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let Some(bin) = build(dir.path(), "thread_exec", false) else {
+        skip_missing_tool(
+            "PINBENCH_REQUIRE_CC",
+            "no C compiler to build tests/programs/thread_exec.c",
+        );
+        return;
+    };
+    // Under `sh -c`, the program is a child: its exec stops nothing.
+    let line = format!("{}; :", bin.display());
+    let run = exec(
+        &[
+            "-s",
+            "per-worker",
+            "-w",
+            "2",
+            "--workers-are",
+            "threads",
+            "--reps",
+            "1",
+            "--no-warmup",
+            "--show-output",
+        ],
+        &dir.path().join("out"),
+        &["sh", "-c", &line],
+    );
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{err}");
+    let cpus: Vec<usize> = allowed.iter().collect();
+    let masks: Vec<CpuSet> = err
+        .lines()
+        .filter_map(|l| l.parse::<CpuSet>().ok())
+        .collect();
+    // The two live threads hold the two slots; the vanished one holds none.
+    let want: Vec<CpuSet> = cpus[..2]
+        .iter()
+        .map(|c| c.to_string().parse().unwrap())
+        .collect();
+    assert_eq!(masks, want, "the two threads' masks: {err}");
 }

@@ -984,16 +984,37 @@ fn account(
             })
             .collect()
     };
+    let mut unreadable = Vec::new();
     let readings: Vec<Reading> = tasks
         .into_iter()
         .filter_map(|(tid, tgid, key, slot, spawner)| {
             let mask = slot.and_then(|s| masks.get(s)).and_then(Option::as_ref);
-            Reading::take(tid, tgid, key, slot, mask, spawner)
+            let r = Reading::take(tid, tgid, key, slot, mask, spawner);
+            if r.is_none() {
+                unreadable.push((tid, tgid));
+            }
+            r
         })
         .collect();
     let mut live = shared.live.lock().expect("live");
     for r in readings {
         live.acct.add(r);
+    }
+    // A task gone without a death report: a thread other than the leader that exec'd took the
+    // leader's id, and its own vanished (only a root stops at an exec to say so). Checked under
+    // the lock: a task the tracer reaped meanwhile is gone from `tasks` or about to be, and its
+    // id is no other task's while it is still listed.
+    for (tid, tgid) in unreadable {
+        let vanished = tid != tgid
+            && live.tasks.get(&tid) == Some(&tgid)
+            && !std::path::Path::new(&format!("/proc/{tgid}/task/{tid}")).exists();
+        if vanished {
+            live.tasks.remove(&tid);
+            for mv in live.plan.exited(tid) {
+                apply(mv, mode, &apply_masks.slots, &apply_masks.main, &mut live);
+            }
+            live.slots.remove(&tid);
+        }
     }
     let elapsed = window_start.elapsed();
     if elapsed < WINDOW {
