@@ -1,10 +1,13 @@
 //! What `pinbench exec` costs a program: each program run directly (twice, an A/A pair) and
-//! under `exec -s none` (traced, nothing pinned), interleaved A B A' round after round in one
-//! run, so drift of a shared machine falls on all three. Prints every round, the medians, the
-//! traced/direct ratio with its 95 % interval, and the A/A ratio (the noise floor).
+//! under `exec -s per-worker -w 2` (traced, every worker placed), interleaved A B A' round after
+//! round in one run, so drift of a shared machine falls on all three. Prints every round, the
+//! medians, the traced/direct ratio with its 95 % interval, and the A/A ratio (the noise floor).
+//! The programs are the fork-heavy ones (a shell starting 200 `/bin/true`, Python running 200
+//! `subprocess.run`, `make -j2` of 20 small C files, a C loop of 1000 forks), where every new
+//! process pays for its placement, and a compute-bound Pool, where nothing should show.
 //!
-//! `cargo bench --bench exec_overhead`; `PINBENCH_OVERHEAD_ROUNDS` sets the rounds (default 15),
-//! `PINBENCH_OVERHEAD_ONLY=pool` runs only the programs whose label holds that text.
+//! `cargo bench --bench exec_overhead`; `PINBENCH_OVERHEAD_ROUNDS` sets the rounds (default 5),
+//! `PINBENCH_OVERHEAD_ONLY=make` runs only the programs whose label holds that text.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -31,6 +34,65 @@ fn direct(argv: &[String]) -> f64 {
     start.elapsed().as_secs_f64()
 }
 
+/// A C source written to `dir` and compiled there; returns the binary.
+fn compile(dir: &Path, name: &str, source: &str) -> String {
+    let c = dir.join(format!("{name}.c"));
+    std::fs::write(&c, source).unwrap();
+    let bin = dir.join(name);
+    let ok = Command::new("cc")
+        .args(["-O2", "-o"])
+        .arg(&bin)
+        .arg(&c)
+        .status()
+        .expect("cc runs")
+        .success();
+    assert!(ok, "cc {name}.c failed");
+    bin.display().to_string()
+}
+
+const FORKS: &str = r#"#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+int main(void) {
+    for (int i = 0; i < 1000; i++) {
+        pid_t p = fork();
+        if (p == 0) _exit(0);
+        if (p < 0 || waitpid(p, 0, 0) != p) return 1;
+    }
+    return 0;
+}
+"#;
+
+/// 20 small C files and a Makefile that builds them into one program.
+fn make_tree(dir: &Path) {
+    let mut objs = Vec::new();
+    for i in 0..20 {
+        std::fs::write(
+            dir.join(format!("f{i}.c")),
+            format!(
+                "#include <stdio.h>\n#include <string.h>\nint f{i}(int x) {{ char b[64]; snprintf(b, sizeof b, \"%d\", x * {i}); return (int)strlen(b) + x; }}\n"
+            ),
+        )
+        .unwrap();
+        objs.push(format!("f{i}.o"));
+    }
+    let decls: String = (0..20).map(|i| format!("int f{i}(int);\n")).collect();
+    let calls: String = (0..20).map(|i| format!("s += f{i}(s);\n")).collect();
+    std::fs::write(
+        dir.join("main.c"),
+        format!("{decls}int main(void) {{ int s = 1;\n{calls}return s == 0; }}\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("Makefile"),
+        format!(
+            "prog: main.o {objs}\n\tcc -o $@ $^\n%.o: %.c\n\tcc -O1 -c -o $@ $<\n",
+            objs = objs.join(" ")
+        ),
+    )
+    .unwrap();
+}
+
 fn main() {
     if std::env::args().any(|a| a == "--test") || std::env::args().all(|a| a != "--bench") {
         return;
@@ -38,7 +100,7 @@ fn main() {
     let rounds: usize = std::env::var("PINBENCH_OVERHEAD_ROUNDS")
         .ok()
         .and_then(|r| r.parse().ok())
-        .unwrap_or(15);
+        .unwrap_or(5);
     let allowed = pinbench::affinity::startup_allowed().expect("allowed set");
     let profile =
         read_profile(Path::new("/"), AllowedSource::Live, Some(&allowed)).expect("profile");
@@ -47,56 +109,66 @@ fn main() {
     let script = tmp.join("children.sh");
     std::fs::write(
         &script,
-        "#!/bin/sh\ni=0\nwhile [ $i -lt 500 ]; do /bin/true; i=$((i+1)); done\n",
+        "#!/bin/sh\ni=0\nwhile [ $i -lt 200 ]; do /bin/true; i=$((i+1)); done\n",
     )
     .unwrap();
     std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let forks = compile(&tmp, "forks", FORKS);
+    let build = tmp.join("build");
+    std::fs::create_dir_all(&build).unwrap();
+    make_tree(&build);
     let pool = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/python/pool.py");
-    let workers = allowed.len();
+    let workers = 2.min(allowed.len());
     // The interpreter itself, past any wrapper (pyenv's shim starts ~45 processes first).
-    let interpreter = Command::new("python3")
+    let python = Command::new("python3")
         .args(["-c", "import sys; print(sys.executable)"])
         .output()
         .ok()
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
         .filter(|p| !p.is_empty())
         .unwrap_or_else(|| "python3".into());
-    let pool_args = |python: &str| {
-        vec![
-            python.to_string(),
-            pool.display().to_string(),
-            "--workers".into(),
-            workers.to_string(),
-            "--tasks".into(),
-            (8 * workers).to_string(),
-            "--size".into(),
-            "1000000".into(),
-        ]
-    };
     let programs: Vec<(&str, Vec<String>)> = vec![
         (
-            "500 children (sh, /bin/true)",
+            "200 children (sh, /bin/true)",
             vec![script.display().to_string()],
         ),
         (
-            "500 children (python3 subprocess.run)",
+            "200 children (python3 subprocess.run)",
             vec![
-                "python3".into(),
+                python.clone(),
                 "-c".into(),
-                "import subprocess\nfor _ in range(500): subprocess.run(['/bin/true'])".into(),
+                "import subprocess\nfor _ in range(200): subprocess.run(['/bin/true'])".into(),
             ],
         ),
         (
-            "compute-bound pool (python3 examples/python/pool.py)",
-            pool_args("python3"),
+            "make -j2, 20 small C files",
+            vec![
+                "make".into(),
+                "-s".into(),
+                "-B".into(),
+                "-j2".into(),
+                "-C".into(),
+                build.display().to_string(),
+            ],
         ),
+        ("1000 forks (C, fork + waitpid)", vec![forks]),
         (
-            "compute-bound pool (the interpreter itself, no wrapper)",
-            pool_args(&interpreter),
+            "compute-bound pool (python3 examples/python/pool.py)",
+            vec![
+                python.clone(),
+                pool.display().to_string(),
+                "--workers".into(),
+                workers.to_string(),
+                "--tasks".into(),
+                (8 * workers).to_string(),
+                "--size".into(),
+                "1000000".into(),
+            ],
         ),
     ];
     let helpers = regex::Regex::new(DEFAULT_HELPERS).unwrap();
     let only = std::env::var("PINBENCH_OVERHEAD_ONLY").unwrap_or_default();
+    let placement = plan(&Strategy::PerWorker, &profile.topology, &allowed, workers).unwrap();
     for (label, argv) in programs
         .into_iter()
         .filter(|(l, _)| l.contains(only.as_str()))
@@ -125,12 +197,11 @@ fn main() {
             ops: None,
             label: None,
         };
-        let placement = plan(&Strategy::None, &profile.topology, &allowed, workers).unwrap();
         // One of each first, uncounted.
         direct(&argv);
         spec.measure(&scenario, &placement).expect("traced run");
         let (mut a, mut b, mut a2) = (Vec::new(), Vec::new(), Vec::new());
-        println!("\n{label}: seconds per run, direct A / traced B / direct A'");
+        println!("\n{label}: seconds per run, direct A / per-worker -w {workers} B / direct A'");
         for r in 0..rounds {
             a.push(direct(&argv));
             let m = spec.measure(&scenario, &placement).expect("traced run");
@@ -146,6 +217,8 @@ fn main() {
         let (lo, hi) = ab
             .ci
             .map_or((f64::NAN, f64::NAN), |(l, h)| (1.0 / h, 1.0 / l));
+        let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+        let load: Vec<&str> = load.split_whitespace().take(3).collect();
         println!(
             "  median direct {:.4} s, traced {:.4} s: traced runs {slowdown:.3}x as long (95 % interval {lo:.3}-{hi:.3}); verdict {}",
             median(&a).unwrap(),
@@ -153,10 +226,11 @@ fn main() {
             ab.verdict.as_str()
         );
         println!(
-            "  A/A: direct A' over A {:.3}x, verdict {} (noise floor {:.1} %)",
+            "  A/A: direct A' over A {:.3}x, verdict {} (noise floor {:.1} %); load average {}",
             median(&a2).unwrap() / median(&a).unwrap(),
             aa.verdict.as_str(),
-            floor * 100.0
+            floor * 100.0,
+            load.join(" ")
         );
     }
     let _ = std::fs::remove_dir_all(&tmp);

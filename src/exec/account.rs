@@ -1,7 +1,7 @@
 //! What ran where, measured: every task's CPU time (the kernel's own run time,
 //! `/proc/<tgid>/task/<tid>/schedstat`, in nanoseconds), split by whether the task ran in a slot
 //! and whether the mask the kernel held for it was inside that slot's CPUs. The watchdog adds a
-//! sample every tick and the tracer a last one at each task's exit stop, so the split covers
+//! sample every tick and the tracer a last one from each task's zombie, so the split covers
 //! the tasks' whole lives. From it: the share of the tree's CPU time that ran on the plan
 //! (`pinned_cpu_share`), each slot's CPU time, the busy tasks no slot held, and each task's
 //! busy share over the last window, which [`super::slots::Slots::observed`] turns into late pins.

@@ -1,7 +1,7 @@
-//! One task of the traced tree as the kernel counts it, read from `/proc/<tgid>/task/<tid>/`
-//! while the task is stopped at its exit (the counters are final and need no privilege): the
-//! scheduler's migrations and context switches (`sched`), user and system CPU time and the last
-//! CPU (`stat`), and the mask it ended under.
+//! One task of the traced tree as the kernel counts it, read from `/proc/<tgid>/task/<tid>/` of
+//! the task's zombie, before the tracer reaps it (the counters are final and need no
+//! privilege): the scheduler's migrations and context switches (`sched`), user and system CPU
+//! time and the last CPU (`stat`), and the mask it ended under.
 
 use std::path::PathBuf;
 
@@ -107,7 +107,7 @@ pub fn cmdline(pid: Tid) -> String {
 }
 
 impl TaskCounts {
-    /// Reads a live (stopped) task's counters.
+    /// Reads a task's counters (a zombie's are final).
     pub fn read(tgid: Tid, tid: Tid) -> Self {
         let d = dir(tgid, tid);
         let sched = SchedStats::read(&d.join("sched"));

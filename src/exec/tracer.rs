@@ -1,10 +1,16 @@
-//! Runs a user's command under ptrace and places its workers as they appear. Linux stops a
-//! traced task at each fork, clone, exec and exit (`PTRACE_O_TRACE*`): at a fork the new task
-//! exists but has not run an instruction, so its pin takes effect before it runs, with no
-//! unpinned window; at an exit its scheduler counters are final and readable. Between those
-//! events the tree runs untouched (no system call is traced). `PTRACE_O_EXITKILL` kills the
-//! whole tree if pinbench itself dies, and a watchdog thread kills it on `--timeout`, SIGINT
-//! or SIGTERM, so no process of the tree is ever left behind.
+//! Runs a user's command under ptrace and places its workers as they appear. Each copy is
+//! attached with `PTRACE_SEIZE` before it execs, and every task it creates is auto-attached
+//! (`PTRACE_O_TRACEFORK/VFORK/CLONE`). Three round trips per new process, the fewest ptrace
+//! allows: the creator's fork event gives the new task's id while the task has not run an
+//! instruction (it starts in a `PTRACE_EVENT_STOP`), so its pin takes effect before it runs,
+//! with no unpinned window; the new task's first stop is resumed; its death is reported by
+//! `waitpid`, and its counters are read from its zombie (`waitid(WNOWAIT)`) before it is reaped,
+//! where they are final. Only the roots stop at an exec (the command past its launch's
+//! wrappers); any other process's exec is seen by the watchdog as a changed command line, which
+//! decides helpers (rule 4 of [`super::slots`]) within a tick. Between those events the tree
+//! runs untouched (no system call is traced). `PTRACE_O_EXITKILL` kills the whole tree if
+//! pinbench itself dies, and a watchdog thread kills it on `--timeout`, SIGINT or SIGTERM, so no
+//! process of the tree is ever left behind.
 //!
 //! The fork, the wait loop and every ptrace request happen on the calling thread (ptrace
 //! belongs to the thread that forked); the child between fork and exec only makes
@@ -124,7 +130,7 @@ pub struct Traced {
     pub endings: Vec<Option<Ending>>,
     /// Every task that exited with its counters read (threads included).
     pub tasks: Vec<TaskRecord>,
-    /// Tasks that ended without an exit stop (killed), so their counters are missing.
+    /// Tasks that ended without their counters read (gone before their zombie was seen).
     pub unread: usize,
     pub seen: Vec<Seen>,
     pub tally: Tally,
@@ -169,6 +175,10 @@ struct Live {
     epoch: u64,
     /// Processes still alive [`SETTLE`] after every copy ended, asked to stop then.
     leftovers: Option<usize>,
+    /// Each process's command line when last read (a root's at its exec stop, any other's by
+    /// the watchdog), a forked child's its creator's: a change is an exec, which stops no task
+    /// but a root. A process first seen with none recorded is taken as exec'd.
+    cmdlines: HashMap<Tid, String>,
 }
 
 impl Live {
@@ -183,6 +193,7 @@ impl Live {
             seen: vec![Seen::default(); slots],
             epoch: 0,
             leftovers: None,
+            cmdlines: HashMap::new(),
         }
     }
 
@@ -211,9 +222,13 @@ struct ChildPlan {
     devnull: i32,
     pgid: i32,
     err_fd: i32,
+    /// The go-ahead pipe: the child closes its copy of the write end and waits for a byte on
+    /// the read end, sent once it is attached (if pinbench dies first it reads nothing, exits).
+    go_r: i32,
+    go_w: i32,
 }
 
-/// Forks one copy, stopped before exec, traced by this thread.
+/// Forks one copy, held before exec until the go-ahead.
 fn fork_copy(plan: &ChildPlan) -> std::io::Result<Tid> {
     // SAFETY: the child only makes async-signal-safe calls on memory prepared before the
     // fork, then execs or exits.
@@ -235,8 +250,11 @@ fn fork_copy(plan: &ChildPlan) -> std::io::Result<Tid> {
         if let Some(m) = &plan.mask {
             let _ = nix::sched::sched_setaffinity(Pid::from_raw(0), m);
         }
-        libc::ptrace(libc::PTRACE_TRACEME, 0, 0, 0);
-        libc::raise(libc::SIGSTOP);
+        libc::close(plan.go_w);
+        let mut go = 0u8;
+        if libc::read(plan.go_r, (&raw mut go).cast(), 1) != 1 {
+            libc::_exit(127);
+        }
         libc::execve(plan.path.as_ptr(), plan.argv.as_ptr(), plan.envp.as_ptr());
         let errno = *libc::__errno_location();
         let bytes = errno.to_ne_bytes();
@@ -245,28 +263,25 @@ fn fork_copy(plan: &ChildPlan) -> std::io::Result<Tid> {
     }
 }
 
-/// Waits for a forked copy's stop before exec, then asks for its tree's events.
+/// What a root is traced for: its forks and clones (each new task is auto-attached, stopped
+/// before its first instruction), its execs, and the kernel kills the tree if pinbench dies.
+fn root_options() -> Options {
+    child_options() | Options::PTRACE_O_TRACEEXEC
+}
+
+/// What every other task is traced for: no exec event (its command line is read by the
+/// watchdog), no exit event (its counters are read from its zombie).
+fn child_options() -> Options {
+    Options::PTRACE_O_TRACEFORK
+        | Options::PTRACE_O_TRACEVFORK
+        | Options::PTRACE_O_TRACECLONE
+        | Options::PTRACE_O_EXITKILL
+}
+
+/// Attaches to a forked copy waiting for its go-ahead (`PTRACE_SEIZE`: its new tasks start in
+/// a `PTRACE_EVENT_STOP`, and an exec without the exec event does not stop it).
 fn attach(pid: Tid) -> std::io::Result<Tid> {
-    loop {
-        match nix::sys::wait::waitpid(
-            Pid::from_raw(pid),
-            Some(nix::sys::wait::WaitPidFlag::__WALL),
-        ) {
-            Ok(WaitStatus::Stopped(_, _)) => break,
-            Ok(_) => return Err(std::io::Error::other("the command ended before it started")),
-            Err(nix::errno::Errno::EINTR) => continue,
-            Err(e) => return Err(e.into()),
-        }
-    }
-    ptrace::setoptions(
-        Pid::from_raw(pid),
-        Options::PTRACE_O_TRACEFORK
-            | Options::PTRACE_O_TRACEVFORK
-            | Options::PTRACE_O_TRACECLONE
-            | Options::PTRACE_O_TRACEEXEC
-            | Options::PTRACE_O_TRACEEXIT
-            | Options::PTRACE_O_EXITKILL,
-    )?;
+    ptrace::seize(Pid::from_raw(pid), root_options())?;
     Ok(pid)
 }
 
@@ -334,6 +349,7 @@ fn start_copies(
     argv: &[*const libc::c_char],
     devnull: &std::fs::File,
     err_w: &OwnedFd,
+    go: &(OwnedFd, OwnedFd),
 ) -> std::io::Result<Vec<Tid>> {
     let copies = l.envs.len().max(1);
     let mut roots: Vec<Tid> = Vec::new();
@@ -355,6 +371,8 @@ fn start_copies(
             devnull: devnull.as_raw_fd(),
             pgid,
             err_fd: err_w.as_raw_fd(),
+            go_r: go.0.as_raw_fd(),
+            go_w: go.1.as_raw_fd(),
         };
         // A copy that cannot be started and traced takes the copies before it down too.
         let pid = match fork_copy(&plan).and_then(|pid| {
@@ -407,7 +425,8 @@ pub fn trace(l: &Launch) -> std::io::Result<Traced> {
         killed: Mutex::new(None),
         ended: Mutex::new(None),
     });
-    let roots = start_copies(l, &shared, &argv, &devnull, &err_w)?;
+    let go = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
+    let roots = start_copies(l, &shared, &argv, &devnull, &err_w, &go)?;
     // The command's own processes: never workers in process mode, their time no worker's.
     let mains: Vec<Tid> = if l.mode == Mode::Processes {
         roots.clone()
@@ -423,13 +442,26 @@ pub fn trace(l: &Launch) -> std::io::Result<Traced> {
         let deadline = l.timeout.map(|t| Instant::now() + t);
         let grace = l.grace;
         let mains = mains.clone();
-        std::thread::spawn(move || watch(&shared, &masks, &apply_masks, deadline, grace, &mains))
+        let helpers = l.helpers.clone();
+        std::thread::spawn(move || {
+            watch(
+                &shared,
+                &masks,
+                &apply_masks,
+                deadline,
+                grace,
+                &mains,
+                &helpers,
+            )
+        })
     };
 
     let start_ns = monotonic_ns();
-    for &r in &roots {
-        let _ = ptrace::cont(Pid::from_raw(r), None);
-    }
+    // The go-ahead, one byte per copy: each reads one and execs.
+    let (go_r, go_w) = go;
+    drop(go_r);
+    let _ = nix::unistd::write(&go_w, &vec![0u8; roots.len()]);
+    drop(go_w);
     let mut tree = Tree {
         l,
         masks: &masks,
@@ -446,15 +478,26 @@ pub fn trace(l: &Launch) -> std::io::Result<Traced> {
         expecting: Default::default(),
     };
     loop {
-        let status = match next_event() {
+        let (pid, gone) = match next_event() {
             Ok(s) => s,
             Err(nix::errno::Errno::EINTR) => continue,
             Err(nix::errno::Errno::ECHILD) => break,
             Err(e) => return Err(e.into()),
         };
+        if gone {
+            // A zombie: its counters are final and still readable until it is reaped.
+            tree.exited(pid.as_raw());
+        }
+        let status = loop {
+            match nix::sys::wait::waitpid(pid, Some(nix::sys::wait::WaitPidFlag::__WALL)) {
+                Err(nix::errno::Errno::EINTR) => continue,
+                other => break other,
+            }
+        };
+        let Ok(status) = status else { continue };
         match status {
             WaitStatus::PtraceEvent(pid, _, ev) => tree.on_event(pid, ev),
-            WaitStatus::Stopped(pid, sig) => tree.on_stop(pid, sig),
+            WaitStatus::Stopped(pid, sig) => tree.on_signal(pid, sig),
             WaitStatus::Exited(pid, code) => tree.on_gone(pid, Ending::Exited(code)),
             WaitStatus::Signaled(pid, sig, _) => tree.on_gone(pid, Ending::Signalled(sig as i32)),
             _ => {}
@@ -548,8 +591,9 @@ impl Tree<'_> {
         } else if ev == Event::PTRACE_EVENT_EXEC as i32 {
             // It resumes the task itself (a `--pin-by parent` copy is pinned after).
             return self.execed(pid, tid);
-        } else if ev == Event::PTRACE_EVENT_EXIT as i32 {
-            self.exiting(tid, tgid);
+        } else if ev == Event::PTRACE_EVENT_STOP as i32 {
+            // A new task's first stop, or a group-stop; it resumes the task itself.
+            return self.stopped(pid);
         }
         let _ = ptrace::cont(pid, None);
     }
@@ -567,6 +611,11 @@ impl Tree<'_> {
             let mut live = self.shared.live.lock().expect("live");
             live.tasks.insert(child, child_tgid);
             live.born.insert(child, Instant::now());
+            // A forked child runs its creator's program until it execs: the watchdog tells
+            // its exec by a command line other than this one.
+            if !thread && let Some(line) = live.cmdlines.get(&tgid).cloned() {
+                live.cmdlines.insert(child, line);
+            }
             // A copy's descendants inherit its mask: they run in its slot (`--each`).
             if self.l.mode == Mode::Copies
                 && !thread
@@ -583,13 +632,15 @@ impl Tree<'_> {
         self.shared
             .step(self.masks, |s| s.spawned(creator, child, thread));
         if self.early.remove(&child) {
+            let _ = ptrace::setoptions(Pid::from_raw(child), self.options_for(child));
             let _ = ptrace::cont(Pid::from_raw(child), None);
         } else {
             self.expecting.insert(child);
         }
     }
 
-    /// `tid` exec'd a new program: a helper by its command line, or the command itself.
+    /// A root (or a thread of one) exec'd: the command itself, past its launch's wrappers. Only
+    /// roots stop at an exec ([`root_options`]); the watchdog sees every other process's.
     fn execed(&mut self, pid: Pid, tid: Tid) {
         let l = self.l;
         let former = ptrace::getevent(pid).map(|c| c as Tid).unwrap_or(tid);
@@ -599,13 +650,14 @@ impl Tree<'_> {
             self.shared.live.lock().expect("live").tasks.remove(&former);
             self.shared.step(self.masks, |s| s.exited(former));
         }
-        let root = self.shared.live.lock().expect("live").plan.is_root(tid);
-        if l.mode == Mode::Processes && !root {
-            let helper = l.helpers.is_match(&task::cmdline(tid));
-            self.shared.step(self.masks, |s| s.exec(tid, helper));
+        // It is another program now: its name is read again, and the command line its
+        // children start with is this one.
+        let line = task::cmdline(tid);
+        {
+            let mut live = self.shared.live.lock().expect("live");
+            live.acct.renamed(tid);
+            live.cmdlines.insert(tid, line);
         }
-        // It is another program now: its name is read again (a compiler, not make).
-        self.shared.live.lock().expect("live").acct.renamed(tid);
         let copy = self.roots.iter().position(|&r| r == tid);
         if copy == Some(0) && l.mode != Mode::Copies {
             self.main_exec_ns = monotonic_ns();
@@ -626,8 +678,12 @@ impl Tree<'_> {
         }
     }
 
-    /// `tid` is about to exit: its counters are final and read now.
-    fn exiting(&mut self, tid: Tid, tgid: Tid) {
+    /// `tid` has exited and is a zombie, not yet reaped: its counters are final and read now
+    /// (no exit stop: the death is reported by `waitpid` anyway).
+    fn exited(&mut self, tid: Tid) {
+        let Some(&tgid) = self.tgids.get(&tid) else {
+            return;
+        };
         let l = self.l;
         let counts = TaskCounts::read(tgid, tid);
         let key = if l.mode == Mode::Threads { tid } else { tgid };
@@ -641,7 +697,7 @@ impl Tree<'_> {
             )
         };
         let mask = slot.and_then(|s| l.slot_masks.get(s).cloned().flatten());
-        // The task's last run time, read at its exit stop where it is final.
+        // The task's last run time, read from its zombie where it is final.
         if let Some(r) = Reading::take(tid, tgid, key, slot, mask.as_ref(), spawner) {
             self.shared.live.lock().expect("live").acct.add(r);
         }
@@ -667,24 +723,33 @@ impl Tree<'_> {
         }
     }
 
-    /// A signal-delivery or group stop, or a new task's first stop.
-    fn on_stop(&mut self, pid: Pid, sig: Signal) {
+    /// A new task's options: a root's threads stop at an exec like their root (the exec'ing
+    /// thread takes the root's pid), every other task does not.
+    fn options_for(&self, tid: Tid) -> Options {
+        match self.tgids.get(&tid) {
+            Some(g) if self.roots.contains(g) => root_options(),
+            _ => child_options(),
+        }
+    }
+
+    /// A new task's first stop (it has run no instruction yet), or a group-stop.
+    fn stopped(&mut self, pid: Pid) {
         let tid = pid.as_raw();
         if !self.tgids.contains_key(&tid) {
             // Its creator's event is still to come: hold it until it is placed.
             self.early.insert(tid);
-        } else if self.expecting.remove(&tid) && sig == Signal::SIGSTOP {
-            let _ = ptrace::cont(pid, None);
-        } else if matches!(
-            sig,
-            Signal::SIGSTOP | Signal::SIGTSTP | Signal::SIGTTIN | Signal::SIGTTOU
-        ) && ptrace::getsiginfo(pid).is_err()
-        {
-            // A group-stop (no signal to deliver): let it run on.
+        } else if self.expecting.remove(&tid) {
+            let _ = ptrace::setoptions(pid, self.options_for(tid));
             let _ = ptrace::cont(pid, None);
         } else {
-            let _ = ptrace::cont(pid, Some(sig));
+            // A group-stop (SIGSTOP, SIGTSTP...): let it run on, as before.
+            let _ = ptrace::cont(pid, None);
         }
+    }
+
+    /// A signal is about to be delivered: it is delivered.
+    fn on_signal(&mut self, pid: Pid, sig: Signal) {
+        let _ = ptrace::cont(pid, Some(sig));
     }
 
     /// A task is gone (reaped). When the last copy of the command has ended, what the program
@@ -700,6 +765,7 @@ impl Tree<'_> {
             let mut live = self.shared.live.lock().expect("live");
             live.tasks.remove(&tid);
             live.slots.remove(&tid);
+            live.cmdlines.remove(&tid);
         }
         if let Some(i) = self.roots.iter().position(|&r| r == tid) {
             self.endings[i] = Some(ending);
@@ -718,18 +784,56 @@ impl Tree<'_> {
 /// program starting 500 children ran 1.55x slower traced when the tracer slept between events,
 /// because this host wakes an idle vCPU slowly. Polling a moment keeps the next event of the
 /// burst cheap; a compute-bound program has no bursts and never sees the polling.
+///
+/// The poll yields its CPU between looks rather than spinning: a spinning tracer held the very
+/// CPU a just-placed child is pinned to, and the child waited for the spin to end (1000 forks,
+/// 2 CPUs: 5.0x as long as direct with a spin, 1.9x yielding, 2.1x sleeping at once; a shell
+/// starting 200 `/bin/true`: 1.40x, 0.94x, 1.34x). With nothing else to run, the yield returns
+/// at once and the vCPU stays awake as with a spin.
 const POLL: Duration = Duration::from_micros(500);
 
-fn next_event() -> nix::Result<WaitStatus> {
-    use nix::sys::wait::WaitPidFlag;
+fn next_event() -> nix::Result<(Pid, bool)> {
     let until = Instant::now() + POLL;
     while Instant::now() < until {
-        match nix::sys::wait::waitpid(None, Some(WaitPidFlag::__WALL | WaitPidFlag::WNOHANG))? {
-            WaitStatus::StillAlive => std::hint::spin_loop(),
-            s => return Ok(s),
+        if let Some(e) = peek(libc::WNOHANG)? {
+            return Ok(e);
+        }
+        std::thread::yield_now();
+    }
+    loop {
+        if let Some(e) = peek(0)? {
+            return Ok(e);
         }
     }
-    nix::sys::wait::waitpid(None, Some(WaitPidFlag::__WALL))
+}
+
+/// The next task with something to report, left to report it (`WNOWAIT`): its id, and whether
+/// it is gone (a zombie, whose `/proc` files stay readable until it is reaped).
+fn peek(flags: libc::c_int) -> nix::Result<Option<(Pid, bool)>> {
+    // SAFETY: an all-zero siginfo_t is a valid value (si_pid 0 says nothing was reported).
+    let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+    // SAFETY: waitid writes only into `info`, which outlives the call.
+    let r = unsafe {
+        libc::waitid(
+            libc::P_ALL,
+            0,
+            &mut info,
+            libc::WEXITED | libc::WSTOPPED | libc::WNOWAIT | libc::__WALL | flags,
+        )
+    };
+    if r < 0 {
+        return Err(nix::errno::Errno::last());
+    }
+    // SAFETY: waitid filled a SIGCHLD siginfo (or left it zeroed), where si_pid is valid.
+    let pid = unsafe { info.si_pid() };
+    if pid == 0 {
+        return Ok(None);
+    }
+    let gone = matches!(
+        info.si_code,
+        libc::CLD_EXITED | libc::CLD_KILLED | libc::CLD_DUMPED
+    );
+    Ok(Some((Pid::from_raw(pid), gone)))
 }
 
 /// What outlives the program, watched after it ended: whether it still gets on with ending.
@@ -777,12 +881,14 @@ fn watch(
     deadline: Option<Instant>,
     grace: Duration,
     mains: &[Tid],
+    helpers: &regex::Regex,
 ) {
     let mode = apply_masks.mode;
     let mut window_start = Instant::now();
     let mut settling = Settling::default();
     while !shared.done.load(Ordering::SeqCst) {
         std::thread::sleep(TICK);
+        execs(shared, apply_masks, helpers);
         account(shared, masks, apply_masks, &mut window_start, mains);
         let mut live = shared.live.lock().expect("live");
         let ended = *shared.ended.lock().expect("ended");
@@ -859,6 +965,45 @@ fn watch(
     }
 }
 
+/// One tick of exec watching. Only a root stops at its exec; every other process's command line
+/// is read each tick, and one that differs from the last read (or, the first time, from its
+/// creator's when it was forked) is an exec: its name is
+/// read again, and in process mode a candidate now running a command that matches the helpers
+/// pattern gives its slot up (rule 4 of [`super::slots`]), within a tick of its exec.
+fn execs(shared: &Shared, m: &Masks, helpers: &regex::Regex) {
+    let procs: Vec<Tid> = {
+        let live = shared.live.lock().expect("live");
+        if shared.ended.lock().expect("ended").is_some() {
+            return;
+        }
+        live.processes()
+            .into_iter()
+            .filter(|&p| !live.plan.is_root(p))
+            .collect()
+    };
+    // The /proc reads without the lock the tracing thread needs at every event.
+    let lines: Vec<(Tid, String)> = procs
+        .into_iter()
+        .map(|p| (p, task::cmdline(p)))
+        .filter(|(_, line)| !line.is_empty())
+        .collect();
+    let mut live = shared.live.lock().expect("live");
+    for (p, line) in lines {
+        // Gone meanwhile (its pid may even be another task's by now).
+        if !live.tasks.contains_key(&p) || live.cmdlines.get(&p) == Some(&line) {
+            continue;
+        }
+        let helper = helpers.is_match(&line);
+        live.cmdlines.insert(p, line);
+        live.acct.renamed(p);
+        if m.mode == Mode::Processes {
+            for mv in live.plan.exec(p, helper) {
+                apply(mv, m.mode, &m.slots, &m.main, &mut live);
+            }
+        }
+    }
+}
+
 /// One tick of the accounting: reads every live task's run time (the /proc reads without the
 /// lock the tracing thread needs at every event), adds it where the task was placed, and at the
 /// end of each window lets the slot rules move busy tasks into idle slots (late pins).
@@ -884,16 +1029,37 @@ fn account(
             })
             .collect()
     };
+    let mut unreadable = Vec::new();
     let readings: Vec<Reading> = tasks
         .into_iter()
         .filter_map(|(tid, tgid, key, slot, spawner)| {
             let mask = slot.and_then(|s| masks.get(s)).and_then(Option::as_ref);
-            Reading::take(tid, tgid, key, slot, mask, spawner)
+            let r = Reading::take(tid, tgid, key, slot, mask, spawner);
+            if r.is_none() {
+                unreadable.push((tid, tgid));
+            }
+            r
         })
         .collect();
     let mut live = shared.live.lock().expect("live");
     for r in readings {
         live.acct.add(r);
+    }
+    // A task gone without a death report: a thread other than the leader that exec'd took the
+    // leader's id, and its own vanished (only a root stops at an exec to say so). Checked under
+    // the lock: a task the tracer reaped meanwhile is gone from `tasks` or about to be, and its
+    // id is no other task's while it is still listed.
+    for (tid, tgid) in unreadable {
+        let vanished = tid != tgid
+            && live.tasks.get(&tid) == Some(&tgid)
+            && !std::path::Path::new(&format!("/proc/{tgid}/task/{tid}")).exists();
+        if vanished {
+            live.tasks.remove(&tid);
+            for mv in live.plan.exited(tid) {
+                apply(mv, mode, &apply_masks.slots, &apply_masks.main, &mut live);
+            }
+            live.slots.remove(&tid);
+        }
     }
     let elapsed = window_start.elapsed();
     if elapsed < WINDOW {
