@@ -423,7 +423,10 @@ mod tests {
         let md = why_differs(&rows);
         let lines: Vec<&str> = md.lines().filter(|l| l.starts_with("- ")).collect();
         assert_eq!(lines.len(), 2, "{md}");
-        assert!(lines[0].contains("A faster (a's why); B same placement (b's why)"), "{md}");
+        assert!(
+            lines[0].contains("A faster (a's why); B same placement (b's why)"),
+            "{md}"
+        );
         assert!(lines[1].contains("A no difference"), "{md}");
         assert_eq!(why_differs(&rows[1..3]), "");
     }

@@ -30,6 +30,9 @@ pub struct Reading {
     /// It was a spawner waiting on the children it handed its slot to (make, a compiler
     /// driver): outside the slots by the rules, its time is no worker's.
     pub spawner: bool,
+    /// It was a thread-mode main thread the rules do not take for a worker (its own work:
+    /// starting up, starting threads, collecting results): the main process's time.
+    pub main_thread: bool,
 }
 
 impl Reading {
@@ -42,6 +45,7 @@ impl Reading {
         slot: Option<usize>,
         mask: Option<&CpuSet>,
         spawner: bool,
+        main_thread: bool,
     ) -> Option<Self> {
         let RunWait { run_ns, wait_ns } = RunWait::read_task(tgid, tid)?;
         let on_plan = slot.is_some()
@@ -56,6 +60,7 @@ impl Reading {
             wait_ns,
             on_plan,
             spawner,
+            main_thread,
         })
     }
 }
@@ -68,6 +73,8 @@ struct ProcessTime {
     on_plan_ns: u64,
     /// Run while it was a spawner (rule 3).
     spawner_ns: u64,
+    /// Run as a thread-mode main thread that was no worker.
+    main_thread_ns: u64,
     /// Run while no slot held it (nor its process).
     unslotted_ns: u64,
 }
@@ -93,7 +100,8 @@ pub struct Accounting {
 pub struct Split {
     /// CPU seconds of every task of the tree.
     pub tree_s: f64,
-    /// CPU seconds of the command's own process(es) when they are never workers (process mode).
+    /// CPU seconds of the command's own process(es) when they are never workers (process mode),
+    /// and of a thread-mode main thread while the rules took it for no worker.
     pub main_s: f64,
     /// CPU seconds of the processes the helpers pattern named (never workers).
     pub helpers_s: f64,
@@ -186,6 +194,7 @@ impl Accounting {
             // A spawner's time is excused only if it turns out idle over the window (make
             // waiting); one that computes meanwhile is a worker off its slot. Decided when
             // the window closes.
+            None if r.main_thread => p.main_thread_ns += delta,
             None if r.spawner => {
                 *self.pending.entry((r.key, r.tgid)).or_default() += delta;
             }
@@ -238,7 +247,13 @@ impl Accounting {
         unslotted.sort_by(|a, b| b.2.total_cmp(&a.2).then(a.0.cmp(&b.0)));
         Split {
             tree_s: s(self.processes.values().map(|p| p.total_ns).sum()),
-            main_s: s(time_of(mains)),
+            main_s: s(time_of(mains)
+                + self
+                    .processes
+                    .iter()
+                    .filter(|(pid, _)| !mains.contains(pid))
+                    .map(|(_, p)| p.main_thread_ns)
+                    .sum::<u64>()),
             helpers_s: s(time_of(helpers)),
             spawners_s: s(self
                 .processes
@@ -269,7 +284,40 @@ mod tests {
             wait_ns: 0,
             on_plan,
             spawner: false,
+            main_thread: false,
         }
+    }
+
+    /// A thread-mode main thread that is no worker (starting up, starting threads) is the main
+    /// process's time, however busy: the interpreter starting is no worker off its slot.
+    #[test]
+    fn a_main_thread_starting_up_is_no_worker_off_its_slot() {
+        let mut a = Accounting::new(1);
+        a.add(Reading {
+            main_thread: true,
+            tgid: 1,
+            ..reading(1, None, 60_000_000, false)
+        });
+        a.add(Reading {
+            tgid: 1,
+            ..reading(2, Some(0), 60_000_000, true)
+        });
+        a.close_window(30_000_000);
+        let sp = a.split(&[], &[]);
+        assert!((sp.main_s - 0.06).abs() < 1e-9, "{sp:?}");
+        assert_eq!(sp.on_plan_share(), Some(1.0));
+        assert!(sp.unslotted.is_empty(), "{sp:?}");
+        // Once the rules take it for a worker, its time off a slot counts against the plan.
+        let mut a = Accounting::new(1);
+        a.add(Reading {
+            tgid: 1,
+            ..reading(1, None, 60_000_000, false)
+        });
+        a.add(Reading {
+            tgid: 1,
+            ..reading(2, Some(0), 60_000_000, true)
+        });
+        assert_eq!(a.split(&[], &[]).on_plan_share(), Some(0.5));
     }
 
     #[test]

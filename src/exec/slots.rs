@@ -388,6 +388,20 @@ impl Slots {
                 .is_some_and(|t| t.role == Role::Main && t.slot.is_none())
     }
 
+    /// Whether `tid` is a thread-mode main thread the rules do not take for a worker: no slot,
+    /// and not yet busy [`MAIN_BUSY_WINDOWS`] windows in a row beside started workers. Its time
+    /// is the program's own (the interpreter starting, its imports and data, starting threads,
+    /// collecting results), the main process's as in process mode. Once it has computed that
+    /// long beside its workers it is one, and its time off a slot counts against the plan (at
+    /// most those windows, 90 ms, go unseen first).
+    pub fn is_main_thread_not_a_worker(&self, tid: Tid) -> bool {
+        self.is_idle_main_thread(tid)
+            && self
+                .tasks
+                .get(&tid)
+                .is_some_and(|t| t.busy_windows < MAIN_BUSY_WINDOWS)
+    }
+
     pub fn tally(&self) -> &Tally {
         &self.tally
     }
@@ -521,6 +535,16 @@ mod tests {
         for _ in 0..5 {
             assert_eq!(u.observed(&busy(&[(1, 1.0)])), []);
         }
+        // Its time then is the main process's; and beside a worker until it has been busy
+        // three windows, when the rule takes it for a worker (here with no slot left for it).
+        assert!(u.is_main_thread_not_a_worker(1));
+        u.spawned(1, 2, true);
+        u.spawned(1, 3, true);
+        for w in 0..3 {
+            assert!(u.is_main_thread_not_a_worker(1), "window {w}");
+            assert_eq!(u.observed(&busy(&[(1, 1.0), (2, 1.0), (3, 1.0)])), []);
+        }
+        assert!(!u.is_main_thread_not_a_worker(1) && u.is_idle_main_thread(1));
         // An idle busy-threshold miss moves nothing.
         let mut t = Slots::new(Mode::Threads, 2);
         t.root(1, None);

@@ -689,16 +689,17 @@ impl Tree<'_> {
         let key = if l.mode == Mode::Threads { tid } else { tgid };
         // Where the task was placed last (a child kept on its parent's slot too) is what its
         // counters count for and what its mask should still be.
-        let (slot, spawner) = {
+        let (slot, spawner, main_thread) = {
             let live = self.shared.live.lock().expect("live");
             (
                 live.slots.get(&key).copied(),
                 live.plan.not_a_worker_now(key),
+                live.plan.is_main_thread_not_a_worker(key),
             )
         };
         let mask = slot.and_then(|s| l.slot_masks.get(s).cloned().flatten());
         // The task's last run time, read from its zombie where it is final.
-        if let Some(r) = Reading::take(tid, tgid, key, slot, mask.as_ref(), spawner) {
+        if let Some(r) = Reading::take(tid, tgid, key, slot, mask.as_ref(), spawner, main_thread) {
             self.shared.live.lock().expect("live").acct.add(r);
         }
         // A copy's descendants inherit its mask, wherever it was when they started.
@@ -1015,7 +1016,7 @@ fn account(
     mains: &[Tid],
 ) {
     let mode = apply_masks.mode;
-    let tasks: Vec<(Tid, Tid, Tid, Option<usize>, bool)> = {
+    let tasks: Vec<(Tid, Tid, Tid, Option<usize>, bool, bool)> = {
         let live = shared.live.lock().expect("live");
         if shared.ended.lock().expect("ended").is_some() {
             return;
@@ -1025,16 +1026,24 @@ fn account(
             .map(|(&tid, &tgid)| {
                 let key = if mode == Mode::Threads { tid } else { tgid };
                 let spawner = live.plan.not_a_worker_now(key);
-                (tid, tgid, key, live.slots.get(&key).copied(), spawner)
+                let main_thread = live.plan.is_main_thread_not_a_worker(key);
+                (
+                    tid,
+                    tgid,
+                    key,
+                    live.slots.get(&key).copied(),
+                    spawner,
+                    main_thread,
+                )
             })
             .collect()
     };
     let mut unreadable = Vec::new();
     let readings: Vec<Reading> = tasks
         .into_iter()
-        .filter_map(|(tid, tgid, key, slot, spawner)| {
+        .filter_map(|(tid, tgid, key, slot, spawner, main_thread)| {
             let mask = slot.and_then(|s| masks.get(s)).and_then(Option::as_ref);
-            let r = Reading::take(tid, tgid, key, slot, mask, spawner);
+            let r = Reading::take(tid, tgid, key, slot, mask, spawner, main_thread);
             if r.is_none() {
                 unreadable.push((tid, tgid));
             }
