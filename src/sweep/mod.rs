@@ -363,6 +363,31 @@ fn baselines(planned: &[Planned]) -> Vec<Option<usize>> {
         .collect()
 }
 
+/// Where one comparison stands for racing, from the strategy's summary row and its `none`'s
+/// (`None`: not judged yet) and whether both may still run.
+fn judged(row: Option<&SummaryRow>, baseline: Option<&SummaryRow>, can_run: bool) -> Judged {
+    let bimodal = |r: Option<&SummaryRow>| r.is_some_and(|r| r.multimodal == Some(true));
+    match row.and_then(|r| {
+        r.verdict
+            .map(|v| (v, r.speedup_ci_low, r.speedup_ci_high, r.band))
+    }) {
+        Some((Verdict::Inconclusive, Some(lo), Some(hi), Some(band))) => {
+            Judged::Open { ci: (lo, hi), band }
+        }
+        Some((Verdict::Insufficient, ..)) => Judged::Insufficient,
+        // Not judged yet: a side without a successful run so far.
+        None if can_run => Judged::Insufficient,
+        // A side in two separated modes: its median describes neither, and more repetitions
+        // tell which is typical before a verdict may stop it.
+        Some((Verdict::Faster | Verdict::Slower | Verdict::NoDifference, ..))
+            if can_run && (bimodal(row) || bimodal(baseline)) =>
+        {
+            Judged::Insufficient
+        }
+        _ => Judged::Settled,
+    }
+}
+
 /// What the racing sampler is fed: each scenario's comparison as the summary judges it now.
 fn standings(
     planned: &[Planned],
@@ -398,18 +423,11 @@ fn standings(
         .map(|(i, p)| {
             let row = by_key.get(&p.key);
             let comparison = baselines[i].map(|baseline| {
-                let state = match row.and_then(|r| {
-                    r.verdict
-                        .map(|v| (v, r.speedup_ci_low, r.speedup_ci_high, r.band))
-                }) {
-                    Some((Verdict::Inconclusive, Some(lo), Some(hi), Some(band))) => {
-                        Judged::Open { ci: (lo, hi), band }
-                    }
-                    Some((Verdict::Insufficient, ..)) => Judged::Insufficient,
-                    // Not judged yet: a side without a successful run so far.
-                    None if can_run[i] && can_run[baseline] => Judged::Insufficient,
-                    _ => Judged::Settled,
-                };
+                let state = judged(
+                    row.copied(),
+                    by_key.get(&planned[baseline].key).copied(),
+                    can_run[i] && can_run[baseline],
+                );
                 Comparison { baseline, state }
             });
             let group = if p.key.strategy.is_baseline() {
@@ -608,4 +626,58 @@ pub fn execute(
         throttled_runs,
         interrupted: interrupted(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn judged_row(verdict: Verdict, multimodal: bool) -> SummaryRow {
+        SummaryRow {
+            verdict: Some(verdict),
+            speedup_ci_low: Some(1.10),
+            speedup_ci_high: Some(1.90),
+            band: Some(0.05),
+            multimodal: Some(multimodal),
+            ..Default::default()
+        }
+    }
+
+    /// A verdict settles its comparison, unless a side ran in two separated modes: then more
+    /// repetitions tell which mode is typical (the manager example stopped at 6 repetitions,
+    /// "faster" against a `none` of 2 + 4 in two clusters).
+    #[test]
+    fn a_bimodal_side_keeps_its_comparison_open() {
+        let faster = judged_row(Verdict::Faster, false);
+        let none = SummaryRow {
+            multimodal: Some(false),
+            ..Default::default()
+        };
+        let two_modes = SummaryRow {
+            multimodal: Some(true),
+            ..Default::default()
+        };
+        assert_eq!(judged(Some(&faster), Some(&none), true), Judged::Settled);
+        assert_eq!(
+            judged(Some(&faster), Some(&two_modes), true),
+            Judged::Insufficient
+        );
+        assert_eq!(
+            judged(Some(&judged_row(Verdict::Slower, true)), Some(&none), true),
+            Judged::Insufficient
+        );
+        // Nothing left to run: it stays as it is.
+        assert_eq!(
+            judged(Some(&faster), Some(&two_modes), false),
+            Judged::Settled
+        );
+        assert_eq!(
+            judged(Some(&judged_row(Verdict::Inconclusive, false)), None, true),
+            Judged::Open {
+                ci: (1.10, 1.90),
+                band: 0.05
+            }
+        );
+        assert_eq!(judged(None, None, true), Judged::Insufficient);
+    }
 }
