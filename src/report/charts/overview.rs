@@ -87,7 +87,7 @@ impl Chart for Overview<'_> {
         let (rows, cols, cells) = self.cells();
         let items = vec![
             (
-                "faster (CI above 1 + threshold)".to_string(),
+                "faster (CI above 1 + band)".to_string(),
                 RGBColor(33, 102, 172),
             ),
             (Verdict::Slower.to_string(), RGBColor(178, 24, 43)),
@@ -111,7 +111,15 @@ impl Chart for Overview<'_> {
         let mut chart = ChartBuilder::on(&plot)
             .margin(8)
             .x_label_area_size(30)
-            .y_label_area_size(230)
+            // Wide enough for the longest row label (`cmd:process_pool_executor · processes
+            // x2`), at about 7 px a character.
+            .y_label_area_size(
+                rows.iter()
+                    .map(|l| 7 * l.chars().count() as u32 + 16)
+                    .max()
+                    .unwrap_or(0)
+                    .max(230),
+            )
             .build_cartesian_2d(0f64..nc as f64, 0f64..nr as f64)
             .map_err(e)?;
         let cols_c = cols.clone();
