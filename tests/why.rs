@@ -53,6 +53,24 @@ fn assert_printed(r: &Row, stdout: &str) {
     }
 }
 
+/// Whether the run was too noisy for the expected verdict to be owed (said as a skip): identical
+/// placements more than 10 % apart (the band, which an interval must clear), or a side in two
+/// modes. Seen on a fresh clone under CI: none and none@B 19 % apart, the verdict inconclusive.
+fn noisy(r: &Row) -> bool {
+    let band: f64 = r["band"].parse().unwrap_or(0.0);
+    let bimodal = r["multimodal"] == "true";
+    if band > 0.1 || bimodal {
+        common::skip(&format!(
+            "the verdict: a noisy machine (band {:.0} %, bimodal {bimodal}): {} is {}",
+            band * 100.0,
+            r["strategy"],
+            r["verdict"]
+        ));
+        return true;
+    }
+    false
+}
+
 fn share(r: &Row) -> f64 {
     r["runq_wait_share"]
         .parse()
@@ -85,6 +103,9 @@ fn two_workers_on_one_cpu_are_slower_because_they_wait_for_it() {
             "the verdict: none's own workers waited {:.0} % of the run for a CPU (a busy machine)",
             share(none) * 100.0
         ));
+        return;
+    }
+    if pinned["verdict"] != "slower" && noisy(pinned) {
         return;
     }
     assert_eq!(pinned["verdict"], "slower", "{pinned:?}");
@@ -137,6 +158,9 @@ fn a_pipe_pair_on_one_cpu_is_faster_because_its_wake_ups_stay_there() {
             "the verdict: none's pipe ends shared a CPU too ({none_pre:.0} preemptions/s, {:.0} % waiting; a busy machine)",
             share(none) * 100.0
         ));
+        return;
+    }
+    if pinned["verdict"] != "faster" && noisy(pinned) {
         return;
     }
     assert_eq!(pinned["verdict"], "faster", "{pinned:?}");
