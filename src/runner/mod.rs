@@ -347,6 +347,7 @@ pub(crate) fn spec_for(
         worker: i,
         workers: scenario.workers,
         workload: scenario.workload,
+        size_bytes: scenario.workload.size(),
         duration_ms: scenario.duration.as_millis() as u64,
         ops: scenario.ops,
         self_pin: if self_pin && placement.pins_workers() {

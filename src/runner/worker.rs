@@ -19,6 +19,10 @@ pub struct WorkerSpec {
     pub worker: usize,
     pub workers: usize,
     pub workload: Workload,
+    /// The workload's bytes: a role's (`cache:L2/2`) are resolved on the parent's machine and
+    /// travel here, as the workload's name carries the role only.
+    #[serde(default)]
+    pub size_bytes: Option<u64>,
     pub duration_ms: u64,
     /// Stop after this many operations if that comes before the duration.
     #[serde(default)]
@@ -108,7 +112,11 @@ pub fn run_worker(
         workers: spec.workers,
         seed: spec.seed,
     };
-    let mut job = spec.workload.prepare(ctx, channel)?;
+    let workload = match spec.size_bytes {
+        Some(bytes) => spec.workload.with_bytes(bytes),
+        None => spec.workload,
+    };
+    let mut job = workload.prepare(ctx, channel)?;
     wait_start()?;
     // Placement verification: the mask the worker runs under must be the plan's; one the
     // parent pins after the start is checked once the loop is done.

@@ -282,7 +282,7 @@ impl Workload {
     }
 
     /// The same workload with these bytes (a role's, as resolved on a machine).
-    fn with_bytes(mut self, bytes: u64) -> Self {
+    pub fn with_bytes(mut self, bytes: u64) -> Self {
         self.size = Some(bytes);
         self
     }
