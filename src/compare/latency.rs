@@ -7,10 +7,10 @@ use plotters::prelude::*;
 
 use super::{CompareRow, Presence};
 use crate::report::ProfileResults;
-use crate::report::charts::style::{Chart, color_of, frame, ns};
+use crate::report::charts::cache_latency::latency_panel;
+use crate::report::charts::style::{Chart, color_of, frame};
 use crate::report::charts::{legend_items, strategy_order};
 use crate::runner::Model;
-use crate::size::format_size;
 use crate::store::SummaryRow;
 use crate::workload::LatencyChart;
 
@@ -120,29 +120,7 @@ impl Chart for CacheLatencyPair<'_> {
         models.dedup();
         let panels = plot.split_evenly((1, models.len().max(1)));
         for (panel, model) in panels.iter().zip(&models) {
-            let mut chart = ChartBuilder::on(panel)
-                .caption(model.to_string(), ("sans-serif", 17))
-                .margin(8)
-                .x_label_area_size(40)
-                .y_label_area_size(72)
-                .build_cartesian_2d(x0..x1, y0..y1)
-                .map_err(e)?;
-            chart
-                .configure_mesh()
-                .x_desc("working set (log2 scale)")
-                .y_desc("ns per access (log scale)")
-                .x_labels(((x1 - x0) as usize).max(2))
-                .x_label_formatter(&|x| {
-                    if x.fract().abs() > 1e-6 || (x.round() as i64) % step != 0 {
-                        return String::new();
-                    }
-                    format_size(2f64.powf(*x) as u64)
-                })
-                .y_label_formatter(&|y| ns(10f64.powf(*y)))
-                .label_style(("sans-serif", 12))
-                .axis_desc_style(("sans-serif", 14))
-                .draw()
-                .map_err(e)?;
+            let mut chart = latency_panel(panel, *model, (x0, x1), (y0, y1), step)?;
             // Each machine's caches: A's dotted grey, labelled at the top; B's dashed brown,
             // labelled below them, so equal sizes on both still read.
             for (i, (side, _, marks)) in sides.iter().enumerate() {

@@ -84,29 +84,7 @@ impl Chart for CacheLatency<'_> {
         let ms = models(rows.iter().copied());
         let panels = plot.split_evenly((1, ms.len().max(1)));
         for (panel, model) in panels.iter().zip(&ms) {
-            let mut chart = ChartBuilder::on(panel)
-                .caption(model.to_string(), ("sans-serif", 17))
-                .margin(8)
-                .x_label_area_size(40)
-                .y_label_area_size(72)
-                .build_cartesian_2d(x0..x1, y0..y1)
-                .map_err(e)?;
-            chart
-                .configure_mesh()
-                .x_desc("working set (log2 scale)")
-                .y_desc("ns per access (log scale)")
-                .x_labels(((x1 - x0) as usize).max(2))
-                .x_label_formatter(&|x| {
-                    if x.fract().abs() > 1e-6 || (x.round() as i64) % step != 0 {
-                        return String::new();
-                    }
-                    format_size(2f64.powf(*x) as u64)
-                })
-                .y_label_formatter(&|y| ns(10f64.powf(*y)))
-                .label_style(("sans-serif", 12))
-                .axis_desc_style(("sans-serif", 14))
-                .draw()
-                .map_err(e)?;
+            let mut chart = latency_panel(panel, *model, (x0, x1), (y0, y1), step)?;
             for (name, x) in &marks {
                 let dotted = ShapeStyle::from(&RGBColor(120, 120, 120)).stroke_width(1);
                 let mut y = y0;
@@ -150,4 +128,47 @@ impl Chart for CacheLatency<'_> {
         }
         Ok(())
     }
+}
+
+/// One model's panel of a latency chart: log2 bytes across (a label every `step` powers of
+/// two), log10 ns per access up; the report's chart and a comparison's draw on it alike.
+pub(crate) fn latency_panel<'a, DB: DrawingBackend>(
+    panel: &'a DrawingArea<DB, Shift>,
+    model: crate::runner::Model,
+    (x0, x1): (f64, f64),
+    (y0, y1): (f64, f64),
+    step: i64,
+) -> Result<
+    ChartContext<
+        'a,
+        DB,
+        Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+    >,
+    String,
+> {
+    let e = |e: DrawingAreaErrorKind<DB::ErrorType>| format!("{e:?}");
+    let mut chart = ChartBuilder::on(panel)
+        .caption(model.to_string(), ("sans-serif", 17))
+        .margin(8)
+        .x_label_area_size(40)
+        .y_label_area_size(72)
+        .build_cartesian_2d(x0..x1, y0..y1)
+        .map_err(e)?;
+    chart
+        .configure_mesh()
+        .x_desc("working set (log2 scale)")
+        .y_desc("ns per access (log scale)")
+        .x_labels(((x1 - x0) as usize).max(2))
+        .x_label_formatter(&|x| {
+            if x.fract().abs() > 1e-6 || (x.round() as i64) % step != 0 {
+                return String::new();
+            }
+            format_size(2f64.powf(*x) as u64)
+        })
+        .y_label_formatter(&|y| ns(10f64.powf(*y)))
+        .label_style(("sans-serif", 12))
+        .axis_desc_style(("sans-serif", 14))
+        .draw()
+        .map_err(e)?;
+    Ok(chart)
 }

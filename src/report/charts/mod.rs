@@ -2,7 +2,7 @@
 //! the helpers they share: strategy order and colours, models, worker counts.
 
 pub mod bars;
-mod cache_latency;
+pub(crate) mod cache_latency;
 mod ipc_latency;
 mod migrations;
 mod overview;
