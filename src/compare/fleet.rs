@@ -328,6 +328,12 @@ impl Chart for FleetGrid<'_> {
             ))
             .map_err(e)?;
         }
+        // The line above each workload's rows, across the label column and every profile's.
+        let right = LEFT as i32 + CELL_W as i32 * self.profiles.len() as i32;
+        let rule = |y: i32| {
+            root.draw(&PathElement::new(vec![(10, y), (right, y)], BLACK.mix(0.5)))
+                .map_err(e)
+        };
         let mut last_workload: Option<Workload> = None;
         for (j, line) in lines.iter().enumerate() {
             let y = TOP as i32 + j as i32 * CELL_H as i32;
@@ -335,14 +341,7 @@ impl Chart for FleetGrid<'_> {
                 Line::Scenario(key) => *key,
                 Line::Sizes(w) => {
                     if j > 0 {
-                        root.draw(&PathElement::new(
-                            vec![
-                                (10, y),
-                                (LEFT as i32 + CELL_W as i32 * self.profiles.len() as i32, y),
-                            ],
-                            BLACK.mix(0.5),
-                        ))
-                        .map_err(e)?;
+                        rule(y)?;
                     }
                     let grey = small.clone().color(&RGBColor(90, 90, 90));
                     root.draw(&Text::new(
@@ -377,14 +376,7 @@ impl Chart for FleetGrid<'_> {
                 key.2
             );
             if last_workload != Some(key.0) && j > 0 {
-                root.draw(&PathElement::new(
-                    vec![
-                        (10, y),
-                        (LEFT as i32 + CELL_W as i32 * self.profiles.len() as i32, y),
-                    ],
-                    BLACK.mix(0.5),
-                ))
-                .map_err(e)?;
+                rule(y)?;
             }
             last_workload = Some(key.0);
             root.draw(&Text::new(label, (10, y + 4), small.clone()))
