@@ -250,15 +250,5 @@ fn why_note(res: &ProfileResults) -> String {
     )
 }
 
-/// Every profile folder under a results root (those holding a profile.json), sorted.
-pub fn profile_dirs(root: &Path) -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(root)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.join(crate::store::PROFILE_FILE).is_file())
-        .collect();
-    v.sort();
-    v
-}
+/// Every profile folder under a results root (the store lists them).
+pub use crate::store::profile_dirs;

@@ -38,16 +38,7 @@ pub fn upgrade_legacy_folders(root: &Path) -> Result<Vec<Upgraded>, StoreError> 
 
 fn upgrade_profiles(root: &Path) -> Result<Vec<Upgraded>, StoreError> {
     let mut done = Vec::new();
-    let Ok(entries) = fs::read_dir(root) else {
-        return Ok(done);
-    };
-    let mut dirs: Vec<PathBuf> = entries
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.join(PROFILE_FILE).is_file())
-        .collect();
-    dirs.sort();
-    for dir in dirs {
+    for dir in super::profile_dirs(root) {
         let old = ResultsDir::open(&dir);
         let id = old.read_profile()?.id;
         let Some(new_id) = upgrade_legacy_id(&id) else {
@@ -190,14 +181,10 @@ mod tests {
     /// A committed folder copied under `root` as an older pinbench would have named it.
     fn legacy_copy(root: &Path) -> (PathBuf, String, String) {
         let committed = Path::new(env!("CARGO_MANIFEST_DIR")).join("results");
-        let mut dirs: Vec<PathBuf> = fs::read_dir(&committed)
-            .unwrap()
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| p.join(PROFILE_FILE).is_file())
-            .collect();
-        dirs.sort();
-        let src = dirs.into_iter().next().expect("a committed profile");
+        let src = crate::store::profile_dirs(&committed)
+            .into_iter()
+            .next()
+            .expect("a committed profile");
         let id = ResultsDir::open(&src).read_profile().unwrap().id;
         let (head, hash) = id.rsplit_once('-').unwrap();
         let old_id = format!("{}-{hash}", head.trim_end_matches("-layout"));

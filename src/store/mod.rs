@@ -139,6 +139,19 @@ pub fn to_csv<T: Serialize + Default>(rows: &[T]) -> Result<Vec<u8>, StoreError>
     })
 }
 
+/// Every profile folder under a results root (those holding a profile.json), sorted.
+pub fn profile_dirs(root: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(root)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.join(PROFILE_FILE).is_file())
+        .collect();
+    v.sort();
+    v
+}
+
 /// The rows a results folder already holds.
 #[derive(Debug, Default)]
 pub struct Stored {
