@@ -1,6 +1,7 @@
 //! What `pinbench exec` costs a program: each program run directly (twice, an A/A pair) and
-//! under `exec -s per-worker -w 2` (traced, every worker placed), interleaved A B A' round after
-//! round in one run, so drift of a shared machine falls on all three. Prints every round, the
+//! under `exec -s per-worker -w 2` (every worker placed), by the default placer (the preload
+//! library where the program loads it) and by ptrace alone, interleaved A B C A' round after
+//! round in one run, so drift of a shared machine falls on all four. Prints every round, the
 //! medians, the traced/direct ratio with its 95 % interval, and the A/A ratio (the noise floor).
 //! The programs are the fork-heavy ones (a shell starting 200 `/bin/true`, Python running 200
 //! `subprocess.run`, `make -j2` of 20 small C files, a C loop of 1000 forks), where every new
@@ -13,7 +14,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use pinbench::exec::{Command as Program, DEFAULT_HELPERS, ExecSpec, Mode};
+use pinbench::exec::{Command as Program, DEFAULT_HELPERS, ExecSpec, Mode, Placer};
 use pinbench::metrics::CountingMode;
 use pinbench::plan::plan;
 use pinbench::profile::{AllowedSource, read_profile};
@@ -182,6 +183,7 @@ fn main() {
             grace: Duration::from_secs(2),
             helpers: helpers.clone(),
             show_output: false,
+            placer: Placer::Auto,
         };
         let scenario = Scenario {
             workload: "cmd:overhead".parse().unwrap(),
@@ -197,34 +199,61 @@ fn main() {
             ops: None,
             label: None,
         };
+        // The same program placed by ptrace alone (every task traced), the design before the
+        // preload library, measured in the same rounds.
+        let traced_spec = ExecSpec {
+            placer: Placer::Ptrace,
+            ..spec.clone()
+        };
         // One of each first, uncounted.
         direct(&argv);
-        spec.measure(&scenario, &placement).expect("traced run");
-        let (mut a, mut b, mut a2) = (Vec::new(), Vec::new(), Vec::new());
-        println!("\n{label}: seconds per run, direct A / per-worker -w {workers} B / direct A'");
+        spec.measure(&scenario, &placement).expect("placed run");
+        traced_spec
+            .measure(&scenario, &placement)
+            .expect("traced run");
+        let (mut a, mut b, mut c, mut a2) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        println!(
+            "\n{label}: seconds per run, direct A / per-worker -w {workers} B (--placer auto) / C (--placer ptrace) / direct A'"
+        );
         for r in 0..rounds {
             a.push(direct(&argv));
-            let m = spec.measure(&scenario, &placement).expect("traced run");
-            b.push(m.total.seconds);
+            b.push(
+                spec.measure(&scenario, &placement)
+                    .expect("placed run")
+                    .total
+                    .seconds,
+            );
+            c.push(
+                traced_spec
+                    .measure(&scenario, &placement)
+                    .expect("traced run")
+                    .total
+                    .seconds,
+            );
             a2.push(direct(&argv));
-            println!("  round {r:2}: {:.4} / {:.4} / {:.4}", a[r], b[r], a2[r]);
+            println!(
+                "  round {r:2}: {:.4} / {:.4} / {:.4} / {:.4}",
+                a[r], b[r], c[r], a2[r]
+            );
         }
         let rate = |v: &[f64]| v.iter().map(|s| 1.0 / s).collect::<Vec<f64>>();
         let aa = speedup(&rate(&a), &rate(&a2), NOISE_THRESHOLD, 0.0).unwrap();
         let floor = (aa.ratio - 1.0).abs();
-        let ab = speedup(&rate(&a), &rate(&b), NOISE_THRESHOLD, floor).unwrap();
-        let slowdown = median(&b).unwrap() / median(&a).unwrap();
-        let (lo, hi) = ab
-            .ci
-            .map_or((f64::NAN, f64::NAN), |(l, h)| (1.0 / h, 1.0 / l));
         let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
         let load: Vec<&str> = load.split_whitespace().take(3).collect();
-        println!(
-            "  median direct {:.4} s, traced {:.4} s: traced runs {slowdown:.3}x as long (95 % interval {lo:.3}-{hi:.3}); verdict {}",
-            median(&a).unwrap(),
-            median(&b).unwrap(),
-            ab.verdict.as_str()
-        );
+        for (name, runs) in [("auto", &b), ("ptrace", &c)] {
+            let ab = speedup(&rate(&a), &rate(runs), NOISE_THRESHOLD, floor).unwrap();
+            let slowdown = median(runs).unwrap() / median(&a).unwrap();
+            let (lo, hi) = ab
+                .ci
+                .map_or((f64::NAN, f64::NAN), |(l, h)| (1.0 / h, 1.0 / l));
+            println!(
+                "  --placer {name}: median direct {:.4} s, placed {:.4} s: {slowdown:.3}x as long (95 % interval {lo:.3}-{hi:.3}); verdict {}",
+                median(&a).unwrap(),
+                median(runs).unwrap(),
+                ab.verdict.as_str()
+            );
+        }
         println!(
             "  A/A: direct A' over A {:.3}x, verdict {} (noise floor {:.1} %); load average {}",
             median(&a2).unwrap() / median(&a).unwrap(),

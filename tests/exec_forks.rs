@@ -1,16 +1,21 @@
 //! A C program whose 100 forked children read their own mask as their first action
 //! (`tests/programs/forks.c`), built dynamic and static: under `per-worker -w 2` each child is on
-//! its slot's CPU before it runs an instruction of its own, under `none` on the allowed set.
+//! its slot's CPU before it runs an instruction of its own, under `none` on the allowed set; the
+//! dynamic build's children placed by themselves through the preload library (runs.csv
+//! `placed_by_library`), the static build's and `--placer ptrace`'s at a ptrace stop
+//! (`placed_by_tracer`). Python's `subprocess` (vfork or posix_spawn: no fork handler runs)
+//! places its children at their exec.
 //! And a thread that execs from a process other than the command's own (no exec stop says that
 //! its id vanished) keeps no slot. Placement is read from inside the program, never from
 //! pinbench's records.
 
 mod common;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{exec, skip, skip_missing_tool};
+use common::{csv_rows, exec, profile_dir, skip, skip_missing_tool};
 use pinbench::cpuset::CpuSet;
 
 /// Builds `tests/programs/<name>.c` into `dir` (`-static` when `static_link`); none when the C
@@ -36,13 +41,29 @@ fn build(dir: &Path, name: &str, static_link: bool) -> Option<PathBuf> {
     ok.then_some(bin)
 }
 
-/// Runs the program once under `strategy` with two slots; each child's pair index and mask.
-fn children_masks(bin: &Path, strategy: &str, dir: &Path) -> Vec<(usize, CpuSet)> {
-    let seen = dir.join(format!("masks-{strategy}.txt"));
+/// Runs the program once under `strategy` with two slots; each child's pair index and mask,
+/// and the run's row of runs.csv.
+fn children_masks(
+    bin: &Path,
+    strategy: &str,
+    placer: &str,
+    dir: &Path,
+) -> (Vec<(usize, CpuSet)>, BTreeMap<String, String>) {
+    let seen = dir.join(format!("masks-{strategy}-{placer}.txt"));
     let _ = std::fs::remove_file(&seen);
-    let out = dir.join(format!("out-{strategy}"));
+    let out = dir.join(format!("out-{strategy}-{placer}"));
     let run = exec(
-        &["-s", strategy, "-w", "2", "--reps", "1", "--no-warmup"],
+        &[
+            "-s",
+            strategy,
+            "-w",
+            "2",
+            "--reps",
+            "1",
+            "--no-warmup",
+            "--placer",
+            placer,
+        ],
         &out,
         &[&bin.display().to_string(), &seen.display().to_string()],
     );
@@ -52,17 +73,27 @@ fn children_masks(bin: &Path, strategy: &str, dir: &Path) -> Vec<(usize, CpuSet)
         bin.display(),
         String::from_utf8_lossy(&run.stderr)
     );
-    std::fs::read_to_string(&seen)
+    let masks = std::fs::read_to_string(&seen)
         .unwrap()
         .lines()
         .map(|l| {
             let (j, cpus) = l.split_once(' ').expect("`<index> <cpus>`");
             (j.parse().unwrap(), cpus.parse().expect("a CPU list"))
         })
-        .collect()
+        .collect();
+    let rows = csv_rows(&profile_dir(&out).join("runs.csv"));
+    assert_eq!(rows.len(), 1, "one run");
+    (masks, rows.into_iter().next().unwrap())
 }
 
-fn placed_before_their_first_instruction(static_link: bool) {
+/// A count column of a runs.csv row.
+fn count(row: &BTreeMap<String, String>, column: &str) -> usize {
+    row[column]
+        .parse()
+        .unwrap_or_else(|_| panic!("{column} = {:?}", row[column]))
+}
+
+fn placed_before_their_first_instruction(static_link: bool, placer: &str) {
     let allowed = pinbench::affinity::current_affinity().unwrap();
     if allowed.len() < 2 {
         skip("needs two allowed CPUs to tell a pinned child from a floating one");
@@ -77,24 +108,42 @@ fn placed_before_their_first_instruction(static_link: bool) {
         return;
     };
     let cpus: Vec<usize> = allowed.iter().collect();
-    let pinned = children_masks(&bin, "per-worker", dir.path());
+    let (pinned, row) = children_masks(&bin, "per-worker", placer, dir.path());
     assert_eq!(
         pinned.len(),
         100,
         "{}: children that reported",
         bin.display()
     );
+    // Which path placed them: the library where the program loads it, ptrace elsewhere.
+    let (by, other) = if static_link || placer == "ptrace" {
+        ("placed_by_tracer", "placed_by_library")
+    } else {
+        ("placed_by_library", "placed_by_tracer")
+    };
+    assert_eq!(count(&row, by), 100, "{by}: {row:?}");
+    assert_eq!(count(&row, other), 0, "{other}: {row:?}");
+    assert_eq!(count(&row, "placed_found"), 0, "{row:?}");
+    let share: f64 = row["pinned_cpu_share"].parse().unwrap();
+    assert!(share > 0.999, "pinned_cpu_share {share}: {row:?}");
+    // The two children of a pair hold slots 0 and 1, the first two allowed CPUs: each child
+    // on one of them (which one is the order the pair's claims reached the slots), 50 on each.
+    let slots: Vec<CpuSet> = cpus[..2]
+        .iter()
+        .map(|c| c.to_string().parse().unwrap())
+        .collect();
     for (j, mask) in &pinned {
-        // The two children of a pair hold slots 0 and 1: the first two allowed CPUs.
-        let slot: CpuSet = cpus[*j].to_string().parse().unwrap();
-        assert_eq!(
-            mask,
-            &slot,
+        assert!(
+            slots.contains(mask),
             "{}: child {j} of a pair started on {mask} under per-worker",
             bin.display()
         );
     }
-    let floating = children_masks(&bin, "none", dir.path());
+    for slot in &slots {
+        let on = pinned.iter().filter(|(_, m)| m == slot).count();
+        assert_eq!(on, 50, "{}: children on {slot}", bin.display());
+    }
+    let (floating, _) = children_masks(&bin, "none", placer, dir.path());
     assert_eq!(floating.len(), 100);
     for (j, mask) in &floating {
         assert_eq!(
@@ -107,13 +156,71 @@ fn placed_before_their_first_instruction(static_link: bool) {
 }
 
 #[test]
-fn forked_children_of_a_dynamic_program_start_on_their_slots() {
-    placed_before_their_first_instruction(false);
+fn forked_children_of_a_dynamic_program_place_themselves_on_their_slots() {
+    placed_before_their_first_instruction(false, "auto");
+}
+
+#[test]
+fn forked_children_of_a_dynamic_program_start_on_their_slots_when_traced() {
+    placed_before_their_first_instruction(false, "ptrace");
 }
 
 #[test]
 fn forked_children_of_a_static_program_start_on_their_slots() {
-    placed_before_their_first_instruction(true);
+    placed_before_their_first_instruction(true, "auto");
+}
+
+/// Python's `subprocess` starts children with vfork or posix_spawn, where no fork handler
+/// runs: each child places itself at its exec, before the new program runs. Two children at a
+/// time, each reading its own mask at its first line, under per-worker -w 2.
+#[test]
+fn children_started_by_python_subprocess_start_on_their_slots() {
+    let allowed = pinbench::affinity::current_affinity().unwrap();
+    if allowed.len() < 2 {
+        skip("needs two allowed CPUs to tell a pinned child from a floating one");
+        return;
+    }
+    if !common::python_or_skip() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let script = r#"import subprocess, sys
+child = 'import os, sys; print(sorted(os.sched_getaffinity(0)), flush=True); sys.stdin.read()'
+for _ in range(10):
+    ps = [subprocess.Popen([sys.executable, '-S', '-c', child], stdin=subprocess.PIPE) for _ in range(2)]
+    for p in ps: p.stdin.close()
+    for p in ps: assert p.wait() == 0
+"#;
+    let out = dir.path().join("out");
+    let run = exec(
+        &[
+            "-s",
+            "per-worker",
+            "-w",
+            "2",
+            "--reps",
+            "1",
+            "--no-warmup",
+            "--show-output",
+        ],
+        &out,
+        &["python3", "-c", script],
+    );
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{err}");
+    let cpus: Vec<usize> = allowed.iter().collect();
+    let masks: Vec<&str> = err.lines().filter(|l| l.starts_with('[')).collect();
+    assert_eq!(masks.len(), 20, "children that reported: {err}");
+    for m in &masks {
+        assert!(
+            *m == format!("[{}]", cpus[0]) || *m == format!("[{}]", cpus[1]),
+            "a child of subprocess started on {m}, not on one slot's CPU: {err}"
+        );
+    }
+    let rows = csv_rows(&profile_dir(&out).join("runs.csv"));
+    let row = &rows[0];
+    assert!(count(row, "placed_by_library") >= 20, "{row:?}");
+    assert_eq!(count(row, "placed_found"), 0, "{row:?}");
 }
 
 #[test]

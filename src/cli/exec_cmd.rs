@@ -10,7 +10,7 @@ use clap::Args;
 
 use super::options::{Sweep, SweepArgs, SweepDefaults, Template, or_default_strategies};
 use super::run_cmd::parse_duration;
-use crate::exec::{Command, DEFAULT_HELPERS, ExecSpec, Metric, Mode};
+use crate::exec::{Command, DEFAULT_HELPERS, ExecSpec, Metric, Mode, Placer};
 use crate::metrics::CountingMode;
 use crate::profile::HardwareProfile;
 use crate::runner::{Model, PinBy};
@@ -66,6 +66,12 @@ pub struct ExecArgs {
     /// Copy the program's output to stderr after each run (it is captured either way).
     #[arg(long)]
     pub show_output: bool,
+    /// How the program's processes are placed in tree mode: `auto` from inside, through a
+    /// preload library, wherever the program loads one (dynamically linked, processes as
+    /// workers), by ptrace elsewhere; `ptrace` every task traced and placed at its creation
+    /// (four times the cost per new process, for a static program's tree or to compare).
+    #[arg(long, default_value = "auto", value_name = "auto|ptrace")]
+    pub placer: Placer,
     /// The program and its arguments, after `--`.
     #[arg(last = true, value_name = "CMD")]
     pub command: Vec<OsString>,
@@ -130,6 +136,7 @@ pub fn options(a: ExecArgs, profile: &HardwareProfile) -> Result<Sweep> {
         grace: a.grace,
         helpers,
         show_output: a.show_output,
+        placer: a.placer,
     };
     let program = crate::profile::Program {
         command: spec.command.line(),

@@ -7,6 +7,7 @@
 mod account;
 pub mod command;
 pub mod figure;
+pub mod preload;
 pub mod slots;
 mod task;
 pub mod tracer;
@@ -31,7 +32,7 @@ use crate::runner::{
 };
 use crate::stats::Better;
 use slots::Tid;
-use tracer::{Ending, Killed, Launch, Traced};
+use tracer::{Ending, Killed, Launch, PlacedBy, Traced};
 
 /// Python's multiprocessing helpers (also behind `concurrent.futures`) and joblib/loky's
 /// resource tracker: they run beside the workers and are not workers. A first guess only: a
@@ -52,6 +53,39 @@ pub struct ExecSpec {
     pub helpers: regex::Regex,
     /// Copy the program's output to pinbench's stderr after each run.
     pub show_output: bool,
+    pub placer: Placer,
+}
+
+/// How a program's processes are placed in tree mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Placer {
+    /// From inside, by the preload library, wherever the command loads it (a dynamically
+    /// linked program, or a script whose interpreter is), with processes as workers; by ptrace
+    /// elsewhere (threads as workers, `--each`, a statically linked program).
+    #[default]
+    Auto,
+    /// Every task traced, and placed at the stop before its first instruction.
+    Ptrace,
+}
+
+impl std::str::FromStr for Placer {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "auto" => Ok(Self::Auto),
+            "ptrace" => Ok(Self::Ptrace),
+            _ => Err(format!("`{s}`: give auto or ptrace")),
+        }
+    }
+}
+
+impl fmt::Display for Placer {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(match self {
+            Self::Auto => "auto",
+            Self::Ptrace => "ptrace",
+        })
+    }
 }
 
 impl PartialEq for ExecSpec {
@@ -64,6 +98,7 @@ impl PartialEq for ExecSpec {
             && self.grace == o.grace
             && self.helpers.as_str() == o.helpers.as_str()
             && self.show_output == o.show_output
+            && self.placer == o.placer
     }
 }
 
@@ -239,6 +274,18 @@ pub fn run(
         .map(|f| f.try_clone().map(OwnedFd::from))
         .collect::<std::io::Result<_>>()
         .map_err(ExecError::from)?;
+    // From inside where the program loads the library and every mask fits its table.
+    let library = match spec.placer {
+        Placer::Auto
+            if spec.mode == Mode::Processes
+                && slot_masks.len() <= preload::MAX_SLOTS
+                && allowed.iter().all(|c| c < preload::MAX_CPUS)
+                && preload::loads_preload(&spec.command.path) =>
+        {
+            preload::library().ok()
+        }
+        _ => None,
+    };
     let launch = Launch {
         path: CString::new(spec.command.path.as_os_str().as_bytes())
             .map_err(|e| ExecError::from(std::io::Error::other(e.to_string())))?,
@@ -254,6 +301,7 @@ pub fn run(
         outputs: &out_fds,
         timeout: spec.timeout,
         grace: spec.grace,
+        preload: library.as_deref(),
     };
     let traced = tracer::trace(&launch).map_err(ExecError::from)?;
     drop(out_fds);
@@ -443,6 +491,7 @@ fn measure(
     };
     let samples: u64 = workers.iter().map(|w| w.cpu_samples).sum();
     let planned = slot_masks.iter().any(Option::is_some);
+    let placed = |by: PlacedBy| t.placed.get(&by.key()).copied().unwrap_or(0);
     let total = Total {
         ops: 1,
         seconds,
@@ -473,7 +522,14 @@ fn measure(
         waited: t.tally.waited,
         helpers: t.tally.helpers + launch_helper_processes,
         leftovers: t.leftovers,
-        repinned: t.tasks.iter().filter(|r| r.repinned).count(),
+        repinned: t
+            .tasks
+            .iter()
+            .filter(|r| r.repinned)
+            .map(|r| r.tid)
+            .chain(t.repinned_seen.iter().copied())
+            .collect::<HashSet<Tid>>()
+            .len(),
         unread: t.unread,
         main_migrations: t
             .tasks
@@ -488,6 +544,10 @@ fn measure(
         late_pins: t.tally.late_pins,
         late_pin_delay_s: t.late_pin_delays.iter().copied().reduce(f64::max),
         unslotted_busy: t.split.unslotted.clone(),
+        placed_by_tracer: placed(PlacedBy::Tracer),
+        placed_by_library: placed(PlacedBy::Library),
+        placed_corrected: placed(PlacedBy::Corrected),
+        placed_found: placed(PlacedBy::Found),
     };
     Measured {
         workers,

@@ -163,6 +163,26 @@ impl Slots {
     /// A task `child` started by `parent` (a process, or a thread when `thread`). Returns where
     /// tasks must run now, the child first: it has not run yet.
     pub fn spawned(&mut self, parent: Tid, child: Tid, thread: bool) -> Vec<Move> {
+        self.spawned_claiming(parent, child, thread, None)
+    }
+
+    /// A process that placed itself (the preload library): `claimed` is the slot it took (none:
+    /// it found none free and waits under the main mask). The rules take the claim where they
+    /// allow it: a slot they hold free (rule 2: which of two children forked at once gets the
+    /// lower slot is the order their claims reached the table, not the order their reports
+    /// reach the rules), or its creator's slot handed down (rule 3). Otherwise they decide as
+    /// for any new process, and the moves they return correct the claim.
+    pub fn spawned_at(&mut self, parent: Tid, child: Tid, claimed: Option<usize>) -> Vec<Move> {
+        self.spawned_claiming(parent, child, false, Some(claimed))
+    }
+
+    fn spawned_claiming(
+        &mut self,
+        parent: Tid,
+        child: Tid,
+        thread: bool,
+        claim: Option<Option<usize>>,
+    ) -> Vec<Move> {
         let mut moves = Vec::new();
         let known_parent = self.tasks.contains_key(&parent);
         let role = match (self.mode, thread) {
@@ -193,7 +213,14 @@ impl Slots {
                     .get(&parent)
                     .filter(|p| p.role == Role::Candidate)
                     .and_then(|p| p.slot);
-                if let Some(s) = handed {
+                // A claim of a slot the rules hold free stands (the creator keeps the slot the
+                // rules gave it, which the table did not show the child).
+                let free_claim = claim
+                    .flatten()
+                    .filter(|&k| self.holder.get(k) == Some(&None));
+                if let Some(k) = free_claim {
+                    self.assign(child, k, &mut moves);
+                } else if let Some(s) = handed {
                     // Rule 3: the spawner hands its slot down and waits.
                     self.tasks.get_mut(&parent).expect("known").slot = None;
                     self.assign(child, s, &mut moves);
@@ -348,6 +375,11 @@ impl Slots {
         moves
     }
 
+    /// Who holds slot `s`.
+    pub fn holder(&self, s: usize) -> Option<Tid> {
+        self.holder.get(s).copied().flatten()
+    }
+
     /// The slot `tid` holds now (a thread of a process answers for its process).
     pub fn slot_of(&self, tid: Tid) -> Option<usize> {
         self.tasks.get(&tid).and_then(|t| t.slot)
@@ -498,6 +530,36 @@ mod tests {
         assert_eq!(s.observed(&busy(&[(5, 0.0), (10, 1.0), (11, 1.0)])), []);
         // The main process computing is never a worker in process mode.
         assert_eq!(s.observed(&busy(&[(1, 1.0), (5, 0.0)])), []);
+    }
+
+    #[test]
+    fn a_claim_the_rules_allow_stands_and_one_they_do_not_is_corrected() {
+        // Two children forked at once: the second's claim (slot 0) reached the table first, its
+        // report the rules second. Both claims stand.
+        let mut s = Slots::new(Mode::Processes, 2);
+        s.root(1, None);
+        assert_eq!(s.spawned_at(1, 11, Some(1)), [slot(11, 1)]);
+        assert_eq!(s.spawned_at(1, 10, Some(0)), [slot(10, 0)]);
+        // Nothing free: a third waits, as it found.
+        assert_eq!(s.spawned_at(1, 12, None), [main(12)]);
+        assert_eq!(s.tally().waited, 1);
+        // A claim of a slot the rules hold for a live task is corrected: it waits.
+        assert_eq!(s.spawned_at(1, 13, Some(0)), [main(13)]);
+        // A holder's child takes its slot (rule 3), claimed or not.
+        assert_eq!(s.spawned_at(10, 20, Some(0)), [slot(20, 0), main(10)]);
+        // A claim of a free slot while the creator holds another (the table did not show the
+        // child its creator's): the claim stands, the creator keeps its slot.
+        s.exited(11);
+        assert_eq!(
+            s.slot_of(12),
+            Some(1),
+            "the oldest waiter took the freed slot"
+        );
+        s.exited(12);
+        assert_eq!(s.slot_of(13), Some(1), "the next waiter took it");
+        s.exited(13);
+        assert_eq!(s.spawned_at(20, 30, Some(1)), [slot(30, 1)]);
+        assert_eq!(s.slot_of(20), Some(0));
     }
 
     #[test]

@@ -93,6 +93,37 @@ pub fn tgid_of(tid: Tid) -> Option<Tid> {
         .and_then(|v| v.trim().parse().ok())
 }
 
+/// A process's threads (its own id first if it lives); empty once it is gone.
+pub fn threads(tgid: Tid) -> Vec<Tid> {
+    let Ok(dir) = std::fs::read_dir(format!("/proc/{tgid}/task")) else {
+        return Vec::new();
+    };
+    let mut tids: Vec<Tid> = dir
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+        .collect();
+    tids.sort_unstable_by_key(|&t| (t != tgid, t));
+    tids
+}
+
+/// The child processes a thread created that still live (or are zombies): its `children` file.
+pub fn children(tgid: Tid, tid: Tid) -> Vec<Tid> {
+    std::fs::read_to_string(dir(tgid, tid).join("children"))
+        .map(|t| {
+            t.split_whitespace()
+                .filter_map(|c| c.parse().ok())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Whether a task has exited and waits to be reaped (state `Z`): its counters are final.
+pub fn is_zombie(tgid: Tid, tid: Tid) -> bool {
+    std::fs::read_to_string(dir(tgid, tid).join("stat"))
+        .ok()
+        .and_then(|t| stat_fields(&t)?.first()?.chars().next())
+        == Some('Z')
+}
+
 /// The command line a process runs, arguments joined by spaces.
 pub fn cmdline(pid: Tid) -> String {
     std::fs::read(format!("/proc/{pid}/cmdline"))
@@ -174,5 +205,8 @@ mod tests {
         assert!(c.mask.is_some_and(|m| !m.is_empty()));
         assert_eq!(tgid_of(tid), Some(pid));
         assert!(!cmdline(pid).is_empty());
+        assert_eq!(threads(pid).first(), Some(&pid));
+        assert!(threads(pid).contains(&tid));
+        assert!(!is_zombie(pid, tid));
     }
 }

@@ -16,9 +16,10 @@
 //! belongs to the thread that forked); the child between fork and exec only makes
 //! async-signal-safe calls on memory prepared before the fork.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ffi::CString;
 use std::os::fd::{AsRawFd, OwnedFd};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -30,6 +31,7 @@ use nix::sys::wait::WaitStatus;
 use nix::unistd::Pid;
 
 use super::account::{Accounting, Reading, Split};
+use super::preload::{self, Table};
 use super::slots::{Mode, Move, Place, Slots, Tally, Tid};
 use super::task::{self, TaskCounts};
 use crate::affinity::to_nix;
@@ -38,6 +40,10 @@ use crate::cpuset::CpuSet;
 
 /// How often the watchdog samples the CPU each slot runs on and checks the deadline.
 const TICK: Duration = Duration::from_millis(10);
+
+/// How close to one of pinbench's moves a process may read its own mask and see either side
+/// of it (the move is timed once its system calls returned).
+const MOVE_RACE: Duration = Duration::from_millis(2);
 
 /// The window over which a task's CPU share decides whether it is busy or idle (rule 6 of
 /// [`super::slots`]): long enough that a worker between two tasks is not taken for idle.
@@ -69,6 +75,23 @@ pub struct Launch<'a> {
     pub timeout: Option<Duration>,
     /// How long what the program leaves running gets, after SIGTERM, before SIGKILL.
     pub grace: Duration,
+    /// Place the tree's processes from inside with the preload library (only the roots are
+    /// traced); `None`: every task is traced and placed at its creation.
+    pub preload: Option<&'a Path>,
+}
+
+/// Which path placed a task (the runs' `placed_*` counts).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlacedBy {
+    /// At its creation, by pinbench at the ptrace stop before its first instruction.
+    Tracer,
+    /// By itself, through the preload library, before the program's code ran.
+    Library,
+    /// By the library, then moved by pinbench, whose slot rules disagreed.
+    Corrected,
+    /// By pinbench once the watchdog found it in `/proc` (the library was not in its creator:
+    /// a statically linked program, a cleared environment): it ran unplaced until then.
+    Found,
 }
 
 /// How long what outlives the program must sit idle (asleep, no CPU time) before it counts as
@@ -106,6 +129,8 @@ pub struct TaskRecord {
     pub repinned: bool,
     /// CLOCK_MONOTONIC nanoseconds of its exit.
     pub exit_ns: u64,
+    /// How it was placed (a thread: its process's creation is what counts).
+    pub placed_by: Option<PlacedBy>,
 }
 
 /// Where each slot's tasks were seen running.
@@ -143,6 +168,19 @@ pub struct Traced {
     pub split: Split,
     /// Seconds from a task's creation to its late pin, one per late pin (rule 6 of `slots`).
     pub late_pin_delays: Vec<f64>,
+    /// Processes by the path that placed them.
+    pub placed: BTreeMap<PlacedByKey, usize>,
+    /// Processes seen alive under a mask of their own (preload mode), exit records aside.
+    pub repinned_seen: Vec<Tid>,
+}
+
+/// [`PlacedBy`] as a map key.
+pub type PlacedByKey = u8;
+
+impl PlacedBy {
+    pub fn key(self) -> PlacedByKey {
+        self as u8
+    }
 }
 
 /// What the watchdog shares with the tracing thread.
@@ -179,6 +217,32 @@ struct Live {
     /// the watchdog), a forked child's its creator's: a change is an exec, which stops no task
     /// but a root. A process first seen with none recorded is taken as exec'd.
     cmdlines: HashMap<Tid, String>,
+    /// The preload library's table, when it places the tree's processes.
+    table: Option<Table>,
+    /// How each live process was placed.
+    placed_by: HashMap<Tid, PlacedBy>,
+    /// Processes by the path that placed them, over the run.
+    placed: BTreeMap<PlacedByKey, usize>,
+    /// Exit records the watchdog took (the library's, or a zombie it found).
+    records: Vec<TaskRecord>,
+    /// Tasks whose final counters were taken, by whichever side took them first.
+    recorded: HashSet<Tid>,
+    /// Tasks that vanished without their final counters (preload mode).
+    unread: usize,
+    /// The roots' process group, killed whole in preload mode (what the watchdog has not
+    /// found yet is in it).
+    pgid: Option<Tid>,
+    /// Children listed in `/proc` at the last tick that the library has not reported yet.
+    unreported: HashSet<Tid>,
+    /// Preload mode: each move of a process (CLOCK_MONOTONIC ns) with the slot it left. The
+    /// library reports an exit as it happens and pinbench reads it a tick later: a move made
+    /// in between (a spawner given its slot back once its child ended) did not reach it.
+    moves: HashMap<Tid, Vec<(u64, Option<usize>)>>,
+    /// Preload mode: processes seen alive under a mask nobody here gave them (the program
+    /// re-pinned them; one killed later leaves no exit record to tell).
+    repinned_seen: HashSet<Tid>,
+    /// When the command's own process last exec'd (the launch's helpers were gone by then).
+    main_exec_ns: u64,
 }
 
 impl Live {
@@ -194,7 +258,46 @@ impl Live {
             epoch: 0,
             leftovers: None,
             cmdlines: HashMap::new(),
+            table: None,
+            placed_by: HashMap::new(),
+            placed: BTreeMap::new(),
+            records: Vec::new(),
+            recorded: HashSet::new(),
+            unread: 0,
+            pgid: None,
+            unreported: HashSet::new(),
+            moves: HashMap::new(),
+            repinned_seen: HashSet::new(),
+            main_exec_ns: 0,
         }
+    }
+
+    /// The slot `pid` held at `ns`: its slot now, unless a move since took it elsewhere.
+    fn slot_at(&self, pid: Tid, ns: u64) -> Option<usize> {
+        self.moves
+            .get(&pid)
+            .and_then(|v| v.iter().find(|&&(t, _)| t > ns))
+            .map_or_else(|| self.slots.get(&pid).copied(), |&(_, before)| before)
+    }
+
+    /// The masks `pid` may have read as its own at `ns`: where it was then, and, for a move
+    /// of ours within [`MOVE_RACE`] of that moment, where the move took it from and to (the
+    /// process read its mask while our system call landed).
+    fn placed_around(&self, pid: Tid, ns: u64, expect: &Expect) -> Vec<CpuSet> {
+        let mut v = vec![expect.mask(self.slot_at(pid, ns))];
+        for &(t, before) in self.moves.get(&pid).into_iter().flatten() {
+            if t.abs_diff(ns) < MOVE_RACE.as_nanos() as u64 {
+                v.push(expect.mask(before));
+                v.push(expect.mask(self.slot_at(pid, t)));
+            }
+        }
+        v
+    }
+
+    /// Counts a new process's placement.
+    fn placed(&mut self, pid: Tid, by: PlacedBy) {
+        self.placed_by.insert(pid, by);
+        *self.placed.entry(by.key()).or_default() += 1;
     }
 
     /// The live processes (thread group ids).
@@ -208,6 +311,9 @@ impl Live {
     fn signal_all(&self, signal: Signal) {
         for g in self.processes() {
             let _ = kill(Pid::from_raw(g), signal);
+        }
+        if let Some(pg) = self.pgid {
+            let _ = kill(Pid::from_raw(-pg), signal);
         }
     }
 }
@@ -278,10 +384,17 @@ fn child_options() -> Options {
         | Options::PTRACE_O_EXITKILL
 }
 
+/// What a root is traced for when the preload library places the tree: its execs only (the
+/// command past its launch's wrappers), and the kernel kills it if pinbench dies. Its forks
+/// and clones stop nothing.
+fn preload_root_options() -> Options {
+    Options::PTRACE_O_TRACEEXEC | Options::PTRACE_O_EXITKILL
+}
+
 /// Attaches to a forked copy waiting for its go-ahead (`PTRACE_SEIZE`: its new tasks start in
 /// a `PTRACE_EVENT_STOP`, and an exec without the exec event does not stop it).
-fn attach(pid: Tid) -> std::io::Result<Tid> {
-    ptrace::seize(Pid::from_raw(pid), root_options())?;
+fn attach(pid: Tid, options: Options) -> std::io::Result<Tid> {
+    ptrace::seize(Pid::from_raw(pid), options)?;
     Ok(pid)
 }
 
@@ -298,21 +411,43 @@ fn apply(
         Place::Main => main.as_ref(),
     };
     let key = mv.task;
-    match mv.to {
-        Place::Slot(s) => {
-            live.slots.insert(key, s);
+    let before = match mv.to {
+        Place::Slot(s) => live.slots.insert(key, s),
+        Place::Main => live.slots.remove(&key),
+    };
+    // The library's table follows the rules: claims to come see who holds what.
+    if let Some(t) = &live.table {
+        if let Some(old) = before.filter(|&old| Place::Slot(old) != mv.to) {
+            t.release(old, key);
         }
-        Place::Main => {
-            live.slots.remove(&key);
+        if let Place::Slot(s) = mv.to {
+            t.set_holder(s, key);
         }
     }
-    let Some(mask) = mask else { return };
+    if let Some(mask) = mask {
+        set_masks(mv.task, mode, mask, live);
+    }
+    // When the move had taken effect, and where from (preload mode's exit records need it).
+    if live.table.is_some() && Some(mv.to) != before.map(Place::Slot) {
+        live.moves
+            .entry(key)
+            .or_default()
+            .push((monotonic_ns(), before));
+    }
+}
+
+/// Sets the mask of a move's tasks: the whole process in process modes, one thread in thread
+/// mode.
+fn set_masks(task: Tid, mode: Mode, mask: &NixCpuSet, live: &Live) {
     let targets: Vec<Tid> = if mode == Mode::Threads {
-        vec![mv.task]
+        vec![task]
+    } else if live.table.is_some() {
+        // Threads the watchdog has not listed yet are the process's too.
+        task::threads(task)
     } else {
         live.tasks
             .iter()
-            .filter(|&(_, &g)| g == mv.task)
+            .filter(|&(_, &g)| g == task)
             .map(|(&t, _)| t)
             .collect()
     };
@@ -350,12 +485,13 @@ fn start_copies(
     devnull: &std::fs::File,
     err_w: &OwnedFd,
     go: &(OwnedFd, OwnedFd),
+    envs: &[Vec<CString>],
 ) -> std::io::Result<Vec<Tid>> {
-    let copies = l.envs.len().max(1);
+    let copies = envs.len().max(1);
     let mut roots: Vec<Tid> = Vec::new();
     let mut pgid = 0;
     for i in 0..copies {
-        let env = l.envs.get(i).cloned().unwrap_or_default();
+        let env = envs.get(i).cloned().unwrap_or_default();
         let mut envp: Vec<*const libc::c_char> = env.iter().map(|e| e.as_ptr()).collect();
         envp.push(std::ptr::null());
         let plan = ChildPlan {
@@ -377,7 +513,12 @@ fn start_copies(
         // A copy that cannot be started and traced takes the copies before it down too.
         let pid = match fork_copy(&plan).and_then(|pid| {
             roots.push(pid);
-            attach(pid)
+            let options = if l.preload.is_some() {
+                preload_root_options()
+            } else {
+                root_options()
+            };
+            attach(pid, options)
         }) {
             Ok(p) => p,
             Err(e) => {
@@ -392,6 +533,10 @@ fn start_copies(
             pgid = pid;
         }
         let mut live = shared.live.lock().expect("live");
+        if let Some(t) = &live.table {
+            t.set_root(pid);
+            live.pgid = Some(pgid);
+        }
         live.plan.root(pid, (l.mode == Mode::Copies).then_some(i));
         live.tasks.insert(pid, pid);
         live.born.insert(pid, Instant::now());
@@ -400,6 +545,20 @@ fn start_copies(
         }
     }
     Ok(roots)
+}
+
+/// Whether pinbench adopts the orphans of its descendants (`PR_SET_CHILD_SUBREAPER`).
+fn set_subreaper(on: bool) {
+    // SAFETY: prctl with integer arguments only.
+    unsafe {
+        libc::prctl(
+            libc::PR_SET_CHILD_SUBREAPER,
+            libc::c_ulong::from(on),
+            0,
+            0,
+            0,
+        )
+    };
 }
 
 /// Runs the command to its end and returns what the kernel counted.
@@ -419,14 +578,31 @@ pub fn trace(l: &Launch) -> std::io::Result<Traced> {
     let mut argv: Vec<*const libc::c_char> = l.argv.iter().map(|a| a.as_ptr()).collect();
     argv.push(std::ptr::null());
 
+    let mut live = Live::new(l.mode, l.slot_masks.len());
+    let mut guardian = None;
+    let envs = match l.preload {
+        Some(library) => {
+            let table = Table::create(&l.slot_masks, l.main_mask.as_ref())?;
+            let envs = l.envs.iter().map(|e| table.env(library, e)).collect();
+            // Started while pinbench is no subreaper: it must not come back as a child.
+            set_subreaper(false);
+            guardian = Some(preload::Guardian::start(&table)?);
+            live.table = Some(table);
+            // What the command's processes leave when they end comes to pinbench, not to init:
+            // reaped here, its counters read from its zombie. Until the run ends.
+            set_subreaper(true);
+            envs
+        }
+        None => l.envs.clone(),
+    };
     let shared = Arc::new(Shared {
-        live: Mutex::new(Live::new(l.mode, l.slot_masks.len())),
+        live: Mutex::new(live),
         done: AtomicBool::new(false),
         killed: Mutex::new(None),
         ended: Mutex::new(None),
     });
     let go = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
-    let roots = start_copies(l, &shared, &argv, &devnull, &err_w, &go)?;
+    let roots = start_copies(l, &shared, &argv, &devnull, &err_w, &go, &envs)?;
     // The command's own processes: never workers in process mode, their time no worker's.
     let mains: Vec<Tid> = if l.mode == Mode::Processes {
         roots.clone()
@@ -438,20 +614,24 @@ pub fn trace(l: &Launch) -> std::io::Result<Traced> {
     let watchdog = {
         let shared = Arc::clone(&shared);
         let apply_masks = Arc::clone(&masks);
-        let masks: Vec<Option<CpuSet>> = l.slot_masks.clone();
         let deadline = l.timeout.map(|t| Instant::now() + t);
         let grace = l.grace;
         let mains = mains.clone();
         let helpers = l.helpers.clone();
+        let expect = Expect {
+            slot_masks: l.slot_masks.clone(),
+            main_mask: l.main_mask.clone(),
+            default_mask: l.default_mask.clone(),
+        };
         std::thread::spawn(move || {
             watch(
                 &shared,
-                &masks,
                 &apply_masks,
                 deadline,
                 grace,
                 &mains,
                 &helpers,
+                &expect,
             )
         })
     };
@@ -489,7 +669,11 @@ pub fn trace(l: &Launch) -> std::io::Result<Traced> {
             tree.exited(pid.as_raw());
         }
         let status = loop {
-            match nix::sys::wait::waitpid(pid, Some(nix::sys::wait::WaitPidFlag::__WALL)) {
+            // WUNTRACED: an orphan handed to pinbench (preload mode) is a child, not a tracee,
+            // and its stop by a signal is reported once, not left pending.
+            let flags =
+                nix::sys::wait::WaitPidFlag::__WALL | nix::sys::wait::WaitPidFlag::WUNTRACED;
+            match nix::sys::wait::waitpid(pid, Some(flags)) {
                 Err(nix::errno::Errno::EINTR) => continue,
                 other => break other,
             }
@@ -524,6 +708,18 @@ pub fn trace(l: &Launch) -> std::io::Result<Traced> {
         _ => None,
     };
     let mut live = shared.live.lock().expect("live");
+    let mut tasks = records;
+    tasks.append(&mut live.records);
+    tasks.sort_by_key(|r| r.exit_ns);
+    let unread = unread + live.unread + live.table.as_ref().map_or(0, |t| t.dropped() as usize);
+    let placed = std::mem::take(&mut live.placed);
+    let repinned_seen: Vec<Tid> = live.repinned_seen.iter().copied().collect();
+    // The tree is gone: the guardian leaves quietly, then the table goes.
+    if guardian.is_some() {
+        set_subreaper(false);
+    }
+    drop(guardian);
+    live.table = None;
     let seen = std::mem::take(&mut live.seen);
     let tally = live.plan.tally().clone();
     // The last, partial window decides its spawners' time too (a full window's length: a
@@ -538,12 +734,14 @@ pub fn trace(l: &Launch) -> std::io::Result<Traced> {
         main_exec_ns,
         roots,
         endings,
-        tasks: records,
+        tasks,
         unread,
         seen,
         tally,
         split,
         late_pin_delays,
+        placed,
+        repinned_seen,
         leftovers,
         killed,
         exec_failed,
@@ -571,12 +769,32 @@ struct Tree<'a> {
     expecting: std::collections::HashSet<Tid>,
 }
 
+/// Where pinbench puts tasks, to tell a program's own re-pin from its placement.
+#[derive(Clone)]
+struct Expect {
+    slot_masks: Vec<Option<CpuSet>>,
+    main_mask: Option<CpuSet>,
+    default_mask: CpuSet,
+}
+
+impl Expect {
+    /// The mask a task in `slot` (none: waiting, or the main process) should have.
+    fn mask(&self, slot: Option<usize>) -> CpuSet {
+        slot.and_then(|s| self.slot_masks.get(s).cloned().flatten())
+            .or_else(|| self.main_mask.clone())
+            .unwrap_or_else(|| self.default_mask.clone())
+    }
+}
+
 impl Tree<'_> {
     /// Where a task was last put, to tell a program's own re-pin from ours.
     fn expected_mask(&self, slot: Option<usize>) -> CpuSet {
-        slot.and_then(|s| self.l.slot_masks.get(s).cloned().flatten())
-            .or_else(|| self.l.main_mask.clone())
-            .unwrap_or_else(|| self.l.default_mask.clone())
+        Expect {
+            slot_masks: self.l.slot_masks.clone(),
+            main_mask: self.l.main_mask.clone(),
+            default_mask: self.l.default_mask.clone(),
+        }
+        .mask(slot)
     }
 
     /// A ptrace event stop: a task was created, exec'd, or is exiting.
@@ -609,8 +827,23 @@ impl Tree<'_> {
         self.tgids.insert(child, child_tgid);
         {
             let mut live = self.shared.live.lock().expect("live");
+            if live.tasks.contains_key(&child) {
+                // Found in /proc by the watchdog first (preload mode) and placed there; it has
+                // not run yet (a new tracee starts stopped).
+                drop(live);
+                if self.early.remove(&child) {
+                    let _ = ptrace::setoptions(Pid::from_raw(child), self.options_for(child));
+                    let _ = ptrace::cont(Pid::from_raw(child), None);
+                } else {
+                    self.expecting.insert(child);
+                }
+                return;
+            }
             live.tasks.insert(child, child_tgid);
             live.born.insert(child, Instant::now());
+            if !thread {
+                live.placed(child, PlacedBy::Tracer);
+            }
             // A forked child runs its creator's program until it execs: the watchdog tells
             // its exec by a command line other than this one.
             if !thread && let Some(line) = live.cmdlines.get(&tgid).cloned() {
@@ -659,6 +892,14 @@ impl Tree<'_> {
             live.cmdlines.insert(tid, line);
         }
         let copy = self.roots.iter().position(|&r| r == tid);
+        // The library places only what loads it: a root that became a statically linked
+        // program has its forks traced from now on, as without the library.
+        if copy.is_some()
+            && l.preload.is_some()
+            && !preload::loads_preload(Path::new(&format!("/proc/{tid}/exe")))
+        {
+            let _ = ptrace::setoptions(pid, root_options());
+        }
         if copy == Some(0) && l.mode != Mode::Copies {
             self.main_exec_ns = monotonic_ns();
             // Where the launch's helpers ran is not where the program's workers did.
@@ -666,6 +907,7 @@ impl Tree<'_> {
             live.seen = vec![Seen::default(); l.slot_masks.len()];
             live.epoch += 1;
             live.acct.restart();
+            live.main_exec_ns = self.main_exec_ns;
         }
         let _ = ptrace::cont(pid, None);
         // by=parent: the copy runs unpinned until now, as after `taskset -p`.
@@ -681,20 +923,32 @@ impl Tree<'_> {
     /// `tid` has exited and is a zombie, not yet reaped: its counters are final and read now
     /// (no exit stop: the death is reported by `waitpid` anyway).
     fn exited(&mut self, tid: Tid) {
-        let Some(&tgid) = self.tgids.get(&tid) else {
-            return;
+        let tgid = match self.tgids.get(&tid) {
+            Some(&g) => g,
+            None => {
+                // An orphan of a preload-placed tree, handed to pinbench: read like a tracee
+                // unless the library logged its exit first.
+                let mut live = self.shared.live.lock().expect("live");
+                let known = live.tasks.get(&tid).copied();
+                match known {
+                    Some(g) if live.table.is_some() && live.recorded.insert(tid) => g,
+                    _ => return,
+                }
+            }
         };
         let l = self.l;
         let counts = TaskCounts::read(tgid, tid);
         let key = if l.mode == Mode::Threads { tid } else { tgid };
         // Where the task was placed last (a child kept on its parent's slot too) is what its
         // counters count for and what its mask should still be.
-        let (slot, spawner, main_thread) = {
-            let live = self.shared.live.lock().expect("live");
+        let (slot, spawner, main_thread, placed_by) = {
+            let mut live = self.shared.live.lock().expect("live");
+            live.recorded.insert(tid);
             (
                 live.slots.get(&key).copied(),
                 live.plan.not_a_worker_now(key),
                 live.plan.is_main_thread_not_a_worker(key),
+                live.placed_by.get(&tgid).copied(),
             )
         };
         let mask = slot.and_then(|s| l.slot_masks.get(s).cloned().flatten());
@@ -716,6 +970,7 @@ impl Tree<'_> {
             counts,
             repinned,
             exit_ns: monotonic_ns(),
+            placed_by,
         });
         self.exit_read.insert(tid);
         if l.mode == Mode::Threads || tid == tgid {
@@ -764,6 +1019,10 @@ impl Tree<'_> {
         self.shared.step(self.masks, |s| s.exited(tid));
         {
             let mut live = self.shared.live.lock().expect("live");
+            if live.table.is_some() {
+                // Its threads, which no event reports in preload mode, ended with it.
+                forget_process(&mut live, self.masks, tid);
+            }
             live.tasks.remove(&tid);
             live.slots.remove(&tid);
             live.cmdlines.remove(&tid);
@@ -877,18 +1136,20 @@ impl Settling {
 /// SIGKILL.
 fn watch(
     shared: &Shared,
-    masks: &[Option<CpuSet>],
     apply_masks: &Masks,
     deadline: Option<Instant>,
     grace: Duration,
     mains: &[Tid],
     helpers: &regex::Regex,
+    expect: &Expect,
 ) {
+    let masks = &expect.slot_masks[..];
     let mode = apply_masks.mode;
     let mut window_start = Instant::now();
     let mut settling = Settling::default();
     while !shared.done.load(Ordering::SeqCst) {
         std::thread::sleep(TICK);
+        inside(shared, apply_masks, expect);
         execs(shared, apply_masks, helpers);
         account(shared, masks, apply_masks, &mut window_start, mains);
         let mut live = shared.live.lock().expect("live");
@@ -1087,5 +1348,336 @@ fn account(
             live.late_pin_delays.push(delay);
         }
         apply(mv, mode, &apply_masks.slots, &apply_masks.main, &mut live);
+    }
+}
+
+/// A live process as `/proc` shows it in one tick.
+struct Listed {
+    p: Tid,
+    threads: Vec<Tid>,
+    /// The child processes its threads created.
+    kids: Vec<Tid>,
+    zombie: bool,
+    mask: Option<CpuSet>,
+}
+
+/// One tick of preload placement: what the library logged (claims, execs, exits), then what
+/// `/proc` shows that it did not (threads, processes it could not reach, processes gone
+/// without a word). Nothing when every task is traced.
+fn inside(shared: &Shared, m: &Masks, expect: &Expect) {
+    let procs = {
+        let mut live = shared.live.lock().expect("live");
+        if live.table.is_none() {
+            return;
+        }
+        take_log(&mut live, m, expect);
+        live.processes()
+    };
+    // The /proc reads without the lock the tracing thread needs at every event.
+    let read_ns = monotonic_ns();
+    let listed: Vec<Listed> = procs
+        .into_iter()
+        .map(|p| {
+            let threads = task::threads(p);
+            let kids = threads.iter().flat_map(|&t| task::children(p, t)).collect();
+            Listed {
+                p,
+                mask: crate::affinity::get_affinity(p).ok(),
+                zombie: task::is_zombie(p, p),
+                threads,
+                kids,
+            }
+        })
+        .collect();
+    let mut live = shared.live.lock().expect("live");
+    // Claims made meanwhile come first: a child listed below may be one of them.
+    take_log(&mut live, m, expect);
+    let mut unreported = std::mem::take(&mut live.unreported);
+    let mut fresh = HashSet::new();
+    for Listed {
+        p,
+        threads,
+        kids,
+        zombie,
+        mask,
+    } in listed
+    {
+        if !live.tasks.contains_key(&p) {
+            continue;
+        }
+        // Under a mask that is not where it was put (nothing moved it since the read).
+        let moved_since = live
+            .moves
+            .get(&p)
+            .is_some_and(|v| v.iter().any(|&(t, _)| t >= read_ns));
+        if !zombie
+            && !moved_since
+            && live.placed_by.contains_key(&p)
+            && mask
+                .as_ref()
+                .is_some_and(|m| *m != expect.mask(live.slots.get(&p).copied()))
+        {
+            live.repinned_seen.insert(p);
+        }
+        // The roots are the tracer's: their end is reported to it.
+        let root = live.plan.is_root(p);
+        if !root && (threads.is_empty() || zombie) {
+            gone_process(&mut live, m, expect, p, zombie);
+            continue;
+        }
+        for &t in &threads {
+            if let std::collections::hash_map::Entry::Vacant(v) = live.tasks.entry(t) {
+                v.insert(p);
+                live.born.insert(t, Instant::now());
+                // A thread follows its process (process mode): nothing moves.
+                let _ = live.plan.spawned(p, t, true);
+            }
+        }
+        let vanished: Vec<Tid> = live
+            .tasks
+            .iter()
+            .filter(|&(&t, &g)| g == p && t != p && !threads.contains(&t))
+            .map(|(&t, _)| t)
+            .collect();
+        for t in vanished {
+            // A thread that ended between two ticks: its time up to the last tick was read,
+            // its final counters were not.
+            live.tasks.remove(&t);
+            let _ = live.plan.exited(t);
+            if live.recorded.insert(t) {
+                live.unread += 1;
+            }
+        }
+        for c in kids {
+            // A child that ended (its zombie still listed) is not found again.
+            if live.tasks.contains_key(&c) || live.recorded.contains(&c) {
+                continue;
+            }
+            // A child just forked may not have run its fork handler yet: its claim is due. One
+            // still unreported a tick later placed nothing itself.
+            if unreported.remove(&c) {
+                found(&mut live, m, p, c);
+            } else {
+                fresh.insert(c);
+            }
+        }
+    }
+    live.unreported = fresh;
+}
+
+/// The library's log since the last tick, fed to the slot rules in the order it happened.
+fn take_log(live: &mut Live, m: &Masks, expect: &Expect) {
+    let Some(table) = live.table.as_mut() else {
+        return;
+    };
+    for ev in table.drain() {
+        match ev {
+            preload::Event::Fork { pid, ppid, slot } => claimed(live, m, pid, ppid, slot, false),
+            preload::Event::Exec {
+                pid,
+                ppid,
+                slot,
+                claimed: true,
+            } => claimed(live, m, pid, ppid, slot, true),
+            // An exec of a placed process: the watchdog reads its new command line.
+            preload::Event::Exec { .. } => {}
+            preload::Event::Exit {
+                pid,
+                counts,
+                run_ns,
+                wait_ns,
+                ns,
+                ..
+            } => exit_logged(live, m, expect, pid, counts, run_ns, wait_ns, ns),
+        }
+    }
+}
+
+/// A process the library placed (`slot` is what it claimed): the rules take it as a new
+/// process of `ppid`, and correct the claim where they decide otherwise.
+fn claimed(live: &mut Live, m: &Masks, pid: Tid, ppid: Tid, slot: Option<usize>, execed: bool) {
+    if live.tasks.contains_key(&pid) {
+        // Found in /proc before its claim was read: the library placed it all the same.
+        if live.placed_by.get(&pid) == Some(&PlacedBy::Found) {
+            if let Some(n) = live.placed.get_mut(&PlacedBy::Found.key()) {
+                *n = n.saturating_sub(1);
+            }
+            live.placed(pid, PlacedBy::Library);
+        }
+        return;
+    }
+    // The holder the library found gone, which the rules still count: it ended first.
+    if let Some(h) = slot.and_then(|k| live.plan.holder(k))
+        && h != ppid
+        && h != pid
+        && task::threads(h).is_empty()
+    {
+        gone_process_unseen(live, m, h);
+    }
+    live.tasks.insert(pid, pid);
+    live.born.insert(pid, Instant::now());
+    // A new process under an id an ended one had.
+    live.recorded.remove(&pid);
+    // A forked child runs its creator's program until it execs; one that exec'd is read anew.
+    if !execed && let Some(line) = live.cmdlines.get(&ppid).cloned() {
+        live.cmdlines.insert(pid, line);
+    }
+    // Where the library put it, which a correction moves it from.
+    if let Some(k) = slot {
+        live.slots.insert(pid, k);
+    }
+    let moves = live.plan.spawned_at(ppid, pid, slot);
+    let agree = live.plan.slot_of(pid) == slot;
+    for mv in moves {
+        if agree && mv.task == pid {
+            // Where it put itself: only the bookkeeping.
+            if let Place::Slot(s) = mv.to {
+                live.slots.insert(pid, s);
+            }
+        } else {
+            apply(mv, m.mode, &m.slots, &m.main, live);
+        }
+    }
+    live.placed(
+        pid,
+        if agree {
+            PlacedBy::Library
+        } else {
+            PlacedBy::Corrected
+        },
+    );
+}
+
+/// A child process the watchdog found in `/proc` that the library did not place: the rules
+/// place it now.
+fn found(live: &mut Live, m: &Masks, parent: Tid, child: Tid) {
+    live.tasks.insert(child, child);
+    live.born.insert(child, Instant::now());
+    if let Some(line) = live.cmdlines.get(&parent).cloned() {
+        live.cmdlines.insert(child, line);
+    }
+    for mv in live.plan.spawned(parent, child, false) {
+        apply(mv, m.mode, &m.slots, &m.main, live);
+    }
+    live.placed(child, PlacedBy::Found);
+}
+
+/// The library logged a process's exit with its exiting thread's final counters.
+#[allow(clippy::too_many_arguments)]
+fn exit_logged(
+    live: &mut Live,
+    m: &Masks,
+    expect: &Expect,
+    pid: Tid,
+    counts: TaskCounts,
+    run_ns: Option<u64>,
+    wait_ns: Option<u64>,
+    ns: u64,
+) {
+    if !live.recorded.insert(pid) {
+        return;
+    }
+    // Where it was when it exited, which a move made since did not reach.
+    let slot = live.slot_at(pid, ns);
+    let mask = slot.and_then(|s| expect.slot_masks.get(s).cloned().flatten());
+    // A launch helper that ended before the command's exec: its time is not the program's
+    // (the accounting started over at the exec; read a tick late, its end would count after).
+    let launch = ns < live.main_exec_ns;
+    if let Some(run_ns) = run_ns.filter(|_| !launch) {
+        let on_plan = slot.is_some()
+            && mask.as_ref().is_some_and(|m| {
+                counts
+                    .mask
+                    .as_ref()
+                    .is_some_and(|have| have.difference(m).is_empty())
+            });
+        live.acct.add(Reading {
+            tid: pid,
+            tgid: pid,
+            key: pid,
+            slot,
+            run_ns,
+            wait_ns: wait_ns.unwrap_or(0),
+            on_plan,
+            spawner: live.plan.not_a_worker_now(pid),
+            main_thread: false,
+        });
+    }
+    let repinned = counts
+        .mask
+        .as_ref()
+        .is_some_and(|have| !live.placed_around(pid, ns, expect).contains(have));
+    live.records.push(TaskRecord {
+        tid: pid,
+        tgid: pid,
+        slot,
+        counts,
+        repinned,
+        exit_ns: ns,
+        placed_by: live.placed_by.get(&pid).copied(),
+    });
+    forget_process(live, m, pid);
+}
+
+/// A process gone without the library's word (killed, a static program, an exit through a
+/// raw system call): a zombie's counters are final and read; one already reaped is unread.
+fn gone_process(live: &mut Live, m: &Masks, expect: &Expect, p: Tid, zombie: bool) {
+    if zombie && live.recorded.insert(p) {
+        let counts = TaskCounts::read(p, p);
+        let slot = live.slots.get(&p).copied();
+        let mask = slot.and_then(|s| expect.slot_masks.get(s).cloned().flatten());
+        let spawner = live.plan.not_a_worker_now(p);
+        if let Some(r) = Reading::take(p, p, p, slot, mask.as_ref(), spawner, false) {
+            live.acct.add(r);
+        }
+        let repinned = counts
+            .mask
+            .as_ref()
+            .is_some_and(|have| *have != expect.mask(slot));
+        live.records.push(TaskRecord {
+            tid: p,
+            tgid: p,
+            slot,
+            counts,
+            repinned,
+            exit_ns: monotonic_ns(),
+            placed_by: live.placed_by.get(&p).copied(),
+        });
+        forget_process(live, m, p);
+    } else {
+        gone_process_unseen(live, m, p);
+    }
+}
+
+/// A process already reaped with nothing read at its end.
+fn gone_process_unseen(live: &mut Live, m: &Masks, p: Tid) {
+    if live.recorded.insert(p) {
+        live.unread += 1;
+    }
+    forget_process(live, m, p);
+}
+
+/// A process has ended: its threads with it, and its slot frees (rule 5).
+fn forget_process(live: &mut Live, m: &Masks, p: Tid) {
+    let threads: Vec<Tid> = live
+        .tasks
+        .iter()
+        .filter(|&(&t, &g)| g == p && t != p)
+        .map(|(&t, _)| t)
+        .collect();
+    for t in threads {
+        live.tasks.remove(&t);
+        let _ = live.plan.exited(t);
+        if live.recorded.insert(t) {
+            live.unread += 1;
+        }
+    }
+    live.tasks.remove(&p);
+    live.slots.remove(&p);
+    live.cmdlines.remove(&p);
+    live.placed_by.remove(&p);
+    live.moves.remove(&p);
+    for mv in live.plan.exited(p) {
+        apply(mv, m.mode, &m.slots, &m.main, live);
     }
 }

@@ -283,6 +283,12 @@ pub struct TreeFacts {
     pub late_pin_delay_s: Option<f64>,
     /// Busy processes no slot held: pid, name, CPU seconds, busiest first.
     pub unslotted_busy: Vec<(i32, String, f64)>,
+    /// Processes by the path that placed them: ptrace, the preload library, the library
+    /// corrected by the slot rules, found in `/proc` and placed then.
+    pub placed_by_tracer: usize,
+    pub placed_by_library: usize,
+    pub placed_corrected: usize,
+    pub placed_found: usize,
 }
 
 /// A way of measuring one repetition of a scenario: the built-in workloads ([`Builtin`]) or a

@@ -248,6 +248,14 @@ keyed_row! {
         pub late_pins: Option<usize>,
         pub late_pin_delay_s: Option<f64>,
         pub unslotted_busy: Option<String>,
+        /// `pinbench exec`, processes by how they were placed: at a ptrace stop before their
+        /// first instruction, by themselves through the preload library before the program's
+        /// code ran, by the library and then moved because the slot rules decided otherwise,
+        /// and found in `/proc` (the library could not reach them) and placed then.
+        pub placed_by_tracer: Option<usize>,
+        pub placed_by_library: Option<usize>,
+        pub placed_corrected: Option<usize>,
+        pub placed_found: Option<usize>,
         /// Hardware counters summed over the workers (`--counting perf`, where the machine
         /// has them; empty elsewhere, never 0): cycles, instructions, cache misses.
         pub cycles: Option<u64>,

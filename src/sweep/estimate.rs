@@ -9,7 +9,11 @@ use crate::runner::Model;
 // Measured on the 2-vCPU guest of the committed results, release build, 50 ms runs, by the
 // difference between sweeps of 4 and 14 (or 24) repetitions: at load 1 a threads run cost 4 ms
 // beyond its 50, at load 9 15 ms; processes x2 8 ms more, x8 79 ms more (oversubscribed on 2
-// CPUs); 64 MiB of cache cycle took 156 ms to link (430 MB/s), 64 MiB of mem arrays 98 ms.
+// CPUs). Preparing working sets, from the full default run of 2026-11-30 (quiet, load 0.4
+// before; 2,834 runs, each run's cost the gap to the next run's start): 64 MiB per worker cost
+// ~50-65 ms a run beyond a small set's, 512 MiB of mem arrays 0.3-0.36 s, 1 GiB of cache cycle
+// 0.92 s alone and 2 s for four workers on two CPUs: 1.1-1.3 GB/s per CPU (the 430 MB/s
+// measured before at 64 MiB under load overestimated that run's 26-36 min, real 15 min).
 
 /// Time a repetition costs beyond its measured stretch: starting and joining the pool, the
 /// barrier, the counters.
@@ -18,7 +22,7 @@ const RUN_OVERHEAD: Duration = Duration::from_millis(10);
 const SPAWN: Duration = Duration::from_millis(5);
 /// Bytes one worker prepares (allocates and links into a random cycle, or touches) per second
 /// before its start signal; workers prepare side by side on the CPUs.
-const PREPARE_BYTES_PER_S: f64 = 4e8;
+const PREPARE_BYTES_PER_S: f64 = 1.1e9;
 
 /// A sweep's cost, before it runs.
 #[derive(Debug, Clone, PartialEq)]

@@ -214,6 +214,10 @@ fn tree_columns(row: &mut RunRow, f: &crate::runner::TreeFacts) {
     row.workers_seen = Some(f.workers_seen);
     row.late_pins = Some(f.late_pins);
     row.late_pin_delay_s = f.late_pin_delay_s;
+    row.placed_by_tracer = Some(f.placed_by_tracer);
+    row.placed_by_library = Some(f.placed_by_library);
+    row.placed_corrected = Some(f.placed_corrected);
+    row.placed_found = Some(f.placed_found);
     row.unslotted_busy = Some(
         f.unslotted_busy
             .iter()

@@ -1,0 +1,19 @@
+//! Builds the preload library `pinbench exec` places a program's processes with (see
+//! src/exec/preload.rs): a shared object compiled from C with the C compiler the `cc` crate
+//! finds, embedded in the pinbench binary, which writes it out when it runs a program.
+
+fn main() {
+    let src = "src/exec/preload/pinbench_preload.c";
+    println!("cargo:rerun-if-changed={src}");
+    let out = std::path::PathBuf::from(std::env::var_os("OUT_DIR").expect("OUT_DIR"));
+    let lib = out.join("libpinbench_preload.so");
+    let compiler = cc::Build::new().opt_level(2).get_compiler();
+    let status = compiler
+        .to_command()
+        .args(["-shared", "-fPIC", "-O2", "-Wall", "-Wextra", "-o"])
+        .arg(&lib)
+        .arg(src)
+        .status()
+        .expect("the C compiler runs (install a C toolchain: build-essential on Debian)");
+    assert!(status.success(), "compiling {src} failed");
+}

@@ -1,0 +1,567 @@
+//! Placement from inside the program: the preload library (`preload/pinbench_preload.c`,
+//! built by build.rs and embedded here) and the table it shares with pinbench.
+//!
+//! Every dynamically linked process of the tree loads the library (`LD_PRELOAD`). A forked
+//! child claims its slot in its `pthread_atfork` child handler, a process started by `vfork` or
+//! `posix_spawn` in its constructor at exec, and sets its own mask before the program's code
+//! runs: no ptrace stop, no round trip to pinbench. Each claim, exec and exit (with the exiting
+//! thread's final counters, read by the process itself) goes into the table's log, which the
+//! watchdog drains every tick into the slot rules ([`super::slots`]), which stay the judge: a
+//! claim they disagree with is corrected, and what the library cannot reach (a statically
+//! linked program, one that clears its environment) is found in `/proc` and placed there.
+//!
+//! The table is a file in `/dev/shm` (a path, not a descriptor: programs close descriptors they
+//! did not open, Python's `subprocess` among them), mapped by both sides; its layout is the C
+//! structs', checked on both sides by the same figures.
+
+use std::ffi::CString;
+use std::fs::OpenOptions;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicI32, AtomicU32, AtomicU64, Ordering};
+
+use crate::cpuset::CpuSet;
+
+use super::slots::Tid;
+use super::task::TaskCounts;
+
+/// The library, compiled from C by build.rs.
+const LIBRARY: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/libpinbench_preload.so"));
+
+/// The environment variable naming the table the library opens.
+pub const TABLE_ENV: &str = "PINBENCH_PRELOAD_TABLE";
+
+const MAGIC: u32 = 0x4c50_4250;
+const VERSION: u32 = 1;
+/// The most slots the table holds; a plan with more is placed by ptrace.
+pub const MAX_SLOTS: usize = 1024;
+const MASK_WORDS: usize = 16;
+/// The most CPUs a mask in the table holds.
+pub const MAX_CPUS: usize = MASK_WORDS * 64;
+/// Log entries: 216 bytes each, pages touched only as they are written.
+const LOG_CAP: u32 = 1 << 17;
+const UNKNOWN: u64 = u64::MAX;
+
+#[repr(C)]
+struct Mask {
+    w: [u64; MASK_WORDS],
+}
+
+#[repr(C)]
+struct Entry {
+    kind: u32,
+    pid: i32,
+    ppid: i32,
+    slot: i32,
+    ns: u64,
+    run_ns: u64,
+    wait_ns: u64,
+    user_us: u64,
+    system_us: u64,
+    migrations: u64,
+    voluntary: u64,
+    involuntary: u64,
+    last_cpu: i32,
+    ready: AtomicU32,
+    mask: Mask,
+}
+
+#[repr(C)]
+struct Header {
+    magic: u32,
+    version: u32,
+    nslots: u32,
+    log_cap: u32,
+    root: AtomicI32,
+    has_main: u32,
+    log_next: AtomicU64,
+    dropped: AtomicU64,
+    main_mask: Mask,
+    has_slot_mask: [u32; MAX_SLOTS],
+    slot_mask: [Mask; MAX_SLOTS],
+    holder: [AtomicI32; MAX_SLOTS],
+}
+
+/// The figures the C side checks too (`_Static_assert`).
+const ENTRY_SIZE: usize = 216;
+const HOLDER_OFFSET: usize = 135_336;
+const LOG_OFFSET: usize = 139_432;
+const _: () = assert!(std::mem::size_of::<Entry>() == ENTRY_SIZE);
+const _: () = assert!(std::mem::offset_of!(Header, holder) == HOLDER_OFFSET);
+const _: () = assert!(std::mem::size_of::<Header>() == LOG_OFFSET);
+
+/// What the library logged.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    /// A forked child placed itself: `slot` is what it claimed (none: the main mask).
+    Fork {
+        pid: Tid,
+        ppid: Tid,
+        slot: Option<usize>,
+    },
+    /// A process exec'd; `claimed` when it was not placed before (vfork, posix_spawn) and
+    /// placed itself now, with `slot` what it claimed.
+    Exec {
+        pid: Tid,
+        ppid: Tid,
+        slot: Option<usize>,
+        claimed: bool,
+    },
+    /// A process is exiting: its exiting thread's final counters, run and wait time.
+    Exit {
+        pid: Tid,
+        slot: Option<usize>,
+        counts: TaskCounts,
+        run_ns: Option<u64>,
+        wait_ns: Option<u64>,
+        ns: u64,
+    },
+}
+
+/// Writes the embedded library out once per content (a file per user, named by its hash) and
+/// returns its path.
+pub fn library() -> std::io::Result<PathBuf> {
+    // FNV-1a: a name that changes when the library does.
+    let hash = LIBRARY.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    // SAFETY: getuid cannot fail.
+    let uid = unsafe { libc::getuid() };
+    let dir = std::env::temp_dir().join(format!("pinbench-{uid}"));
+    std::fs::create_dir_all(&dir)?;
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))?;
+    let path = dir.join(format!("preload-{hash:016x}.so"));
+    if std::fs::read(&path).is_ok_and(|b| b == LIBRARY) {
+        return Ok(path);
+    }
+    let tmp = dir.join(format!("preload-{hash:016x}.{}.tmp", std::process::id()));
+    std::fs::write(&tmp, LIBRARY)?;
+    std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o755))?;
+    std::fs::rename(&tmp, &path)?;
+    Ok(path)
+}
+
+/// Whether an executable loads a preload library: an ELF file with a program interpreter
+/// (dynamically linked), or a script whose interpreter does. A statically linked program never
+/// reads `LD_PRELOAD`.
+pub fn loads_preload(path: &Path) -> bool {
+    let Ok(bytes) = read_head(path, 4096) else {
+        return false;
+    };
+    if let Some(rest) = bytes.strip_prefix(b"#!") {
+        let line = rest.split(|&b| b == b'\n').next().unwrap_or_default();
+        let text = String::from_utf8_lossy(line);
+        let Some(interp) = text.split_whitespace().next() else {
+            return false;
+        };
+        return interp != path.to_string_lossy() && loads_preload(Path::new(interp));
+    }
+    has_interp(&bytes, path)
+}
+
+fn read_head(path: &Path, n: usize) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(path)?;
+    let mut buf = vec![0; n];
+    let got = f.read(&mut buf)?;
+    buf.truncate(got);
+    Ok(buf)
+}
+
+/// An ELF64 little-endian file with a `PT_INTERP` program header.
+fn has_interp(head: &[u8], path: &Path) -> bool {
+    if head.len() < 64 || &head[..4] != b"\x7fELF" || head[4] != 2 || head[5] != 1 {
+        return false;
+    }
+    let u16_at = |o: usize| u16::from_le_bytes([head[o], head[o + 1]]) as usize;
+    let phoff = u64::from_le_bytes(head[0x20..0x28].try_into().expect("8 bytes")) as usize;
+    let (phentsize, phnum) = (u16_at(0x36), u16_at(0x38));
+    let end = phoff + phentsize * phnum;
+    let table = if end <= head.len() {
+        head.to_vec()
+    } else {
+        match read_head(path, end) {
+            Ok(b) if b.len() >= end => b,
+            _ => return false,
+        }
+    };
+    (0..phnum).any(|i| {
+        let o = phoff + i * phentsize;
+        u32::from_le_bytes(table[o..o + 4].try_into().expect("4 bytes")) == 3
+    })
+}
+
+/// The table pinbench shares with the library: created before the command starts, removed
+/// when it is dropped.
+pub struct Table {
+    path: PathBuf,
+    base: *mut u8,
+    len: usize,
+    /// The next log entry to read.
+    cursor: u64,
+}
+
+// SAFETY: the mapping is shared memory the library writes with atomics; pinbench reads and
+// writes it only through atomics or fields no other process writes after it started.
+unsafe impl Send for Table {}
+
+impl Table {
+    /// A table for `slot_masks` (none: the slot is kept, nothing pinned) and `main_mask`.
+    pub fn create(
+        slot_masks: &[Option<CpuSet>],
+        main_mask: Option<&CpuSet>,
+    ) -> std::io::Result<Self> {
+        if slot_masks.len() > MAX_SLOTS {
+            return Err(std::io::Error::other(
+                "more slots than the preload table holds",
+            ));
+        }
+        let dir = Path::new("/dev/shm");
+        let dir = if dir.is_dir() {
+            dir.to_path_buf()
+        } else {
+            std::env::temp_dir()
+        };
+        static N: AtomicU32 = AtomicU32::new(0);
+        let path = dir.join(format!(
+            "pinbench-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        let len = LOG_OFFSET + LOG_CAP as usize * ENTRY_SIZE;
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path)?;
+        file.set_len(len as u64)?;
+        // SAFETY: a shared mapping of a file of `len` bytes, unmapped in Drop.
+        let base = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_SHARED,
+                std::os::fd::AsRawFd::as_raw_fd(&file),
+                0,
+            )
+        };
+        if base == libc::MAP_FAILED {
+            let e = std::io::Error::last_os_error();
+            let _ = std::fs::remove_file(&path);
+            return Err(e);
+        }
+        let t = Self {
+            path,
+            base: base.cast(),
+            len,
+            cursor: 0,
+        };
+        // SAFETY: the mapping is zeroed, `len` bytes, and no other process has it yet.
+        let h = unsafe { &mut *t.base.cast::<Header>() };
+        h.nslots = slot_masks.len() as u32;
+        h.log_cap = LOG_CAP;
+        if let Some(m) = main_mask {
+            h.has_main = 1;
+            write_mask(&mut h.main_mask, m);
+        }
+        for (i, m) in slot_masks.iter().enumerate() {
+            if let Some(m) = m {
+                h.has_slot_mask[i] = 1;
+                write_mask(&mut h.slot_mask[i], m);
+            }
+        }
+        h.version = VERSION;
+        h.magic = MAGIC;
+        Ok(t)
+    }
+
+    /// The path the library opens (`PINBENCH_PRELOAD_TABLE`).
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The environment entries that load the library with this table, `LD_PRELOAD` appended to
+    /// one the command already has.
+    pub fn env(&self, library: &Path, base: &[CString]) -> Vec<CString> {
+        let mut out: Vec<CString> = Vec::with_capacity(base.len() + 2);
+        let mut preload = library.display().to_string();
+        for e in base {
+            let b = e.as_bytes();
+            if let Some(v) = b.strip_prefix(b"LD_PRELOAD=") {
+                if !v.is_empty() {
+                    preload = format!("{preload}:{}", String::from_utf8_lossy(v));
+                }
+            } else if !b.starts_with(format!("{TABLE_ENV}=").as_bytes()) {
+                out.push(e.clone());
+            }
+        }
+        out.push(CString::new(format!("LD_PRELOAD={preload}")).expect("no NUL in a path"));
+        out.push(
+            CString::new(format!("{TABLE_ENV}={}", self.path.display())).expect("no NUL in a path"),
+        );
+        out
+    }
+
+    fn header(&self) -> &Header {
+        // SAFETY: the mapping starts with a Header and lives as long as self.
+        unsafe { &*self.base.cast::<Header>() }
+    }
+
+    /// The command's own process: it is the main process, never a slot's.
+    pub fn set_root(&self, pid: Tid) {
+        self.header().root.store(pid, Ordering::Release);
+    }
+
+    /// The slot rules gave slot `s` to `pid` (0: to none): claims to come see it.
+    pub fn set_holder(&self, s: usize, pid: Tid) {
+        if let Some(h) = self.header().holder.get(s) {
+            h.store(pid, Ordering::Release);
+        }
+    }
+
+    /// `pid` no longer holds slot `s` (unless a claim took it meanwhile).
+    pub fn release(&self, s: usize, pid: Tid) {
+        if let Some(h) = self.header().holder.get(s) {
+            let _ = h.compare_exchange(pid, 0, Ordering::AcqRel, Ordering::Acquire);
+        }
+    }
+
+    /// Entries dropped because the log was full.
+    pub fn dropped(&self) -> u64 {
+        self.header().dropped.load(Ordering::Acquire)
+    }
+
+    /// The entries logged since the last call, in order; stops at one still being written.
+    pub fn drain(&mut self) -> Vec<Event> {
+        let next = self
+            .header()
+            .log_next
+            .load(Ordering::Acquire)
+            .min(u64::from(LOG_CAP));
+        let mut out = Vec::new();
+        while self.cursor < next {
+            // SAFETY: entry `cursor` lies inside the mapping (cursor < LOG_CAP).
+            let e = unsafe {
+                &*self
+                    .base
+                    .add(LOG_OFFSET + self.cursor as usize * ENTRY_SIZE)
+                    .cast::<Entry>()
+            };
+            if e.ready.load(Ordering::Acquire) == 0 {
+                break;
+            }
+            self.cursor += 1;
+            if let Some(ev) = decode(e) {
+                out.push(ev);
+            }
+        }
+        out
+    }
+}
+
+/// What kills the tree if pinbench itself is killed (SIGKILL leaves it no say). Traced tasks
+/// die with their tracer (`PTRACE_O_EXITKILL`), but the processes the library placed are not
+/// traced: a process outside the tree, holding the read end of a pipe only pinbench writes,
+/// kills the roots' process group and every process the log names once the pipe closes without
+/// pinbench's word that the run ended.
+pub struct Guardian {
+    word: Option<std::os::fd::OwnedFd>,
+}
+
+impl Guardian {
+    /// Starts the guardian of `table`'s tree: a grandchild, handed to init at once, so that it
+    /// is nobody's child in pinbench (whose tracer waits for every child of its own).
+    pub fn start(table: &Table) -> std::io::Result<Self> {
+        let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
+        let (rfd, wfd) = (
+            std::os::fd::AsRawFd::as_raw_fd(&r),
+            std::os::fd::AsRawFd::as_raw_fd(&w),
+        );
+        let base = table.base;
+        // SAFETY: between fork and _exit the children only make async-signal-safe calls
+        // (fork, close_range, read, kill, _exit) and read the shared mapping.
+        let first = unsafe { libc::fork() };
+        if first < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        if first == 0 {
+            // SAFETY: as above: the forked children stay within async-signal-safe calls and
+            // reads of the mapping, which outlives them (it is never unmapped in them).
+            unsafe {
+                if libc::fork() != 0 {
+                    libc::_exit(0);
+                }
+                libc::close(wfd);
+                // Nothing of pinbench's stays open in it but the pipe.
+                libc::dup2(rfd, 3);
+                libc::syscall(libc::SYS_close_range, 4u32, u32::MAX, 0u32);
+                let mut b = 0u8;
+                let n = loop {
+                    let n = libc::read(3, (&raw mut b).cast(), 1);
+                    if n >= 0 || *libc::__errno_location() != libc::EINTR {
+                        break n;
+                    }
+                };
+                if n == 1 {
+                    libc::_exit(0);
+                }
+                let h = &*base.cast::<Header>();
+                let root = h.root.load(Ordering::Acquire);
+                if root > 0 {
+                    libc::kill(-root, libc::SIGKILL);
+                    libc::kill(root, libc::SIGKILL);
+                }
+                let n = h.log_next.load(Ordering::Acquire).min(u64::from(h.log_cap));
+                for i in 0..n as usize {
+                    let e = &*base.add(LOG_OFFSET + i * ENTRY_SIZE).cast::<Entry>();
+                    if e.kind != 3 && e.pid > 0 {
+                        libc::kill(e.pid, libc::SIGKILL);
+                    }
+                }
+                libc::_exit(0);
+            }
+        }
+        drop(r);
+        // The first child exits at once: reaped here, the guardian goes to init.
+        let _ = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(first), None);
+        Ok(Self { word: Some(w) })
+    }
+}
+
+impl Drop for Guardian {
+    /// The run ended with pinbench alive: the guardian leaves without killing.
+    fn drop(&mut self) {
+        if let Some(w) = self.word.take() {
+            let _ = nix::unistd::write(&w, &[1u8]);
+        }
+    }
+}
+
+impl Drop for Table {
+    fn drop(&mut self) {
+        // SAFETY: unmaps what create mapped.
+        unsafe { libc::munmap(self.base.cast(), self.len) };
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+fn write_mask(dst: &mut Mask, m: &CpuSet) {
+    for cpu in m.iter().filter(|&c| c < MAX_CPUS) {
+        dst.w[cpu / 64] |= 1 << (cpu % 64);
+    }
+}
+
+fn read_mask(m: &Mask) -> CpuSet {
+    let mut s = CpuSet::new();
+    for cpu in 0..MAX_CPUS {
+        if m.w[cpu / 64] >> (cpu % 64) & 1 == 1 {
+            s.insert(cpu);
+        }
+    }
+    s
+}
+
+fn known(v: u64) -> Option<u64> {
+    (v != UNKNOWN).then_some(v)
+}
+
+fn decode(e: &Entry) -> Option<Event> {
+    let slot = usize::try_from(e.slot).ok();
+    match e.kind {
+        1 => Some(Event::Fork {
+            pid: e.pid,
+            ppid: e.ppid,
+            slot,
+        }),
+        2 | 4 => Some(Event::Exec {
+            pid: e.pid,
+            ppid: e.ppid,
+            slot,
+            claimed: e.kind == 4,
+        }),
+        3 => {
+            let mask = read_mask(&e.mask);
+            Some(Event::Exit {
+                pid: e.pid,
+                slot,
+                counts: TaskCounts {
+                    migrations: known(e.migrations),
+                    voluntary_switches: known(e.voluntary),
+                    involuntary_switches: known(e.involuntary),
+                    user_seconds: known(e.user_us).map(|u| u as f64 * 1e-6),
+                    system_seconds: known(e.system_us).map(|u| u as f64 * 1e-6),
+                    last_cpu: usize::try_from(e.last_cpu).ok(),
+                    mask: (!mask.is_empty()).then_some(mask),
+                },
+                run_ns: known(e.run_ns),
+                wait_ns: known(e.wait_ns),
+                ns: e.ns,
+            })
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dynamic_programs_and_scripts_load_a_preload_library_static_ones_do_not() {
+        assert!(loads_preload(Path::new("/bin/sh")));
+        let me = std::env::current_exe().unwrap();
+        assert!(
+            loads_preload(&me),
+            "a Rust test binary is dynamically linked"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let script = dir.path().join("s.sh");
+        std::fs::write(&script, "#!/bin/sh\ntrue\n").unwrap();
+        assert!(loads_preload(&script));
+        let text = dir.path().join("t.txt");
+        std::fs::write(&text, "hello").unwrap();
+        assert!(!loads_preload(&text));
+        assert!(!loads_preload(Path::new("/nonexistent/program")));
+    }
+
+    #[test]
+    fn the_table_holds_masks_and_the_library_path_is_written_once() {
+        let slots = vec![Some(CpuSet::from_iter([0])), None];
+        let t = Table::create(&slots, Some(&CpuSet::from_iter([0, 1]))).unwrap();
+        assert!(t.path().exists());
+        let h = t.header();
+        assert_eq!(
+            (h.magic, h.nslots, h.has_slot_mask[0], h.has_slot_mask[1]),
+            (MAGIC, 2, 1, 0)
+        );
+        assert_eq!(read_mask(&h.slot_mask[0]), CpuSet::from_iter([0]));
+        let path = t.path().to_path_buf();
+        drop(t);
+        assert!(!path.exists(), "the table is removed with its owner");
+        let a = library().unwrap();
+        let b = library().unwrap();
+        assert_eq!(a, b);
+        assert_eq!(std::fs::read(&a).unwrap(), LIBRARY);
+    }
+
+    #[test]
+    fn the_environment_loads_the_library_beside_a_preload_the_command_had() {
+        let t = Table::create(&[None], None).unwrap();
+        let env = t.env(
+            Path::new("/x/lib.so"),
+            &[
+                CString::new("A=1").unwrap(),
+                CString::new("LD_PRELOAD=/y/other.so").unwrap(),
+            ],
+        );
+        let env: Vec<String> = env.iter().map(|e| e.to_string_lossy().into()).collect();
+        assert!(env.contains(&"A=1".to_string()));
+        assert!(env.contains(&"LD_PRELOAD=/x/lib.so:/y/other.so".to_string()));
+        assert!(
+            env.iter()
+                .any(|e| e.starts_with("PINBENCH_PRELOAD_TABLE=/"))
+        );
+    }
+}
