@@ -1,6 +1,6 @@
 //! What `pinbench exec` costs a program: each program run directly (twice, an A/A pair) and
-//! under `exec -s per-worker -w 2` (every worker placed), by the default placer (the preload
-//! library where the program loads it) and by ptrace alone, interleaved A B C A' round after
+//! under `exec -s per-worker -w 2` (every worker placed), by the preload library
+//! (`--placer preload`) and by ptrace (the default), interleaved A B C A' round after
 //! round in one run, so drift of a shared machine falls on all four. Prints every round, the
 //! medians, the traced/direct ratio with its 95 % interval, and the A/A ratio (the noise floor).
 //! The programs are the fork-heavy ones (a shell starting 200 `/bin/true`, Python running 200
@@ -183,7 +183,7 @@ fn main() {
             grace: Duration::from_secs(2),
             helpers: helpers.clone(),
             show_output: false,
-            placer: Placer::Auto,
+            placer: Placer::Preload,
         };
         let scenario = Scenario {
             workload: "cmd:overhead".parse().unwrap(),
@@ -199,8 +199,8 @@ fn main() {
             ops: None,
             label: None,
         };
-        // The same program placed by ptrace alone (every task traced), the design before the
-        // preload library, measured in the same rounds.
+        // The same program placed by ptrace (every task traced, the default), measured in the
+        // same rounds.
         let traced_spec = ExecSpec {
             placer: Placer::Ptrace,
             ..spec.clone()
@@ -213,7 +213,7 @@ fn main() {
             .expect("traced run");
         let (mut a, mut b, mut c, mut a2) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         println!(
-            "\n{label}: seconds per run, direct A / per-worker -w {workers} B (--placer auto) / C (--placer ptrace) / direct A'"
+            "\n{label}: seconds per run, direct A / per-worker -w {workers} B (--placer preload) / C (--placer ptrace) / direct A'"
         );
         for r in 0..rounds {
             a.push(direct(&argv));
@@ -241,7 +241,7 @@ fn main() {
         let floor = (aa.ratio - 1.0).abs();
         let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
         let load: Vec<&str> = load.split_whitespace().take(3).collect();
-        for (name, runs) in [("auto", &b), ("ptrace", &c)] {
+        for (name, runs) in [("preload", &b), ("ptrace", &c)] {
             let ab = speedup(&rate(&a), &rate(runs), NOISE_THRESHOLD, floor).unwrap();
             let slowdown = median(runs).unwrap() / median(&a).unwrap();
             let (lo, hi) = ab

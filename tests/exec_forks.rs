@@ -1,9 +1,9 @@
 //! A C program whose 100 forked children read their own mask as their first action
 //! (`tests/programs/forks.c`), built dynamic and static: under `per-worker -w 2` each child is on
 //! its slot's CPU before it runs an instruction of its own, under `none` on the allowed set; the
-//! dynamic build's children placed by themselves through the preload library (runs.csv
-//! `placed_by_library`), the static build's and `--placer ptrace`'s at a ptrace stop
-//! (`placed_by_tracer`). Python's `subprocess` (vfork or posix_spawn: no fork handler runs)
+//! dynamic build's children placed by themselves through the preload library under `--placer
+//! preload` (runs.csv `placed_by_library`), the static build's (which cannot load it) and the
+//! default placer's at a ptrace stop (`placed_by_tracer`). Python's `subprocess` (vfork or posix_spawn: no fork handler runs)
 //! places its children at their exec.
 //! And a thread that execs from a process other than the command's own (no exec stop says that
 //! its id vanished) keeps no slot. Placement is read from inside the program, never from
@@ -157,7 +157,7 @@ fn placed_before_their_first_instruction(static_link: bool, placer: &str) {
 
 #[test]
 fn forked_children_of_a_dynamic_program_place_themselves_on_their_slots() {
-    placed_before_their_first_instruction(false, "auto");
+    placed_before_their_first_instruction(false, "preload");
 }
 
 #[test]
@@ -167,7 +167,7 @@ fn forked_children_of_a_dynamic_program_start_on_their_slots_when_traced() {
 
 #[test]
 fn forked_children_of_a_static_program_start_on_their_slots() {
-    placed_before_their_first_instruction(true, "auto");
+    placed_before_their_first_instruction(true, "preload");
 }
 
 /// Python's `subprocess` starts children with vfork or posix_spawn, where no fork handler
@@ -202,6 +202,8 @@ for _ in range(10):
             "1",
             "--no-warmup",
             "--show-output",
+            "--placer",
+            "preload",
         ],
         &out,
         &["python3", "-c", script],

@@ -66,11 +66,13 @@ pub struct ExecArgs {
     /// Copy the program's output to stderr after each run (it is captured either way).
     #[arg(long)]
     pub show_output: bool,
-    /// How the program's processes are placed in tree mode: `auto` from inside, through a
-    /// preload library, wherever the program loads one (dynamically linked, processes as
-    /// workers), by ptrace elsewhere; `ptrace` every task traced and placed at its creation
-    /// (four times the cost per new process, for a static program's tree or to compare).
-    #[arg(long, default_value = "auto", value_name = "auto|ptrace")]
+    /// How the program's processes are placed in tree mode: `ptrace`, every task traced and
+    /// placed at the stop before its first instruction; `preload` (experimental), from inside
+    /// through a preload library wherever the program loads one (dynamically linked, processes
+    /// as workers), by ptrace elsewhere: a fork costs no stop (1000 forks 1.04x as long as
+    /// direct here, ptrace 1.3-1.5x), but a process it placed is read less closely than a
+    /// traced one (docs/exec.md, "What tracing costs").
+    #[arg(long, default_value = "ptrace", value_name = "ptrace|preload")]
     pub placer: Placer,
     /// The program and its arguments, after `--`.
     #[arg(last = true, value_name = "CMD")]

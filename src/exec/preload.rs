@@ -36,6 +36,7 @@ const VERSION: u32 = 1;
 /// The most slots the table holds; a plan with more is placed by ptrace.
 pub const MAX_SLOTS: usize = 1024;
 const MASK_WORDS: usize = 16;
+const FORKING: usize = 256;
 /// The most CPUs a mask in the table holds.
 pub const MAX_CPUS: usize = MASK_WORDS * 64;
 /// Log entries: 216 bytes each, pages touched only as they are written.
@@ -80,14 +81,18 @@ struct Header {
     has_slot_mask: [u32; MAX_SLOTS],
     slot_mask: [Mask; MAX_SLOTS],
     holder: [AtomicI32; MAX_SLOTS],
+    /// Processes inside a fork (their forking thread stands on the child's CPUs meanwhile).
+    forking: [AtomicI32; FORKING],
 }
 
 /// The figures the C side checks too (`_Static_assert`).
 const ENTRY_SIZE: usize = 216;
 const HOLDER_OFFSET: usize = 135_336;
-const LOG_OFFSET: usize = 139_432;
+const FORKING_OFFSET: usize = 139_432;
+const LOG_OFFSET: usize = 140_456;
 const _: () = assert!(std::mem::size_of::<Entry>() == ENTRY_SIZE);
 const _: () = assert!(std::mem::offset_of!(Header, holder) == HOLDER_OFFSET);
+const _: () = assert!(std::mem::offset_of!(Header, forking) == FORKING_OFFSET);
 const _: () = assert!(std::mem::size_of::<Header>() == LOG_OFFSET);
 
 /// What the library logged.
@@ -326,6 +331,23 @@ impl Table {
         if let Some(h) = self.header().holder.get(s) {
             let _ = h.compare_exchange(pid, 0, Ordering::AcqRel, Ordering::Acquire);
         }
+    }
+
+    /// The slot the table says `pid` holds.
+    pub fn slot_of(&self, pid: Tid) -> Option<usize> {
+        let h = self.header();
+        h.holder[..(h.nslots as usize).min(MAX_SLOTS)]
+            .iter()
+            .position(|x| x.load(Ordering::Acquire) == pid)
+    }
+
+    /// Whether `pid` is inside a fork: its forking thread stands on the child's CPUs for the
+    /// moment, which is no re-pin of its own.
+    pub fn forking(&self, pid: Tid) -> bool {
+        self.header()
+            .forking
+            .iter()
+            .any(|f| f.load(Ordering::Acquire) == pid)
     }
 
     /// Entries dropped because the log was full.

@@ -1410,12 +1410,18 @@ fn inside(shared: &Shared, m: &Masks, expect: &Expect) {
             .moves
             .get(&p)
             .is_some_and(|v| v.iter().any(|&(t, _)| t >= read_ns));
+        let forking = live.table.as_ref().is_some_and(|t| t.forking(p));
+        // Where the rules have it, or where the table does (the library moved it, and the
+        // rules have not read that yet).
+        let table_slot = live.table.as_ref().and_then(|t| t.slot_of(p));
+        let placed = |m: &CpuSet| {
+            *m == expect.mask(live.slots.get(&p).copied()) || *m == expect.mask(table_slot)
+        };
         if !zombie
             && !moved_since
+            && !forking
             && live.placed_by.contains_key(&p)
-            && mask
-                .as_ref()
-                .is_some_and(|m| *m != expect.mask(live.slots.get(&p).copied()))
+            && mask.as_ref().is_some_and(|m| !placed(m))
         {
             live.repinned_seen.insert(p);
         }
@@ -1483,12 +1489,12 @@ fn take_log(live: &mut Live, m: &Masks, expect: &Expect) {
             preload::Event::Exec { .. } => {}
             preload::Event::Exit {
                 pid,
+                slot,
                 counts,
                 run_ns,
                 wait_ns,
                 ns,
-                ..
-            } => exit_logged(live, m, expect, pid, counts, run_ns, wait_ns, ns),
+            } => exit_logged(live, m, expect, pid, slot, counts, run_ns, wait_ns, ns),
         }
     }
 }
@@ -1569,6 +1575,7 @@ fn exit_logged(
     m: &Masks,
     expect: &Expect,
     pid: Tid,
+    table_slot: Option<usize>,
     counts: TaskCounts,
     run_ns: Option<u64>,
     wait_ns: Option<u64>,
@@ -1603,19 +1610,28 @@ fn exit_logged(
             main_thread: false,
         });
     }
-    let repinned = counts
-        .mask
-        .as_ref()
-        .is_some_and(|have| !live.placed_around(pid, ns, expect).contains(have));
-    live.records.push(TaskRecord {
-        tid: pid,
-        tgid: pid,
-        slot,
-        counts,
-        repinned,
-        exit_ns: ns,
-        placed_by: live.placed_by.get(&pid).copied(),
+    // Where the rules had it then, or where the table said it was as it exited.
+    let repinned = counts.mask.as_ref().is_some_and(|have| {
+        *have != expect.mask(table_slot) && !live.placed_around(pid, ns, expect).contains(have)
     });
+    if counts.migrations.is_none() {
+        // A short process reads no /proc at its exit (the library's rule): its run time is
+        // accounted above, its counters are unread.
+        live.unread += 1;
+        if repinned {
+            live.repinned_seen.insert(pid);
+        }
+    } else {
+        live.records.push(TaskRecord {
+            tid: pid,
+            tgid: pid,
+            slot,
+            counts,
+            repinned,
+            exit_ns: ns,
+            placed_by: live.placed_by.get(&pid).copied(),
+        });
+    }
     forget_process(live, m, pid);
 }
 

@@ -4,11 +4,12 @@
  * process of the tree, it shares one table with pinbench (a file in /dev/shm named by
  * PINBENCH_PRELOAD_TABLE, laid out as in src/exec/preload.rs):
  *
- * - a forked child (pthread_atfork's child handler, before fork() returns in it) and a process
- *   that exec'd without one (vfork, posix_spawn: its constructor, before main) claims a slot
- *   by the rules of src/exec/slots.rs 2 and 3 (its parent's slot if the parent holds one: the
- *   work moved to the child; else the lowest free one; else none, under the main mask) and
- *   sets its own mask, before the program's own code runs;
+ * - a process about to fork reserves the slot its child will take by the rules of
+ *   src/exec/slots.rs 2 and 3 (its own slot if it holds one: the work moves to the child; else
+ *   the lowest free one; else none, under the main mask) and forks from that slot's CPUs, so
+ *   the child is born there and takes the slot in pthread_atfork's child handler, before
+ *   fork() returns in it; a process that exec'd without a fork handler (vfork, posix_spawn)
+ *   claims a slot and sets its own mask in its constructor, before main;
  * - each of these, each exec, and each exit (a destructor, and _exit/_Exit interposed) is
  *   appended to the table's log with the exiting thread's final counters, which pinbench reads
  *   every tick: its slot rules stay the judge and correct any claim they disagree with.
@@ -36,7 +37,11 @@
 #define PB_VERSION 1u
 #define PB_MAX_SLOTS 1024
 #define PB_MASK_WORDS 16 /* 1024 CPUs */
+#define PB_FORKING 256
 #define PB_UNKNOWN UINT64_MAX
+/* A process that ran less CPU time than this exits without reading /proc for its migrations
+ * and wait (pinbench counts it unread); its run time is still reported. */
+#define PB_READ_PROC_NS 2000000u
 
 /* An exec that placed a process nothing placed before is PB_EXEC_PLACED. */
 enum { PB_FORK = 1, PB_EXEC = 2, PB_EXIT = 3, PB_EXEC_PLACED = 4 };
@@ -69,15 +74,20 @@ struct pb_table {
     uint32_t has_slot_mask[PB_MAX_SLOTS];
     struct pb_mask slot_mask[PB_MAX_SLOTS];
     int32_t holder[PB_MAX_SLOTS]; /* atomic */
+    /* Processes inside a fork, whose forking thread stands on the child's CPUs for the moment:
+     * their mask is not a re-pin of their own. */
+    int32_t forking[PB_FORKING]; /* atomic */
     struct pb_entry log[];
 };
 
 /* The layout src/exec/preload.rs maps: both sides check the same figures. */
 _Static_assert(sizeof(struct pb_entry) == 216, "pb_entry layout");
 _Static_assert(__builtin_offsetof(struct pb_table, holder) == 135336, "pb_table layout");
-_Static_assert(__builtin_offsetof(struct pb_table, log) == 139432, "pb_table layout");
+_Static_assert(__builtin_offsetof(struct pb_table, forking) == 139432, "pb_table layout");
+_Static_assert(__builtin_offsetof(struct pb_table, log) == 140456, "pb_table layout");
 
 static struct pb_table *table;
+static void catch_term(void);
 /* The process whose exit was logged: a vfork child shares this memory with its parent until it
  * execs, so a flag would silence the parent's own exit. */
 static int32_t exit_logged;
@@ -112,19 +122,21 @@ static int gone(int32_t pid) {
     return pid > 0 && kill(pid, 0) == -1 && errno == ESRCH;
 }
 
-/* The slot `self` takes as a new process of `parent` (rules 2 and 3), -1 for none. */
+/* The slot `self` takes as a new process of `parent` (rules 2 and 3), -1 for none. `self` is
+ * negative for a reservation a parent makes for the child it is about to fork (-its pid),
+ * which counts as held until that child takes it (or its maker is gone). */
 static int claim(int32_t self, int32_t parent) {
     uint32_t n = table->nslots;
     for (uint32_t k = 0; k < n; k++) {
-        int32_t expect = parent;
-        if (__atomic_load_n(&table->holder[k], __ATOMIC_ACQUIRE) == parent &&
-            __atomic_compare_exchange_n(&table->holder[k], &expect, self, 0, __ATOMIC_ACQ_REL,
+        int32_t h = __atomic_load_n(&table->holder[k], __ATOMIC_ACQUIRE);
+        if (h == parent &&
+            __atomic_compare_exchange_n(&table->holder[k], &h, self, 0, __ATOMIC_ACQ_REL,
                                         __ATOMIC_ACQUIRE))
             return (int)k;
     }
     for (uint32_t k = 0; k < n; k++) {
         int32_t h = __atomic_load_n(&table->holder[k], __ATOMIC_ACQUIRE);
-        if ((h == 0 || gone(h)) &&
+        if ((h == 0 || gone(h < 0 ? -h : h)) &&
             __atomic_compare_exchange_n(&table->holder[k], &h, self, 0, __ATOMIC_ACQ_REL,
                                         __ATOMIC_ACQUIRE))
             return (int)k;
@@ -172,9 +184,71 @@ static void place(uint32_t kind) {
     publish(entry(kind, self, parent, slot));
 }
 
+/* The forking thread's own mask, set back once the child exists. */
+static __thread cpu_set_t saved_mask;
+static __thread int saved;
+/* Where this thread said it is inside a fork (index into table->forking), -1 nowhere. */
+static __thread int forking_at = -1;
+/* This thread's process handed its slot to the child it forks (rule 3): afterwards it runs
+ * under the main mask, not back on the slot. */
+static __thread int handing_down;
+/* The slot reserved for the child this thread forks; the child reads it from its copy of
+ * this thread's memory. */
+static __thread int reserved = -1;
+
+/* Before a fork: the slot the child will take is reserved for it (-parent in the table), and
+ * the forking thread moves to that slot's CPUs for the moment of the fork, so the child is
+ * created there and inherits the mask: placed before it runs, with no migration of a running
+ * child (on a virtual machine, waking another vCPU to take it costs more than the fork). */
+static void before_fork(void) {
+    if (!table) return;
+    int32_t self = (int32_t)syscall(SYS_getpid);
+    forking_at = -1;
+    for (int i = 0; i < PB_FORKING && forking_at < 0; i++) {
+        int32_t free_ = 0;
+        if (__atomic_compare_exchange_n(&table->forking[i], &free_, self, 0, __ATOMIC_ACQ_REL,
+                                        __ATOMIC_ACQUIRE))
+            forking_at = i;
+    }
+    handing_down = held_by(self) >= 0;
+    int slot = claim(-self, self);
+    reserved = slot;
+    saved = sched_getaffinity(0, sizeof saved_mask, &saved_mask) == 0;
+    if (!saved) return;
+    if (slot >= 0 && table->has_slot_mask[slot])
+        pin_self(&table->slot_mask[slot]);
+    else if (slot < 0 && table->has_main)
+        pin_self(&table->main_mask);
+}
+
+static void after_fork_parent(void) {
+    if (!table) return;
+    reserved = -1;
+    if (handing_down && table->has_main)
+        pin_self(&table->main_mask);
+    else if (saved)
+        sched_setaffinity(0, sizeof saved_mask, &saved_mask);
+    saved = 0;
+    handing_down = 0;
+    if (forking_at >= 0) __atomic_store_n(&table->forking[forking_at], 0, __ATOMIC_RELEASE);
+    forking_at = -1;
+}
+
+/* The child takes the slot reserved for it (its mask is already that slot's). */
 static void forked_child(void) {
     if (!table) return;
-    place(PB_FORK);
+    saved = 0;
+    forking_at = -1;
+    int32_t self = (int32_t)syscall(SYS_getpid);
+    int32_t parent = (int32_t)getppid();
+    int slot = -1;
+    int32_t expect = -parent;
+    if (reserved >= 0 && (uint32_t)reserved < table->nslots &&
+        __atomic_compare_exchange_n(&table->holder[reserved], &expect, self, 0,
+                                    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+        slot = reserved;
+    reserved = -1;
+    publish(entry(PB_FORK, self, parent, slot));
 }
 
 /* The numbers of a `/proc/thread-self/sched` line `key ... : value`. */
@@ -213,8 +287,15 @@ static void log_exit(void) {
     exit_logged = self;
     struct pb_entry *e = entry(PB_EXIT, self, (int32_t)getppid(), held_by(self));
     if (!e) return;
+    /* Its run time, from the clock (no /proc read: a new process's first /proc read costs
+     * ~35 us, twice what a short child runs). */
+    struct timespec cpu;
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu) == 0)
+        e->run_ns = (uint64_t)cpu.tv_sec * 1000000000u + (uint64_t)cpu.tv_nsec;
     char buf[4096];
-    if (read_file("/proc/thread-self/schedstat", buf, sizeof buf) > 0) {
+    /* Migrations and the wait for a CPU only /proc tells: read where they are worth it. */
+    if (e->run_ns != PB_UNKNOWN && e->run_ns >= PB_READ_PROC_NS &&
+        read_file("/proc/thread-self/schedstat", buf, sizeof buf) > 0) {
         unsigned long long run = 0, wait = 0;
         char *p = buf;
         run = strtoull(p, &p, 10);
@@ -222,7 +303,7 @@ static void log_exit(void) {
         e->run_ns = run;
         e->wait_ns = wait;
     }
-    if (read_file("/proc/thread-self/sched", buf, sizeof buf) > 0) {
+    if (e->wait_ns != PB_UNKNOWN && read_file("/proc/thread-self/sched", buf, sizeof buf) > 0) {
         e->migrations = sched_field(buf, "se.nr_migrations");
         e->voluntary = sched_field(buf, "nr_voluntary_switches");
         e->involuntary = sched_field(buf, "nr_involuntary_switches");
@@ -259,7 +340,8 @@ __attribute__((constructor)) static void pb_start(void) {
         return;
     }
     table = t;
-    pthread_atfork(0, 0, forked_child);
+    pthread_atfork(before_fork, after_fork_parent, forked_child);
+    catch_term();
     int32_t self = (int32_t)syscall(SYS_getpid);
     if (self == table->root) {
         publish(entry(PB_EXEC, self, (int32_t)getppid(), -1));
@@ -274,6 +356,27 @@ __attribute__((constructor)) static void pb_start(void) {
 }
 
 __attribute__((destructor)) static void pb_end(void) { log_exit(); }
+
+/* SIGTERM with its default action (a Pool's terminate(), a supervisor's stop) ends a process
+ * without any exit path above: its counters are logged, then it dies of the signal as it
+ * would have. Installed only where the action is the default; a program that sets its own
+ * replaces it. */
+static void on_term(int sig) {
+    log_exit();
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static void catch_term(void) {
+    struct sigaction old;
+    if (sigaction(SIGTERM, 0, &old) != 0 || old.sa_handler != SIG_DFL) return;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_term;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGTERM, &sa, 0);
+}
 
 void _exit(int status) {
     log_exit();
