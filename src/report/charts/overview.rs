@@ -76,10 +76,54 @@ impl Overview<'_> {
     }
 }
 
+/// A cell's text: the ratio, `~` when noisy, and the strategy whose placement it shares.
+fn cell_text(r: &SummaryRow) -> String {
+    match r.speedup_vs_none {
+        // A tiny ratio keeps its size visible (0.0037x, not 0.00x).
+        Some(v) => format!(
+            "{}x{}{}",
+            if v >= 0.1 {
+                format!("{v:.2}")
+            } else {
+                format!("{v:.4}")
+            },
+            if r.noisy { " ~" } else { "" },
+            r.same_placement_as
+                .as_ref()
+                .map_or(String::new(), |s| format!("  = {s}"))
+        ),
+        None => "-".into(),
+    }
+}
+
+impl Overview<'_> {
+    /// The row labels' width and each column's, in pixels: wide enough for the longest row
+    /// label (`cmd:process_pool_executor · processes x2`) at about 7 px a character and for the
+    /// longest cell (`1.03x ~  = per-worker`) at about 8.
+    fn layout(&self) -> (u32, u32) {
+        let (rows, _, cells) = self.cells();
+        let labels = rows
+            .iter()
+            .map(|l| 7 * l.chars().count() as u32 + 16)
+            .max()
+            .unwrap_or(0)
+            .max(230);
+        let cell = cells
+            .iter()
+            .map(|(_, _, r)| 8 * cell_text(r).chars().count() as u32 + 14)
+            .max()
+            .unwrap_or(0)
+            .max(120);
+        (labels, cell)
+    }
+}
+
 impl Chart for Overview<'_> {
     fn size(&self) -> (u32, u32) {
-        let (rows, _, _) = self.cells();
-        (1200, (160 + 30 * rows.len() as u32).max(400))
+        let (rows, cols, _) = self.cells();
+        let (labels, cell) = self.layout();
+        let width = (labels + cell * cols.len().max(1) as u32 + 40).max(1200);
+        (width, (160 + 30 * rows.len() as u32).max(400))
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
@@ -111,15 +155,7 @@ impl Chart for Overview<'_> {
         let mut chart = ChartBuilder::on(&plot)
             .margin(8)
             .x_label_area_size(30)
-            // Wide enough for the longest row label (`cmd:process_pool_executor · processes
-            // x2`), at about 7 px a character.
-            .y_label_area_size(
-                rows.iter()
-                    .map(|l| 7 * l.chars().count() as u32 + 16)
-                    .max()
-                    .unwrap_or(0)
-                    .max(230),
-            )
+            .y_label_area_size(self.layout().0)
             .build_cartesian_2d(0f64..nc as f64, 0f64..nr as f64)
             .map_err(e)?;
         let cols_c = cols.clone();
@@ -173,22 +209,7 @@ impl Chart for Overview<'_> {
                     color.filled(),
                 )))
                 .map_err(e)?;
-            let text = match r.speedup_vs_none {
-                // A tiny ratio keeps its size visible (0.0037x, not 0.00x).
-                Some(v) => format!(
-                    "{}x{}{}",
-                    if v >= 0.1 {
-                        format!("{v:.2}")
-                    } else {
-                        format!("{v:.4}")
-                    },
-                    if r.noisy { " ~" } else { "" },
-                    r.same_placement_as
-                        .as_ref()
-                        .map_or(String::new(), |s| format!("  = {s}"))
-                ),
-                None => "-".into(),
-            };
+            let text = cell_text(r);
             // White text only on the strong blue and red cells; grey cells keep black.
             let fg = if strength > 0.6 && r.verdict.is_some_and(|v| v.is_difference()) {
                 WHITE
