@@ -111,6 +111,8 @@ pub enum Event {
         ppid: Tid,
         slot: Option<usize>,
         claimed: bool,
+        /// CLOCK_MONOTONIC nanoseconds of the exec (its constructor's start).
+        ns: u64,
     },
     /// A process is exiting: its exiting thread's final counters, run and wait time.
     Exit {
@@ -502,6 +504,7 @@ fn decode(e: &Entry) -> Option<Event> {
             ppid: e.ppid,
             slot,
             claimed: e.kind == 4,
+            ns: e.ns,
         }),
         3 => {
             let mask = read_mask(&e.mask);

@@ -384,17 +384,10 @@ fn child_options() -> Options {
         | Options::PTRACE_O_EXITKILL
 }
 
-/// What a root is traced for when the preload library places the tree: its execs only (the
-/// command past its launch's wrappers), and the kernel kills it if pinbench dies. Its forks
-/// and clones stop nothing.
-fn preload_root_options() -> Options {
-    Options::PTRACE_O_TRACEEXEC | Options::PTRACE_O_EXITKILL
-}
-
 /// Attaches to a forked copy waiting for its go-ahead (`PTRACE_SEIZE`: its new tasks start in
 /// a `PTRACE_EVENT_STOP`, and an exec without the exec event does not stop it).
-fn attach(pid: Tid, options: Options) -> std::io::Result<Tid> {
-    ptrace::seize(Pid::from_raw(pid), options)?;
+fn attach(pid: Tid) -> std::io::Result<Tid> {
+    ptrace::seize(Pid::from_raw(pid), root_options())?;
     Ok(pid)
 }
 
@@ -513,12 +506,13 @@ fn start_copies(
         // A copy that cannot be started and traced takes the copies before it down too.
         let pid = match fork_copy(&plan).and_then(|pid| {
             roots.push(pid);
-            let options = if l.preload.is_some() {
-                preload_root_options()
+            // Preload mode traces nothing: a traced process stops at every signal it gets (a
+            // SIGCHLD per child that ends), so not even the root is; its execs are in the log.
+            if l.preload.is_some() {
+                Ok(pid)
             } else {
-                root_options()
-            };
-            attach(pid, options)
+                attach(pid)
+            }
         }) {
             Ok(p) => p,
             Err(e) => {
@@ -611,6 +605,11 @@ pub fn trace(l: &Launch) -> std::io::Result<Traced> {
     };
     drop(err_w);
 
+    let expect = Expect {
+        slot_masks: l.slot_masks.clone(),
+        main_mask: l.main_mask.clone(),
+        default_mask: l.default_mask.clone(),
+    };
     let watchdog = {
         let shared = Arc::clone(&shared);
         let apply_masks = Arc::clone(&masks);
@@ -618,11 +617,7 @@ pub fn trace(l: &Launch) -> std::io::Result<Traced> {
         let grace = l.grace;
         let mains = mains.clone();
         let helpers = l.helpers.clone();
-        let expect = Expect {
-            slot_masks: l.slot_masks.clone(),
-            main_mask: l.main_mask.clone(),
-            default_mask: l.default_mask.clone(),
-        };
+        let expect = expect.clone();
         std::thread::spawn(move || {
             watch(
                 &shared,
@@ -708,6 +703,9 @@ pub fn trace(l: &Launch) -> std::io::Result<Traced> {
         _ => None,
     };
     let mut live = shared.live.lock().expect("live");
+    // What the library logged after the watchdog's last tick (the last exits).
+    take_log(&mut live, &masks, &expect);
+    let main_exec_ns = main_exec_ns.max(live.main_exec_ns);
     let mut tasks = records;
     tasks.append(&mut live.records);
     tasks.sort_by_key(|r| r.exit_ns);
@@ -892,14 +890,6 @@ impl Tree<'_> {
             live.cmdlines.insert(tid, line);
         }
         let copy = self.roots.iter().position(|&r| r == tid);
-        // The library places only what loads it: a root that became a statically linked
-        // program has its forks traced from now on, as without the library.
-        if copy.is_some()
-            && l.preload.is_some()
-            && !preload::loads_preload(Path::new(&format!("/proc/{tid}/exe")))
-        {
-            let _ = ptrace::setoptions(pid, root_options());
-        }
         if copy == Some(0) && l.mode != Mode::Copies {
             self.main_exec_ns = monotonic_ns();
             // Where the launch's helpers ran is not where the program's workers did.
@@ -1484,7 +1474,18 @@ fn take_log(live: &mut Live, m: &Masks, expect: &Expect) {
                 ppid,
                 slot,
                 claimed: true,
+                ..
             } => claimed(live, m, pid, ppid, slot, true),
+            // The command's own process exec'd (a wrapper became the program): what ran
+            // before was the launch's, as at a traced root's exec stop.
+            preload::Event::Exec { pid, ns, .. } if live.plan.is_root(pid) => {
+                live.main_exec_ns = ns;
+                live.seen = vec![Seen::default(); live.seen.len()];
+                live.epoch += 1;
+                live.acct.restart();
+                live.acct.renamed(pid);
+                live.cmdlines.insert(pid, task::cmdline(pid));
+            }
             // An exec of a placed process: the watchdog reads its new command line.
             preload::Event::Exec { .. } => {}
             preload::Event::Exit {
