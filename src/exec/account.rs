@@ -36,6 +36,11 @@ pub struct Reading {
 }
 
 impl Reading {
+    /// Whether a task's mask `have` lies inside its slot's CPUs `slot`: its time is on the plan.
+    pub fn inside(have: &CpuSet, slot: &CpuSet) -> bool {
+        have.difference(slot).is_empty()
+    }
+
     /// Reads a task placed in `slot` whose CPUs are `mask` (none: a strategy that pins
     /// nothing, where no CPU time is on a plan).
     pub fn take(
@@ -49,8 +54,7 @@ impl Reading {
     ) -> Option<Self> {
         let RunWait { run_ns, wait_ns } = RunWait::read_task(tgid, tid)?;
         let on_plan = slot.is_some()
-            && mask
-                .is_some_and(|m| get_affinity(tid).is_ok_and(|have| have.difference(m).is_empty()));
+            && mask.is_some_and(|m| get_affinity(tid).is_ok_and(|have| Self::inside(&have, m)));
         Some(Self {
             tid,
             tgid,

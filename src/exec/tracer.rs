@@ -658,6 +658,7 @@ pub fn trace(l: &Launch) -> std::io::Result<Traced> {
         unread: 0,
         early: Default::default(),
         expecting: Default::default(),
+        expect: &expect,
     };
     loop {
         let (pid, gone) = match next_event() {
@@ -772,6 +773,8 @@ struct Tree<'a> {
     early: std::collections::HashSet<Tid>,
     /// New tasks placed, whose first stop is still to come.
     expecting: std::collections::HashSet<Tid>,
+    /// Where tasks are put, to tell a program's own re-pin from ours.
+    expect: &'a Expect,
 }
 
 /// Where pinbench puts tasks, to tell a program's own re-pin from its placement.
@@ -783,25 +786,22 @@ struct Expect {
 }
 
 impl Expect {
+    /// The CPUs of `slot`, where the strategy pins it.
+    fn slot_mask(&self, slot: Option<usize>) -> Option<&CpuSet> {
+        slot.and_then(|s| self.slot_masks.get(s))
+            .and_then(Option::as_ref)
+    }
+
     /// The mask a task in `slot` (none: waiting, or the main process) should have.
     fn mask(&self, slot: Option<usize>) -> CpuSet {
-        slot.and_then(|s| self.slot_masks.get(s).cloned().flatten())
-            .or_else(|| self.main_mask.clone())
-            .unwrap_or_else(|| self.default_mask.clone())
+        self.slot_mask(slot)
+            .or(self.main_mask.as_ref())
+            .unwrap_or(&self.default_mask)
+            .clone()
     }
 }
 
 impl Tree<'_> {
-    /// Where a task was last put, to tell a program's own re-pin from ours.
-    fn expected_mask(&self, slot: Option<usize>) -> CpuSet {
-        Expect {
-            slot_masks: self.l.slot_masks.clone(),
-            main_mask: self.l.main_mask.clone(),
-            default_mask: self.l.default_mask.clone(),
-        }
-        .mask(slot)
-    }
-
     /// A ptrace event stop: a task was created, exec'd, or is exiting.
     fn on_event(&mut self, pid: Pid, ev: i32) {
         let tid = pid.as_raw();
@@ -948,9 +948,9 @@ impl Tree<'_> {
                 live.placed_by.get(&tgid).copied(),
             )
         };
-        let mask = slot.and_then(|s| l.slot_masks.get(s).cloned().flatten());
         // The task's last run time, read from its zombie where it is final.
-        if let Some(r) = Reading::take(tid, tgid, key, slot, mask.as_ref(), spawner, main_thread) {
+        let mask = self.expect.slot_mask(slot);
+        if let Some(r) = Reading::take(tid, tgid, key, slot, mask, spawner, main_thread) {
             self.shared.live.lock().expect("live").acct.add(r);
         }
         // A copy's descendants inherit its mask, wherever it was when they started.
@@ -959,7 +959,7 @@ impl Tree<'_> {
             && counts
                 .mask
                 .as_ref()
-                .is_some_and(|m| *m != self.expected_mask(slot));
+                .is_some_and(|m| *m != self.expect.mask(slot));
         self.records.push(TaskRecord {
             tid,
             tgid,

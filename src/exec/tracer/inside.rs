@@ -251,18 +251,15 @@ fn exit_logged(
     }
     // Where it was when it exited, which a move made since did not reach.
     let slot = live.slot_at(pid, ns);
-    let mask = slot.and_then(|s| expect.slot_masks.get(s).cloned().flatten());
     // A launch helper that ended before the command's exec: its time is not the program's
     // (the accounting started over at the exec; read a tick late, its end would count after).
     let launch = ns < live.main_exec_ns;
     if let Some(run_ns) = run_ns.filter(|_| !launch) {
         let on_plan = slot.is_some()
-            && mask.as_ref().is_some_and(|m| {
-                counts
-                    .mask
-                    .as_ref()
-                    .is_some_and(|have| have.difference(m).is_empty())
-            });
+            && expect
+                .slot_mask(slot)
+                .zip(counts.mask.as_ref())
+                .is_some_and(|(m, have)| Reading::inside(have, m));
         live.acct.add(Reading {
             tid: pid,
             tgid: pid,
@@ -306,9 +303,8 @@ fn gone_process(live: &mut Live, m: &Masks, expect: &Expect, p: Tid, zombie: boo
     if zombie && live.recorded.insert(p) {
         let counts = TaskCounts::read(p, p);
         let slot = live.slots.get(&p).copied();
-        let mask = slot.and_then(|s| expect.slot_masks.get(s).cloned().flatten());
         let spawner = live.plan.not_a_worker_now(p);
-        if let Some(r) = Reading::take(p, p, p, slot, mask.as_ref(), spawner, false) {
+        if let Some(r) = Reading::take(p, p, p, slot, expect.slot_mask(slot), spawner, false) {
             live.acct.add(r);
         }
         let repinned = counts
