@@ -42,6 +42,11 @@ fn stat_fields(text: &str) -> Option<Vec<&str>> {
     Some(rest.split_whitespace().collect())
 }
 
+/// A `stat` line's state (field 3): `R` runnable, `S` asleep, `Z` a zombie...
+fn state(text: &str) -> Option<char> {
+    stat_fields(text)?.first()?.chars().next()
+}
+
 /// `(utime, stime, processor)` from a `stat` line: fields 14, 15 and 39 of proc(5), which are
 /// 12, 13 and 37 after the command.
 pub fn parse_stat(text: &str) -> Option<(u64, u64, usize)> {
@@ -64,7 +69,7 @@ pub fn current_cpu(tgid: Tid, tid: Tid) -> Option<usize> {
 
 /// The `processor` of a `stat` line whose state (field 3) is running or runnable (`R`).
 fn running_cpu(text: &str) -> Option<usize> {
-    let state = stat_fields(text)?.first()?.chars().next()?;
+    let state = state(text)?;
     if state != 'R' {
         return None;
     }
@@ -77,7 +82,7 @@ fn running_cpu(text: &str) -> Option<usize> {
 pub fn activity(tgid: Tid, tid: Tid) -> Option<(bool, u64)> {
     let d = dir(tgid, tid);
     let stat = std::fs::read_to_string(d.join("stat")).ok()?;
-    let state = stat_fields(&stat)?.first()?.chars().next()?;
+    let state = state(&stat)?;
     let run_ns = std::fs::read_to_string(d.join("schedstat"))
         .ok()
         .and_then(|t| t.split_whitespace().next()?.parse().ok())
@@ -120,7 +125,7 @@ pub fn children(tgid: Tid, tid: Tid) -> Vec<Tid> {
 pub fn is_zombie(tgid: Tid, tid: Tid) -> bool {
     std::fs::read_to_string(dir(tgid, tid).join("stat"))
         .ok()
-        .and_then(|t| stat_fields(&t)?.first()?.chars().next())
+        .and_then(|t| state(&t))
         == Some('Z')
 }
 
