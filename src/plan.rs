@@ -45,6 +45,12 @@ impl Placement {
         self.spawner_mask.is_none() && self.workers.iter().any(|w| w.cpus.is_some())
     }
 
+    /// Whether `other` puts every worker where this one does (whatever the strategies' names):
+    /// the same placement.
+    pub fn same_plan(&self, other: &Placement) -> bool {
+        self.spawner_mask == other.spawner_mask && self.workers == other.workers
+    }
+
     /// The mask worker `i` should read back once running: its own, the inherited one, or the
     /// whole allowed set.
     pub fn expected_mask(&self, worker: usize, allowed: &CpuSet) -> CpuSet {

@@ -157,3 +157,37 @@ fn a_dry_run_into_a_closed_pipe_ends_quietly() {
     assert!(!err.contains("panicked"), "{err}");
     assert_ne!(run.status.code(), Some(101), "{err}");
 }
+
+#[test]
+fn quick_runs_each_placement_once_and_names_the_strategies_it_stands_for() {
+    // On 16 CPUs in 4 sockets of 2 cores x 2 threads, 16 workers: per-worker, round-robin and
+    // compact fill the CPUs in one order (the same placement), scatter in another.
+    let root = common::fixture("16em64t-4s2c2t");
+    let out = tempfile::tempdir().unwrap();
+    let root_arg = root.display().to_string();
+    let run = common::sweep(&["--quick", "--dry-run", "--sysfs-root", &root_arg], out.path());
+    let text = String::from_utf8_lossy(&run.stdout);
+    let skips: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("--quick runs each placement once"))
+        .collect();
+    assert!(!skips.is_empty(), "{text}");
+    assert!(
+        skips.iter().all(|l| l.contains("same placement as ")),
+        "{text}"
+    );
+    // Strategies a user names all run, identical or not (an A/A check needs its twin).
+    let named = common::sweep(
+        &[
+            "--quick",
+            "--dry-run",
+            "--sysfs-root",
+            &root_arg,
+            "-s",
+            "none,none@B,per-worker,round-robin",
+        ],
+        out.path(),
+    );
+    let text = String::from_utf8_lossy(&named.stdout);
+    assert!(!text.contains("runs each placement once"), "{text}");
+}

@@ -179,6 +179,7 @@ pub fn options(a: ExecArgs, profile: &HardwareProfile) -> Result<Sweep> {
             a.pin_by
         },
         placements: false,
+        each_placement_once: false,
     };
     Ok(Sweep {
         template,

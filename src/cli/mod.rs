@@ -138,7 +138,8 @@ pub struct RunArgs {
     #[arg(long, short, allow_hyphen_values = true, value_parser = run_cmd::parse_duration)]
     pub duration: Option<std::time::Duration>,
     /// Fewer scenarios, not fewer samples: cpu, one cache size and pipe ping-pong at the
-    /// allowed CPU count, under a minute on 2 CPUs.
+    /// allowed CPU count, each distinct placement once (strategies that plan the same one are
+    /// skipped, named), under a minute on 2 CPUs.
     #[arg(long)]
     pub quick: bool,
     /// Print what the sweep would run (its axes, scenarios, runs, what is skipped and why) with

@@ -44,10 +44,10 @@ pub struct SweepArgs {
     /// goal (repetitions go to open comparisons); 2 % is the precision the summary reports.
     #[arg(long, value_parser = parse_threshold)]
     pub precision: Option<f64>,
-    /// Most repetitions of one scenario. Default: 30 (`exec`: 20).
+    /// Most repetitions of one scenario. Default: 30 (`--quick`: 60, `exec`: 20).
     #[arg(long, value_parser = parse_count)]
     pub max_reps: Option<usize>,
-    /// Time for repetitions beyond --reps, e.g. 5m. Default: 10m, or 30s with --quick.
+    /// Time for repetitions beyond --reps, e.g. 5m. Default: 10m, or 40s with --quick.
     #[arg(long, value_parser = parse_duration)]
     pub budget: Option<Duration>,
     /// Skip the uncounted warm-up pass.
@@ -382,8 +382,9 @@ impl RunOptions {
             }));
         }
         let config = a.sweep.config(SweepDefaults {
-            max_reps: 30,
-            budget: Duration::from_secs(if a.quick { 30 } else { 600 }),
+            // A quick sweep asks a few questions of 50 ms runs: its budget may go to them.
+            max_reps: if a.quick { 60 } else { 30 },
+            budget: Duration::from_secs(if a.quick { 40 } else { 600 }),
         })?;
         let defaults = Axes::defaults(profile);
         let axes = Axes {
@@ -418,6 +419,8 @@ impl RunOptions {
             },
             pin_by: a.pin_by,
             placements: a.sweep.strategy.is_empty(),
+            // A first answer asks each question once; strategies a user names all run.
+            each_placement_once: a.quick && a.sweep.strategy.is_empty(),
         };
         Ok(RunOptions::Sweep(Sweep {
             template,

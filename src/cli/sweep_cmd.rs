@@ -97,9 +97,12 @@ pub fn run(sweep: Sweep, mut profile: HardwareProfile) -> Result<i32> {
     }
     if !skipped.is_empty() {
         eprintln!(
-            "skipping {} combination(s) that cannot run here (odd workers for pair workloads, per-worker beyond the allowed CPUs...): each reason is in summary.csv (status=skipped)",
+            "skipping {} combination(s), each reason in summary.csv (status=skipped):",
             skipped.len()
         );
+        for (reason, n) in skip_reasons(&skipped) {
+            eprintln!("  {n} x {reason}");
+        }
     }
     let each = match &program {
         Some(program) => format!("runs of `{}`", program.command),
@@ -229,21 +232,25 @@ pub fn dry_run(sweep: &Sweep, profile: &HardwareProfile) -> Result<()> {
         crate::size::human_size(e.peak_bytes)
     );
     if !skipped.is_empty() {
-        // Grouped by reason, not one line per scenario.
-        let mut reasons: Vec<(String, usize)> = Vec::new();
-        for s in &skipped {
-            match reasons.iter_mut().find(|(r, _)| *r == s.reason) {
-                Some((_, n)) => *n += 1,
-                None => reasons.push((s.reason.clone(), 1)),
-            }
-        }
         println!("skipped: {} combination(s)", skipped.len());
-        for (reason, n) in reasons {
+        for (reason, n) in skip_reasons(&skipped) {
             println!("  {n} x {reason}");
         }
     }
     println!("nothing was measured or written (--dry-run)");
     Ok(())
+}
+
+/// Skipped combinations grouped by reason (in first-seen order), not one line per scenario.
+fn skip_reasons(skipped: &[crate::sweep::matrix::Skipped]) -> Vec<(String, usize)> {
+    let mut reasons: Vec<(String, usize)> = Vec::new();
+    for s in skipped {
+        match reasons.iter_mut().find(|(r, _)| *r == s.reason) {
+            Some((_, n)) => *n += 1,
+            None => reasons.push((s.reason.clone(), 1)),
+        }
+    }
+    reasons
 }
 
 /// Conclusions first, then one line on the precision reached and the noise.

@@ -7,7 +7,12 @@
 //! - the ratio of two scenarios' typical values from the Hodges-Lehmann interval of the shift
 //!   between their logarithms, with the exact Mann-Whitney null distribution (a normal
 //!   approximation past 2500 pairs): every pair of samples contributes, and the interval widens
-//!   as it should when either side is small or noisy.
+//!   as it should when either side is small or noisy;
+//! - the same ratio from *paired* samples, when each repetition of B ran beside one of A in the
+//!   same interleaved pass: the Hodges-Lehmann interval of the median log ratio within pairs,
+//!   with the exact Wilcoxon signed-rank null distribution (normal past 60 pairs). A machine
+//!   whose speed drifts from pass to pass (a shared host, a KVM guest) moves both sides of a pair
+//!   alike, so the drift cancels instead of widening the interval.
 
 /// Two-sided level of every interval.
 pub const CONFIDENCE: f64 = 0.95;
@@ -126,6 +131,69 @@ pub fn ratio_ci(a: &[f64], b: &[f64]) -> Option<(f64, f64)> {
     Some((d[cut - 1].exp(), d[len - cut].exp()))
 }
 
+/// How many of the `n (n + 1) / 2` Walsh averages to cut from each end for a 95 % interval of
+/// the median of `n` paired differences: the largest `c` with P(W < c) <= 2.5 % under the
+/// signed-rank null. `None` when `n` is too small for any 95 % interval (below 6).
+fn signed_rank_cut(n: usize) -> Option<usize> {
+    let alpha = (1.0 - CONFIDENCE) / 2.0;
+    let total = n * (n + 1) / 2;
+    if n == 0 {
+        return None;
+    }
+    if n > 60 {
+        let mean = total as f64 / 2.0;
+        let sd = ((n * (n + 1) * (2 * n + 1)) as f64 / 24.0).sqrt();
+        let c = (mean - 1.959_963_985 * sd - 0.5).floor();
+        return (c >= 1.0).then_some(c as usize);
+    }
+    // counts[w]: subsets of the ranks 1..=n summing to w (each rank's sign is a fair coin).
+    let mut counts = vec![0.0f64; total + 1];
+    counts[0] = 1.0;
+    for rank in 1..=n {
+        for w in (rank..=total).rev() {
+            counts[w] += counts[w - rank];
+        }
+    }
+    let all = 2f64.powi(n as i32);
+    let mut below = 0.0;
+    let mut cut = 0;
+    for (w, c) in counts.iter().enumerate() {
+        below += c;
+        if below / all <= alpha {
+            cut = w + 1;
+        } else {
+            break;
+        }
+    }
+    (cut >= 1).then_some(cut)
+}
+
+/// The typical ratio B / A of paired positive samples `(a, b)` and its 95 % interval: the
+/// Hodges-Lehmann estimate (median of the Walsh averages of `ln b - ln a`) and the signed-rank
+/// interval about it, exponentiated. `None` when a sample is not positive or the pairs are too
+/// few for an interval.
+pub fn paired_ratio(pairs: &[(f64, f64)]) -> Option<(f64, (f64, f64))> {
+    if pairs.iter().any(|(a, b)| *a <= 0.0 || *b <= 0.0) {
+        return None;
+    }
+    let cut = signed_rank_cut(pairs.len())?;
+    let d: Vec<f64> = pairs.iter().map(|(a, b)| b.ln() - a.ln()).collect();
+    let mut walsh: Vec<f64> = Vec::with_capacity(d.len() * (d.len() + 1) / 2);
+    for (i, x) in d.iter().enumerate() {
+        for y in &d[i..] {
+            walsh.push((x + y) / 2.0);
+        }
+    }
+    walsh.sort_by(|x, y| x.total_cmp(y));
+    let len = walsh.len();
+    let centre = if len % 2 == 1 {
+        walsh[len / 2]
+    } else {
+        (walsh[len / 2 - 1] + walsh[len / 2]) / 2.0
+    };
+    Some((centre.exp(), (walsh[cut - 1].exp(), walsh[len - cut].exp())))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -164,5 +232,50 @@ mod tests {
         assert!(lo < 1.5 && 1.5 < hi && lo > 1.3 && hi < 1.7, "{lo} {hi}");
         assert!(ratio_ci(&a[..3], &b[..3]).is_none());
         assert!(ratio_ci(&[0.0; 8], &b).is_none());
+    }
+
+    #[test]
+    fn signed_rank_cut_matches_the_tables() {
+        // Two-sided 5 % critical values of Wilcoxon's T (P(T <= t) <= 2.5 %): n=6 -> 0, n=8 -> 3,
+        // n=10 -> 8, n=20 -> 52, n=30 -> 137; the interval cuts that many plus one.
+        assert_eq!(signed_rank_cut(5), None);
+        assert_eq!(signed_rank_cut(6), Some(1));
+        assert_eq!(signed_rank_cut(8), Some(4));
+        assert_eq!(signed_rank_cut(10), Some(9));
+        assert_eq!(signed_rank_cut(20), Some(53));
+        assert_eq!(signed_rank_cut(30), Some(138));
+        // The normal approximation agrees with the exact count where both could apply.
+        let n = 60usize;
+        let exact = signed_rank_cut(n).unwrap() as f64;
+        let total = (n * (n + 1) / 2) as f64;
+        let approx = (total / 2.0
+            - 1.959_963_985 * ((n * (n + 1) * (2 * n + 1)) as f64 / 24.0).sqrt()
+            - 0.5)
+            .floor();
+        assert!((approx - exact).abs() <= 3.0, "{approx} vs {exact}");
+    }
+
+    #[test]
+    fn pairing_cancels_a_drift_that_the_unpaired_interval_cannot() {
+        // Ten passes whose speed drifts by +-20 %, B 3 % faster than A within each pass (with
+        // a little noise of its own): paired, the interval is about 1.03 and clears 1; unpaired,
+        // the drift swamps it.
+        let drift = [1.0, 1.2, 0.8, 1.1, 0.9, 1.15, 0.85, 1.05, 0.95, 1.0];
+        let wobble = [
+            0.0, 0.004, -0.003, 0.002, -0.001, 0.003, -0.004, 0.001, 0.0, -0.002,
+        ];
+        let pairs: Vec<(f64, f64)> = drift
+            .iter()
+            .zip(wobble)
+            .map(|(d, w)| (100.0 * d, 103.0 * d * (1.0 + w)))
+            .collect();
+        let (r, (lo, hi)) = paired_ratio(&pairs).unwrap();
+        assert!((r - 1.03).abs() < 0.002, "{r}");
+        assert!(lo > 1.02 && hi < 1.04, "{lo} {hi}");
+        let (a, b): (Vec<f64>, Vec<f64>) = pairs.iter().copied().unzip();
+        let (ulo, uhi) = ratio_ci(&a, &b).unwrap();
+        assert!(ulo < 1.0 && uhi > 1.06, "{ulo} {uhi}");
+        assert!(paired_ratio(&pairs[..5]).is_none());
+        assert!(paired_ratio(&[(0.0, 1.0); 8]).is_none());
     }
 }

@@ -12,7 +12,7 @@ mod modes;
 use serde::{Deserialize, Serialize};
 
 pub use better::Better;
-pub use interval::{CONFIDENCE, MIN_SAMPLES, median_ci, ratio_ci};
+pub use interval::{CONFIDENCE, MIN_SAMPLES, median_ci, paired_ratio, ratio_ci};
 pub use modes::{Modes, modes};
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -224,16 +224,54 @@ pub fn speedup(a: &[f64], b: &[f64], threshold: f64, floor: f64) -> Result<Speed
     let (ma, mb) = (median(a)?, median(b)?);
     let ratio = if ma != 0.0 { mb / ma } else { f64::INFINITY };
     let ci = ratio_ci(a, b);
-    let band = threshold.max(floor);
-    let verdict = match ci {
-        _ if a.len() < MIN_SAMPLES || b.len() < MIN_SAMPLES => Verdict::Insufficient,
+    let enough = a.len() >= MIN_SAMPLES && b.len() >= MIN_SAMPLES;
+    Ok(Speedup {
+        ratio,
+        ci,
+        verdict: judge(ci.filter(|_| enough), threshold.max(floor)),
+    })
+}
+
+/// Compares B with A from repetitions run side by side: `pairs` holds, per interleaved pass,
+/// A's and B's throughput in that pass. The ratio is the typical ratio within a pass and its
+/// interval the paired one ([`paired_ratio`]), judged as [`speedup`] judges: what the two sides
+/// share (the machine's speed in that pass) cancels.
+pub fn paired_speedup(
+    pairs: &[(f64, f64)],
+    threshold: f64,
+    floor: f64,
+) -> Result<Speedup, StatsError> {
+    let (a, b): (Vec<f64>, Vec<f64>) = pairs.iter().copied().unzip();
+    check(&a)?;
+    check(&b)?;
+    let (ratio, ci) = match paired_ratio(pairs) {
+        Some((r, ci)) => (r, Some(ci)),
+        None => {
+            let ma = median(&a)?;
+            let ratio = if ma != 0.0 {
+                median(&b)? / ma
+            } else {
+                f64::INFINITY
+            };
+            (ratio, None)
+        }
+    };
+    Ok(Speedup {
+        ratio,
+        ci,
+        verdict: judge(ci, threshold.max(floor)),
+    })
+}
+
+/// The verdict an interval supports against `band`; no interval, no verdict.
+fn judge(ci: Option<(f64, f64)>, band: f64) -> Verdict {
+    match ci {
         None => Verdict::Insufficient,
         Some((lo, _)) if lo > 1.0 + band => Verdict::Faster,
         Some((_, hi)) if hi < 1.0 - band => Verdict::Slower,
         Some((lo, hi)) if lo >= 1.0 - band && hi <= 1.0 + band => Verdict::NoDifference,
         Some(_) => Verdict::Inconclusive,
-    };
-    Ok(Speedup { ratio, ci, verdict })
+    }
 }
 
 #[cfg(test)]
@@ -320,6 +358,35 @@ mod tests {
         assert_eq!(s.outliers, vec![false, false, false, false, false, true]);
         assert_eq!(s.n, 6);
         assert_eq!(s.max, 50.0);
+    }
+
+    #[test]
+    fn paired_verdicts_see_through_a_drifting_machine() {
+        // Every pass runs at its own speed; B is 5 % slower than A within each one.
+        let speed = [1.0, 1.3, 0.7, 1.1, 0.9, 1.25, 0.8, 1.05];
+        let pairs: Vec<(f64, f64)> = speed
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (100.0 * s, 95.0 * s * (1.0 + 0.002 * (i % 3) as f64)))
+            .collect();
+        let sp = paired_speedup(&pairs, 0.02, 0.0).unwrap();
+        assert_eq!(sp.verdict, Verdict::Slower, "{sp:?}");
+        assert!((sp.ratio - 0.952).abs() < 0.005, "{sp:?}");
+        let (a, b): (Vec<f64>, Vec<f64>) = pairs.iter().copied().unzip();
+        assert_eq!(
+            speedup(&a, &b, 0.02, 0.0).unwrap().verdict,
+            Verdict::Inconclusive
+        );
+        // Identical within every pass: no difference, however much the passes differ.
+        let same: Vec<(f64, f64)> = speed.iter().map(|s| (100.0 * s, 100.2 * s)).collect();
+        assert_eq!(
+            paired_speedup(&same, 0.02, 0.0).unwrap().verdict,
+            Verdict::NoDifference
+        );
+        assert_eq!(
+            paired_speedup(&same[..5], 0.02, 0.0).unwrap().verdict,
+            Verdict::Insufficient
+        );
     }
 
     #[test]

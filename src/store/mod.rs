@@ -314,6 +314,7 @@ mod tests {
             placement: "0/1".into(),
             spawner_mask: String::new(),
             rep,
+            pass: Some(rep),
             status: Status::Ok,
             reason: String::new(),
             duration_s: 0.1,

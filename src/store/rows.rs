@@ -183,6 +183,11 @@ keyed_row! {
         pub placement: String,
         pub spawner_mask: String,
         pub rep: usize,
+        /// The sweep's interleaved pass this repetition ran in (0 = the first counted one):
+        /// repetitions of one pass ran side by side, so a scenario is compared with its
+        /// `none` pass by pass. Empty in files that predate the column (the summary infers it
+        /// from the rows' order).
+        pub pass: Option<usize>,
         pub status: Status,
         pub reason: String,
         pub duration_s: f64,
@@ -340,6 +345,11 @@ keyed_row! {
         pub speedup_vs_none: Option<f64>,
         pub speedup_ci_low: Option<f64>,
         pub speedup_ci_high: Option<f64>,
+        /// How many passes the speedup paired (this scenario's repetition and `none`'s of the
+        /// same interleaved pass: the ratio is the typical one within a pass, and its interval
+        /// the paired signed-rank one); empty where fewer than 6 passes held both and the two
+        /// were compared as independent samples.
+        pub pairs: Option<usize>,
         /// Half the median interval's width relative to the median (the precision reached);
         /// empty below 6 samples, where the median has no 95 % interval.
         pub precision: Option<f64>,

@@ -23,6 +23,11 @@ pub struct Axes {
     pub pin_by: PinBy,
     /// Add the pair placements of [`pair_placements`] for pair workloads at 2 workers.
     pub placements: bool,
+    /// Run each distinct placement once per workload, model, worker count and antagonist: a
+    /// strategy whose plan repeats an earlier one's is skipped, naming that one (`--quick`
+    /// with the default strategies: on 2 CPUs per-worker, round-robin, compact and scatter are
+    /// one placement, and four runs of it would split the budget of one question).
+    pub each_placement_once: bool,
 }
 
 impl Axes {
@@ -42,6 +47,7 @@ impl Axes {
             antagonists: vec![None],
             pin_by: PinBy::SelfPin,
             placements: true,
+            each_placement_once: false,
         }
     }
 }
@@ -148,6 +154,8 @@ pub fn build(
                     } else {
                         Vec::new()
                     };
+                    // This cell's plans so far, by strategy, for `each_placement_once`.
+                    let mut plans: Vec<(&LabelledStrategy, Placement)> = Vec::new();
                     for s in axes.strategies.iter().chain(&extra) {
                         let placement =
                             plan(&s.strategy, &profile.topology, &profile.allowed, workers);
@@ -197,6 +205,19 @@ pub fn build(
                                 continue;
                             }
                         };
+                        if axes.each_placement_once
+                            && let Some((twin, _)) =
+                                plans.iter().find(|(_, p)| p.same_plan(&placement))
+                        {
+                            skipped.push(Skipped {
+                                key,
+                                reason: format!(
+                                    "same placement as {twin} here: --quick runs each placement once"
+                                ),
+                            });
+                            continue;
+                        }
+                        plans.push((s, placement.clone()));
                         if scenario_recycles(&scenario, *workload) {
                             skipped.push(Skipped {
                                 key,

@@ -593,6 +593,8 @@ pub fn execute(
                 &result,
             );
             reps_done[i] += 1;
+            // Counted passes from 0, as `rep` counts a scenario's repetitions.
+            row.pass = (!warmup).then_some(rep);
             if warmup {
                 row.reason = format!("warm-up failed, scenario not run again: {}", row.reason);
             }

@@ -22,6 +22,9 @@
 //!   the largest, to its credit, and a scenario with a whole credit runs and spends it. The
 //!   closest comparison runs every pass, one twice as far every other pass. Scenarios run in
 //!   their matrix order within a pass, so passes interleave (A B A B) as the first ones did.
+//! - A pass that runs a scenario runs its `none` too (and, with it, the identical placements
+//!   measuring the group's floor): every repetition has a `none` beside it in its pass, which
+//!   the summary pairs it with.
 
 /// What the sampler knows of one scenario after a pass.
 #[derive(Debug, Clone, PartialEq)]
@@ -186,7 +189,32 @@ impl Racing {
                 due.push(i);
             }
         }
-        due
+        // Each due scenario whose comparison is open has its `none` beside it, and with that
+        // `none` the group's twins. (One that runs only for a precision target does not.)
+        let mut is_due = vec![false; standings.len()];
+        for &i in &due {
+            is_due[i] = true;
+        }
+        for &i in &due {
+            if let Some(c) = &standings[i].comparison
+                && c.state.is_open()
+                && w.get(c.baseline).is_some_and(|wb| *wb > 0.0)
+            {
+                is_due[c.baseline] = true;
+            }
+        }
+        for (i, s) in standings.iter().enumerate() {
+            if w[i] > 0.0 && s.floor_of.is_some_and(|b| is_due[b]) {
+                is_due[i] = true;
+            }
+        }
+        for (i, d) in is_due.iter().enumerate() {
+            if *d && !due.contains(&i) {
+                // Run ahead of its turn: the turn is spent (no further than one pass behind).
+                self.credit[i] = (self.credit[i] - 1.0).max(-1.0);
+            }
+        }
+        (0..standings.len()).filter(|&i| is_due[i]).collect()
     }
 
     /// Settled and open comparisons.
@@ -342,6 +370,24 @@ mod tests {
         let mut r = Racing::new(4, None);
         let s = [none(), twin, judged(Judged::Settled), rr];
         assert_eq!(r.next_pass(&s), Vec::<usize>::new());
+    }
+
+    #[test]
+    fn a_due_scenario_brings_its_none_and_the_floor_twins() {
+        // The comparison of 2 is open; 1 measures the floor of 0's group. However the credits
+        // stand, whenever 2 runs, 0 and 1 run in the same pass.
+        let mut twin = open(0.95, 1.1);
+        twin.comparison = None;
+        twin.floor_of = Some(0);
+        let s = vec![none(), twin, open(0.9, 1.2)];
+        let mut r = Racing::new(3, None);
+        r.credit = vec![-0.9, -0.9, 0.5];
+        for _ in 0..5 {
+            let due = r.next_pass(&s);
+            if due.contains(&2) {
+                assert_eq!(due, vec![0, 1, 2]);
+            }
+        }
     }
 
     #[test]

@@ -2,14 +2,16 @@
 //! recognised by their plans (not their names) and never judged against each other, the
 //! sweep's noise floor from how far apart those identical placements came out, and the
 //! speedup of each strategy over `none` for the same workload, model, worker count and
-//! antagonist.
+//! antagonist: paired pass by pass where the two ran side by side (each repetition beside
+//! `none`'s of the same interleaved pass), so that a machine drifting between passes moves
+//! both sides of each pair alike instead of widening the interval.
 
 use std::collections::BTreeMap;
 
 use crate::antagonist::AntagonistSpec;
 use crate::cpuset::CpuSet;
 use crate::runner::Model;
-use crate::stats::{Summary, Verdict, speedup};
+use crate::stats::{MIN_SAMPLES, Summary, Verdict, paired_ratio, paired_speedup, speedup};
 use crate::store::{RunRow, ScenarioKey, Status, SummaryRow};
 use crate::strategy::LabelledStrategy;
 use crate::topology::Topology;
@@ -162,6 +164,8 @@ struct Scenario {
     key: ScenarioKey,
     rows: Vec<usize>,
     values: Vec<f64>,
+    /// The successful throughputs by the pass they ran in.
+    by_pass: BTreeMap<usize, f64>,
     summary: Option<Summary>,
     placement: PlacementKey,
     /// A run of a program's work ran outside its slots: the plan is not what ran, so it is
@@ -264,7 +268,14 @@ pub fn summarise(
             {
                 let floor = row.noise_floor.unwrap_or(0.0);
                 row.band = Some(threshold.max(floor));
-                if let Ok(sp) = speedup(&scenarios[b].values, &sc.values, threshold, floor) {
+                let pairs = pairs(&scenarios[b], sc);
+                let sp = if pairs.len() >= MIN_SAMPLES {
+                    row.pairs = Some(pairs.len());
+                    paired_speedup(&pairs, threshold, floor)
+                } else {
+                    speedup(&scenarios[b].values, &sc.values, threshold, floor)
+                };
+                if let Ok(sp) = sp {
                     row.speedup_vs_none = Some(sp.ratio);
                     row.speedup_ci_low = sp.ci.map(|c| c.0);
                     row.speedup_ci_high = sp.ci.map(|c| c.1);
@@ -293,6 +304,7 @@ pub fn summarise(
 /// The run's scenarios in the order they first appear, each with its rows, its successful
 /// throughputs and their statistics; marks each row's `outlier` flag on the way.
 fn scenarios(runs: &mut [RunRow], allowed: &CpuSet) -> Vec<Scenario> {
+    let passes = passes(runs);
     let mut order: Vec<ScenarioKey> = Vec::new();
     let mut groups: BTreeMap<ScenarioKey, Vec<usize>> = BTreeMap::new();
     for (i, r) in runs.iter().enumerate() {
@@ -314,6 +326,10 @@ fn scenarios(runs: &mut [RunRow], allowed: &CpuSet) -> Vec<Scenario> {
                 .iter()
                 .filter_map(|&i| runs[i].throughput_ops_s)
                 .collect();
+            let by_pass = ok_rows
+                .iter()
+                .filter_map(|&i| Some((passes[i], runs[i].throughput_ops_s?)))
+                .collect();
             let summary = Summary::of(&values).ok();
             if let Some(s) = &summary {
                 for (&i, flag) in ok_rows.iter().zip(&s.outliers) {
@@ -332,9 +348,41 @@ fn scenarios(runs: &mut [RunRow], allowed: &CpuSet) -> Vec<Scenario> {
                 not_achieved,
                 rows,
                 values,
+                by_pass,
                 summary,
             }
         })
+        .collect()
+}
+
+/// The pass each row ran in: its `pass` column, or, in files that predate the column, the
+/// pass its position implies. A sweep runs each pass's scenarios in matrix order (the order
+/// in which they first appear), so a new pass begins wherever that order steps back.
+fn passes(runs: &[RunRow]) -> Vec<usize> {
+    if runs.iter().all(|r| r.pass.is_some()) {
+        return runs.iter().map(|r| r.pass.unwrap_or_default()).collect();
+    }
+    let mut first: BTreeMap<&ScenarioKey, usize> = BTreeMap::new();
+    let mut pass = 0;
+    let mut last = None;
+    runs.iter()
+        .map(|r| {
+            let next = first.len();
+            let at = *first.entry(&r.key).or_insert(next);
+            if last.is_some_and(|l| at <= l) {
+                pass += 1;
+            }
+            last = Some(at);
+            pass
+        })
+        .collect()
+}
+
+/// `(a, b)` throughputs of the passes in which both scenarios ran successfully.
+fn pairs(a: &Scenario, b: &Scenario) -> Vec<(f64, f64)> {
+    a.by_pass
+        .iter()
+        .filter_map(|(p, x)| Some((*x, *b.by_pass.get(p)?)))
         .collect()
 }
 
@@ -360,9 +408,11 @@ fn identical_placements(scenarios: &[Scenario]) -> Vec<Option<usize>> {
     reference
 }
 
-/// The noise floor: the largest relative difference between the medians of identical
-/// placements (A/A pairs the sweep ran, named or not), per comparison group (the scenarios
-/// judged against one `none`), and per workload and model for groups without such a pair.
+/// The noise floor: the largest relative difference between identical placements (A/A pairs
+/// the sweep ran, named or not), per comparison group (the scenarios judged against one
+/// `none`), and per workload and model for groups without such a pair. Measured as the
+/// comparisons are: the typical ratio within passes where the two ran side by side in enough
+/// passes, else the ratio of their medians.
 struct NoiseFloors {
     floor: BTreeMap<(Workload, Model), f64>,
     group_floor: BTreeMap<ScenarioKey, f64>,
@@ -378,8 +428,13 @@ impl NoiseFloors {
                 let (Some(a), Some(b)) = (&scenarios[*h].summary, &scenarios[i].summary) else {
                     continue;
                 };
-                if a.median > 0.0 && b.median > 0.0 {
-                    let d = (b.median / a.median).ln().abs().exp() - 1.0;
+                let paired = pairs(&scenarios[*h], &scenarios[i]);
+                let ratio = match paired_ratio(&paired) {
+                    Some((r, _)) if paired.len() >= MIN_SAMPLES => r,
+                    _ => b.median / a.median,
+                };
+                if ratio > 0.0 && ratio.is_finite() {
+                    let d = ratio.ln().abs().exp() - 1.0;
                     let f = floor.entry(floor_key(&scenarios[i].key)).or_insert(0.0);
                     *f = f.max(d);
                     let g = group_floor
@@ -486,6 +541,48 @@ mod tests {
             Some("same placement as none: nothing differs to explain")
         );
         assert_eq!(find(&s, "none").why, None);
+    }
+
+    #[test]
+    fn repetitions_of_one_pass_are_paired_and_the_drift_cancels() {
+        // Eight passes at the machine's speed of the moment (+-25 %); in each, per-worker ran
+        // 4 % faster than none and none@B as fast as none. Unpaired, the drift hides both.
+        let allowed = CpuSet::parse("0-1").unwrap();
+        let speed = [1.0, 1.25, 0.8, 1.1, 0.9, 1.2, 0.75, 1.05];
+        let wobble = [0.0, 0.003, -0.002, 0.001, -0.003, 0.002, 0.0, -0.001];
+        let mut runs = Vec::new();
+        for (pass, (sp, w)) in speed.iter().zip(wobble).enumerate() {
+            for (name, placement, gain) in [
+                ("none", "", 1.0),
+                ("none@B", "", 1.0 + w),
+                ("per-worker", "0/1", 1.04 + w),
+            ] {
+                let mut r = rows(name, placement, &[100.0 * sp * gain]).remove(0);
+                r.rep = pass;
+                runs.push(r);
+            }
+        }
+        // Without the `pass` column (an older file), the order of the rows gives the passes.
+        let mut inferred = runs.clone();
+        let s = summarise(&mut inferred, 0.02, &allowed, None);
+        let pw = find(&s, "per-worker");
+        assert_eq!(pw.pairs, Some(8));
+        assert_eq!(pw.verdict, Some(Verdict::Faster), "{pw:?}");
+        assert!((pw.speedup_vs_none.unwrap() - 1.04).abs() < 0.005);
+        assert!(find(&s, "none@B").noise_floor.unwrap() < 0.005);
+        for r in &mut runs {
+            r.pass = Some(r.rep);
+        }
+        let s2 = summarise(&mut runs, 0.02, &allowed, None);
+        assert_eq!(find(&s2, "per-worker"), pw);
+        // Passes that do not line up are not paired: compared as independent samples.
+        for r in runs.iter_mut().filter(|r| r.key.strategy.is_baseline()) {
+            r.pass = Some(r.rep + 100);
+        }
+        let s3 = summarise(&mut runs, 0.02, &allowed, None);
+        let pw = find(&s3, "per-worker");
+        assert_eq!(pw.pairs, None);
+        assert_eq!(pw.verdict, Some(Verdict::Inconclusive));
     }
 
     #[test]
