@@ -165,7 +165,10 @@ fn quick_runs_each_placement_once_and_names_the_strategies_it_stands_for() {
     let root = common::fixture("16em64t-4s2c2t");
     let out = tempfile::tempdir().unwrap();
     let root_arg = root.display().to_string();
-    let run = common::sweep(&["--quick", "--dry-run", "--sysfs-root", &root_arg], out.path());
+    let run = common::sweep(
+        &["--quick", "--dry-run", "--sysfs-root", &root_arg],
+        out.path(),
+    );
     let text = String::from_utf8_lossy(&run.stdout);
     let skips: Vec<&str> = text
         .lines()

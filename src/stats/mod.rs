@@ -263,6 +263,52 @@ pub fn paired_speedup(
     })
 }
 
+/// Compares B with A as the runs allow: paired ([`paired_speedup`]) when at least
+/// [`MIN_SAMPLES`] passes hold both and the two rose and fell together across them (a positive
+/// rank correlation: a drift of the machine, which pairing cancels); else as independent
+/// samples ([`speedup`]), where one-off dips would spoil a pair on either side. Returns the
+/// speedup and the number of pairs when paired.
+pub fn compare(
+    a: &[f64],
+    b: &[f64],
+    pairs: &[(f64, f64)],
+    threshold: f64,
+    floor: f64,
+) -> Result<(Speedup, Option<usize>), StatsError> {
+    if pairs.len() >= MIN_SAMPLES && rank_correlation(pairs) > 0.0 {
+        return Ok((paired_speedup(pairs, threshold, floor)?, Some(pairs.len())));
+    }
+    Ok((speedup(a, b, threshold, floor)?, None))
+}
+
+/// Spearman's rank correlation of the pairs (ties ranked in order of appearance); 0 when a
+/// side is constant.
+pub fn rank_correlation(pairs: &[(f64, f64)]) -> f64 {
+    let ranks = |side: &dyn Fn(&(f64, f64)) -> f64| -> Vec<f64> {
+        let mut order: Vec<usize> = (0..pairs.len()).collect();
+        order.sort_by(|&i, &j| side(&pairs[i]).total_cmp(&side(&pairs[j])));
+        let mut r = vec![0.0; pairs.len()];
+        for (rank, i) in order.into_iter().enumerate() {
+            r[i] = rank as f64;
+        }
+        r
+    };
+    let (ra, rb) = (ranks(&|p| p.0), ranks(&|p| p.1));
+    let n = pairs.len() as f64;
+    let mean = (n - 1.0) / 2.0;
+    let (mut cov, mut va, mut vb) = (0.0, 0.0, 0.0);
+    for (x, y) in ra.iter().zip(&rb) {
+        cov += (x - mean) * (y - mean);
+        va += (x - mean).powi(2);
+        vb += (y - mean).powi(2);
+    }
+    if va > 0.0 && vb > 0.0 {
+        cov / (va * vb).sqrt()
+    } else {
+        0.0
+    }
+}
+
 /// The verdict an interval supports against `band`; no interval, no verdict.
 fn judge(ci: Option<(f64, f64)>, band: f64) -> Verdict {
     match ci {
@@ -387,6 +433,30 @@ mod tests {
             paired_speedup(&same[..5], 0.02, 0.0).unwrap().verdict,
             Verdict::Insufficient
         );
+    }
+
+    #[test]
+    fn pairs_that_do_not_move_together_are_compared_as_independent_samples() {
+        // A drift shared by both sides: paired.
+        let drift: Vec<(f64, f64)> = (0..8)
+            .map(|i| {
+                let s = 1.0 + 0.1 * (i % 4) as f64;
+                (100.0 * s, 104.0 * s)
+            })
+            .collect();
+        let (a, b): (Vec<f64>, Vec<f64>) = drift.iter().copied().unzip();
+        let (sp, paired) = compare(&a, &b, &drift, 0.02, 0.0).unwrap();
+        assert_eq!(paired, Some(8));
+        assert_eq!(sp.verdict, Verdict::Faster);
+        // One-off dips on either side, nothing shared: independent samples.
+        let a = [100.0, 70.0, 100.5, 99.5, 100.2, 99.8, 100.1, 99.9];
+        let b = [103.9, 104.3, 73.0, 104.2, 103.7, 104.1, 103.8, 104.0];
+        let dips: Vec<(f64, f64)> = a.iter().copied().zip(b).collect();
+        assert!(rank_correlation(&dips) <= 0.0);
+        let (sp, paired) = compare(&a, &b, &dips, 0.02, 0.0).unwrap();
+        assert_eq!(paired, None);
+        assert_eq!(sp, speedup(&a, &b, 0.02, 0.0).unwrap());
+        assert!((rank_correlation(&drift) - 1.0).abs() < 1e-12);
     }
 
     #[test]

@@ -347,8 +347,9 @@ keyed_row! {
         pub speedup_ci_high: Option<f64>,
         /// How many passes the speedup paired (this scenario's repetition and `none`'s of the
         /// same interleaved pass: the ratio is the typical one within a pass, and its interval
-        /// the paired signed-rank one); empty where fewer than 6 passes held both and the two
-        /// were compared as independent samples.
+        /// the paired signed-rank one); empty where the two were compared as independent
+        /// samples: fewer than 6 passes held both, or they did not rise and fall together
+        /// (one-off dips rather than a drift of the machine).
         pub pairs: Option<usize>,
         /// Half the median interval's width relative to the median (the precision reached);
         /// empty below 6 samples, where the median has no 95 % interval.

@@ -3,15 +3,16 @@
 //! sweep's noise floor from how far apart those identical placements came out, and the
 //! speedup of each strategy over `none` for the same workload, model, worker count and
 //! antagonist: paired pass by pass where the two ran side by side (each repetition beside
-//! `none`'s of the same interleaved pass), so that a machine drifting between passes moves
-//! both sides of each pair alike instead of widening the interval.
+//! `none`'s of the same interleaved pass) and rose and fell together, so that a machine
+//! drifting between passes moves both sides of each pair alike instead of widening the
+//! interval.
 
 use std::collections::BTreeMap;
 
 use crate::antagonist::AntagonistSpec;
 use crate::cpuset::CpuSet;
 use crate::runner::Model;
-use crate::stats::{MIN_SAMPLES, Summary, Verdict, paired_ratio, paired_speedup, speedup};
+use crate::stats::{MIN_SAMPLES, Summary, Verdict, compare, paired_ratio, rank_correlation};
 use crate::store::{RunRow, ScenarioKey, Status, SummaryRow};
 use crate::strategy::LabelledStrategy;
 use crate::topology::Topology;
@@ -269,13 +270,10 @@ pub fn summarise(
                 let floor = row.noise_floor.unwrap_or(0.0);
                 row.band = Some(threshold.max(floor));
                 let pairs = pairs(&scenarios[b], sc);
-                let sp = if pairs.len() >= MIN_SAMPLES {
-                    row.pairs = Some(pairs.len());
-                    paired_speedup(&pairs, threshold, floor)
-                } else {
-                    speedup(&scenarios[b].values, &sc.values, threshold, floor)
-                };
-                if let Ok(sp) = sp {
+                if let Ok((sp, paired)) =
+                    compare(&scenarios[b].values, &sc.values, &pairs, threshold, floor)
+                {
+                    row.pairs = paired;
                     row.speedup_vs_none = Some(sp.ratio);
                     row.speedup_ci_low = sp.ci.map(|c| c.0);
                     row.speedup_ci_high = sp.ci.map(|c| c.1);
@@ -411,8 +409,8 @@ fn identical_placements(scenarios: &[Scenario]) -> Vec<Option<usize>> {
 /// The noise floor: the largest relative difference between identical placements (A/A pairs
 /// the sweep ran, named or not), per comparison group (the scenarios judged against one
 /// `none`), and per workload and model for groups without such a pair. Measured as the
-/// comparisons are: the typical ratio within passes where the two ran side by side in enough
-/// passes, else the ratio of their medians.
+/// comparisons are (`stats::compare`): the typical ratio within passes where the two ran side
+/// by side in enough passes and moved together, else the ratio of their medians.
 struct NoiseFloors {
     floor: BTreeMap<(Workload, Model), f64>,
     group_floor: BTreeMap<ScenarioKey, f64>,
@@ -430,7 +428,11 @@ impl NoiseFloors {
                 };
                 let paired = pairs(&scenarios[*h], &scenarios[i]);
                 let ratio = match paired_ratio(&paired) {
-                    Some((r, _)) if paired.len() >= MIN_SAMPLES => r,
+                    Some((r, _))
+                        if paired.len() >= MIN_SAMPLES && rank_correlation(&paired) > 0.0 =>
+                    {
+                        r
+                    }
                     _ => b.median / a.median,
                 };
                 if ratio > 0.0 && ratio.is_finite() {
