@@ -44,7 +44,7 @@ pub struct SweepArgs {
     /// goal (repetitions go to open comparisons); 2 % is the precision the summary reports.
     #[arg(long, value_parser = parse_threshold)]
     pub precision: Option<f64>,
-    /// Most repetitions of one scenario. Default: 30 (`--quick`: 60, `exec`: 20).
+    /// Most repetitions of one scenario. Default: 30 (`--quick`: 100, `exec`: 20).
     #[arg(long, value_parser = parse_count)]
     pub max_reps: Option<usize>,
     /// Time for repetitions beyond --reps, e.g. 5m. Default: 10m, or 40s with --quick.
@@ -383,7 +383,7 @@ impl RunOptions {
         }
         let config = a.sweep.config(SweepDefaults {
             // A quick sweep asks a few questions of 50 ms runs: its budget may go to them.
-            max_reps: if a.quick { 60 } else { 30 },
+            max_reps: if a.quick { 100 } else { 30 },
             budget: Duration::from_secs(if a.quick { 40 } else { 600 }),
         })?;
         let defaults = Axes::defaults(profile);

@@ -440,7 +440,9 @@ fn standings(
                 baselines[i]
             };
             Standing {
-                can_run: can_run[i],
+                // A repetition without its `none` in the pass pairs with nothing: once the
+                // `none` has run its last, so have the scenarios judged against it.
+                can_run: can_run[i] && baselines[i].is_none_or(|b| can_run[b]),
                 comparison,
                 precision: row.and_then(|r| r.precision),
                 floor_of: group.filter(|_| twins.contains(&cell(&p.key))),
