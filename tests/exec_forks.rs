@@ -124,6 +124,9 @@ fn placed_before_their_first_instruction(static_link: bool, placer: &str) {
     assert_eq!(count(&row, by), 100, "{by}: {row:?}");
     assert_eq!(count(&row, other), 0, "{other}: {row:?}");
     assert_eq!(count(&row, "placed_found"), 0, "{row:?}");
+    // Every process the tree ran is counted, short children whose counters went unread too
+    // (the library reads no /proc for them): the program and its 100 children.
+    assert_eq!(count(&row, "processes"), 101, "{row:?}");
     let share: f64 = row["pinned_cpu_share"].parse().unwrap();
     assert!(share > 0.999, "pinned_cpu_share {share}: {row:?}");
     // The two children of a pair hold slots 0 and 1, the first two allowed CPUs: each child

@@ -520,7 +520,7 @@ fn measure(
         }),
         metric,
         tasks: t.tasks.len() + t.unread,
-        processes: t.tasks.iter().filter(|r| r.tid == r.tgid).count(),
+        processes: t.tasks.iter().filter(|r| r.tid == r.tgid).count() + t.unread_processes,
         waited: t.tally.waited,
         helpers: t.tally.helpers + launch_helper_processes,
         leftovers: t.leftovers,

@@ -164,6 +164,9 @@ pub struct Traced {
     pub tasks: Vec<TaskRecord>,
     /// Tasks that ended without their counters read (gone before their zombie was seen).
     pub unread: usize,
+    /// Of those, processes (a short child of a fork-heavy program, say): counted with the
+    /// processes the tree ran.
+    pub unread_processes: usize,
     pub seen: Vec<Seen>,
     pub tally: Tally,
     /// Processes still alive when every copy had ended, killed then.
@@ -234,8 +237,10 @@ struct Live {
     records: Vec<TaskRecord>,
     /// Tasks whose final counters were taken, by whichever side took them first.
     recorded: HashSet<Tid>,
-    /// Tasks that vanished without their final counters (preload mode).
+    /// Tasks that vanished without their final counters (preload mode), and of those the
+    /// processes.
     unread: usize,
+    unread_processes: usize,
     /// The roots' process group, killed whole in preload mode (what the watchdog has not
     /// found yet is in it).
     pgid: Option<Tid>,
@@ -271,6 +276,7 @@ impl Live {
             records: Vec::new(),
             recorded: HashSet::new(),
             unread: 0,
+            unread_processes: 0,
             pgid: None,
             unreported: HashSet::new(),
             moves: HashMap::new(),
@@ -656,6 +662,7 @@ pub fn trace(l: &Launch) -> std::io::Result<Traced> {
         records: Vec::new(),
         exit_read: Default::default(),
         unread: 0,
+        unread_processes: 0,
         early: Default::default(),
         expecting: Default::default(),
         expect: &expect,
@@ -696,6 +703,7 @@ pub fn trace(l: &Launch) -> std::io::Result<Traced> {
         main_exec_ns,
         records,
         unread,
+        unread_processes,
         ..
     } = tree;
     if end_ns == 0 {
@@ -718,6 +726,7 @@ pub fn trace(l: &Launch) -> std::io::Result<Traced> {
     tasks.append(&mut live.records);
     tasks.sort_by_key(|r| r.exit_ns);
     let unread = unread + live.unread + live.table.as_ref().map_or(0, |t| t.dropped() as usize);
+    let unread_processes = unread_processes + live.unread_processes;
     let placed = std::mem::take(&mut live.placed);
     let repinned_seen: Vec<Tid> = live.repinned_seen.iter().copied().collect();
     // The tree is gone: the guardian leaves quietly, then the table goes.
@@ -742,6 +751,7 @@ pub fn trace(l: &Launch) -> std::io::Result<Traced> {
         endings,
         tasks,
         unread,
+        unread_processes,
         seen,
         tally,
         split,
@@ -769,6 +779,7 @@ struct Tree<'a> {
     records: Vec<TaskRecord>,
     exit_read: std::collections::HashSet<Tid>,
     unread: usize,
+    unread_processes: usize,
     /// New tasks whose first stop came before their creator's event, held until placed.
     early: std::collections::HashSet<Tid>,
     /// New tasks placed, whose first stop is still to come.
@@ -1011,6 +1022,9 @@ impl Tree<'_> {
         let tid = pid.as_raw();
         if !self.exit_read.remove(&tid) && self.tgids.contains_key(&tid) {
             self.unread += 1;
+            if self.tgids.get(&tid) == Some(&tid) {
+                self.unread_processes += 1;
+            }
         }
         self.tgids.remove(&tid);
         self.shared.step(self.masks, |s| s.exited(tid));

@@ -280,6 +280,7 @@ fn exit_logged(
         // A short process reads no /proc at its exit (the library's rule): its run time is
         // accounted above, its counters are unread.
         live.unread += 1;
+        live.unread_processes += 1;
         if repinned {
             live.repinned_seen.insert(pid);
         }
@@ -330,6 +331,7 @@ fn gone_process(live: &mut Live, m: &Masks, expect: &Expect, p: Tid, zombie: boo
 fn gone_process_unseen(live: &mut Live, m: &Masks, p: Tid) {
     if live.recorded.insert(p) {
         live.unread += 1;
+        live.unread_processes += 1;
     }
     forget_process(live, m, p);
 }
