@@ -5,6 +5,7 @@
 //! preload` (runs.csv `placed_by_library`), the static build's (which cannot load it) and the
 //! default placer's at a ptrace stop (`placed_by_tracer`). Python's `subprocess` (vfork or posix_spawn: no fork handler runs)
 //! places its children at their exec.
+//! A process that forks is not moved by its children's placement (`tests/programs/stays.c`).
 //! And a thread that execs from a process other than the command's own (no exec stop says that
 //! its id vanished) keeps no slot. Placement is read from inside the program, never from
 //! pinbench's records.
@@ -274,4 +275,60 @@ fn a_thread_that_execs_outside_the_main_process_keeps_no_slot() {
         .map(|c| c.to_string().parse().unwrap())
         .collect();
     assert_eq!(masks, want, "the two threads' masks: {err}");
+}
+
+/// A process that forks stays where it is while its children are placed: pinned by its own
+/// choice to the last allowed CPU, it forks 100 children under `per-worker` (slot 0 is the first
+/// allowed CPU) and is moved no more than run directly. (The preload library once stood the
+/// forking thread on the child's slot for the fork: two migrations per fork, and a program
+/// whose main process it dragged onto its workers' CPUs.)
+#[test]
+fn a_forking_process_is_not_moved_by_its_childrens_placement() {
+    let allowed = pinbench::affinity::current_affinity().unwrap();
+    if allowed.len() < 2 {
+        skip("needs two allowed CPUs: slot 0's CPU must differ from the parent's");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let Some(bin) = build(dir.path(), "stays", false) else {
+        skip_missing_tool(
+            "PINBENCH_REQUIRE_CC",
+            "no C compiler to build tests/programs/stays.c",
+        );
+        return;
+    };
+    for placer in ["preload", "ptrace"] {
+        let seen = dir.path().join(format!("moves-{placer}.txt"));
+        let out = dir.path().join(format!("out-{placer}"));
+        let run = exec(
+            &[
+                "-s",
+                "per-worker",
+                "-w",
+                "2",
+                "--reps",
+                "1",
+                "--no-warmup",
+                "--placer",
+                placer,
+            ],
+            &out,
+            &[&bin.display().to_string(), &seen.display().to_string()],
+        );
+        assert!(
+            run.status.success(),
+            "{placer}: {}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        let moves: u64 = std::fs::read_to_string(&seen)
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        // Run directly it is moved 0 times; a stray move or two by the kernel is not ours.
+        assert!(
+            moves <= 5,
+            "{placer}: the forking process was moved {moves} times"
+        );
+    }
 }

@@ -81,7 +81,7 @@ struct Header {
     has_slot_mask: [u32; MAX_SLOTS],
     slot_mask: [Mask; MAX_SLOTS],
     holder: [AtomicI32; MAX_SLOTS],
-    /// Processes inside a fork (their forking thread stands on the child's CPUs meanwhile).
+    /// Processes inside a fork (one that hands its slot to the child moves to the main mask).
     forking: [AtomicI32; FORKING],
 }
 
@@ -343,8 +343,8 @@ impl Table {
             .position(|x| x.load(Ordering::Acquire) == pid)
     }
 
-    /// Whether `pid` is inside a fork: its forking thread stands on the child's CPUs for the
-    /// moment, which is no re-pin of its own.
+    /// Whether `pid` is inside a fork: a process handing its slot down to the child it forks
+    /// moves to the main mask meanwhile, which is no re-pin of its own.
     pub fn forking(&self, pid: Tid) -> bool {
         self.header()
             .forking
