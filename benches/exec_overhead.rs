@@ -1,8 +1,12 @@
 //! What `pinbench exec` costs a program: each program run directly (twice, an A/A pair) and
-//! under `exec -s per-worker -w 2` (every worker placed), by the preload library
-//! (`--placer preload`) and by ptrace (the default), interleaved A B C A' round after
-//! round in one run, so drift of a shared machine falls on all four. Prints every round, the
-//! medians, the traced/direct ratio with its 95 % interval, and the A/A ratio (the noise floor).
+//! under `exec -w 2` with `-s per-worker` (every worker placed) and `-s none` (nothing placed:
+//! the harness's own cost), by the preload library (`--placer preload`) and by ptrace (the
+//! default), interleaved round after round in one run, so drift of a shared machine falls on
+//! all of them. Prints every round, the medians, each ratio to direct with its 95 % interval
+//! (paired by round where the rounds moved together, as the summary pairs passes), and the A/A
+//! ratio (the noise floor). Under per-worker a fork-heavy program also pays its placement's own
+//! effect (each short child moved to its slot's CPU), which a program pinning its own children
+//! pays as well; under none only the harness is measured.
 //! The programs are the fork-heavy ones (a shell starting 200 `/bin/true`, Python running 200
 //! `subprocess.run`, `make -j2` of 20 small C files, a C loop of 1000 forks), where every new
 //! process pays for its placement, and a compute-bound Pool, where nothing should show.
@@ -16,10 +20,10 @@ use std::time::{Duration, Instant};
 
 use pinbench::exec::{Command as Program, DEFAULT_HELPERS, ExecSpec, Mode, Placer};
 use pinbench::metrics::CountingMode;
-use pinbench::plan::plan;
+use pinbench::plan::{Placement, plan};
 use pinbench::profile::{AllowedSource, read_profile};
 use pinbench::runner::{Executor, Model, PinBy, Scenario};
-use pinbench::stats::{NOISE_THRESHOLD, median, speedup};
+use pinbench::stats::{NOISE_THRESHOLD, compare, median};
 use pinbench::strategy::Strategy;
 
 fn direct(argv: &[String]) -> f64 {
@@ -170,6 +174,7 @@ fn main() {
     let helpers = regex::Regex::new(DEFAULT_HELPERS).unwrap();
     let only = std::env::var("PINBENCH_OVERHEAD_ONLY").unwrap_or_default();
     let placement = plan(&Strategy::PerWorker, &profile.topology, &allowed, workers).unwrap();
+    let unplaced = plan(&Strategy::None, &profile.topology, &allowed, workers).unwrap();
     for (label, argv) in programs
         .into_iter()
         .filter(|(l, _)| l.contains(only.as_str()))
@@ -199,64 +204,84 @@ fn main() {
             ops: None,
             label: None,
         };
-        // The same program placed by ptrace (every task traced, the default), measured in the
-        // same rounds.
+        // The same program placed by ptrace (every task traced, the default), and under
+        // `none` by each (the harness's own cost with nothing placed: what per-worker costs on
+        // top of it is the placement's, which a program pinning its own workers pays too),
+        // measured in the same rounds.
         let traced_spec = ExecSpec {
             placer: Placer::Ptrace,
             ..spec.clone()
         };
+        let variants: [(&str, &ExecSpec, &Placement); 4] = [
+            ("per-worker, --placer preload", &spec, &placement),
+            ("per-worker, --placer ptrace", &traced_spec, &placement),
+            ("none, --placer preload", &spec, &unplaced),
+            ("none, --placer ptrace", &traced_spec, &unplaced),
+        ];
         // One of each first, uncounted.
         direct(&argv);
-        spec.measure(&scenario, &placement).expect("placed run");
-        traced_spec
-            .measure(&scenario, &placement)
-            .expect("traced run");
-        let (mut a, mut b, mut c, mut a2) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for (_, s, p) in &variants {
+            s.measure(&scenario, p).expect("placed run");
+        }
+        let mut a = Vec::new();
+        let mut a2 = Vec::new();
+        let mut placed: Vec<Vec<f64>> = vec![Vec::new(); variants.len()];
         println!(
-            "\n{label}: seconds per run, direct A / per-worker -w {workers} B (--placer preload) / C (--placer ptrace) / direct A'"
+            "\n{label}: seconds per run, direct A / {} / direct A' (-w {workers})",
+            variants.map(|v| v.0).join(" / ")
         );
         for r in 0..rounds {
             a.push(direct(&argv));
-            b.push(
-                spec.measure(&scenario, &placement)
-                    .expect("placed run")
-                    .total
-                    .seconds,
-            );
-            c.push(
-                traced_spec
-                    .measure(&scenario, &placement)
-                    .expect("traced run")
-                    .total
-                    .seconds,
-            );
+            for (v, (_, s, p)) in variants.iter().enumerate() {
+                placed[v].push(s.measure(&scenario, p).expect("placed run").total.seconds);
+            }
             a2.push(direct(&argv));
+            let row: Vec<String> = placed.iter().map(|v| format!("{:.4}", v[r])).collect();
             println!(
-                "  round {r:2}: {:.4} / {:.4} / {:.4} / {:.4}",
-                a[r], b[r], c[r], a2[r]
+                "  round {r:2}: {:.4} / {} / {:.4}",
+                a[r],
+                row.join(" / "),
+                a2[r]
             );
         }
         let rate = |v: &[f64]| v.iter().map(|s| 1.0 / s).collect::<Vec<f64>>();
-        let aa = speedup(&rate(&a), &rate(&a2), NOISE_THRESHOLD, 0.0).unwrap();
+        // Each round's runs side by side: compared round by round where they moved together.
+        let pairs = |x: &[f64], y: &[f64]| -> Vec<(f64, f64)> {
+            rate(x).into_iter().zip(rate(y)).collect()
+        };
+        let (aa, _) =
+            compare(&rate(&a), &rate(&a2), &pairs(&a, &a2), NOISE_THRESHOLD, 0.0).unwrap();
         let floor = (aa.ratio - 1.0).abs();
         let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
         let load: Vec<&str> = load.split_whitespace().take(3).collect();
-        for (name, runs) in [("preload", &b), ("ptrace", &c)] {
-            let ab = speedup(&rate(&a), &rate(runs), NOISE_THRESHOLD, floor).unwrap();
-            let slowdown = median(runs).unwrap() / median(&a).unwrap();
+        for ((name, _, _), runs) in variants.iter().zip(&placed) {
+            let (ab, paired) = compare(
+                &rate(&a),
+                &rate(runs),
+                &pairs(&a, runs),
+                NOISE_THRESHOLD,
+                floor,
+            )
+            .unwrap();
             let (lo, hi) = ab
                 .ci
                 .map_or((f64::NAN, f64::NAN), |(l, h)| (1.0 / h, 1.0 / l));
             println!(
-                "  --placer {name}: median direct {:.4} s, placed {:.4} s: {slowdown:.3}x as long (95 % interval {lo:.3}-{hi:.3}); verdict {}",
+                "  {name}: median direct {:.4} s, placed {:.4} s: {:.3}x as long (95 % interval {lo:.3}-{hi:.3}, {}); verdict {}",
                 median(&a).unwrap(),
                 median(runs).unwrap(),
+                1.0 / ab.ratio,
+                if paired.is_some() {
+                    "paired by round"
+                } else {
+                    "unpaired"
+                },
                 ab.verdict.as_str()
             );
         }
         println!(
             "  A/A: direct A' over A {:.3}x, verdict {} (noise floor {:.1} %); load average {}",
-            median(&a2).unwrap() / median(&a).unwrap(),
+            1.0 / aa.ratio,
             aa.verdict.as_str(),
             floor * 100.0,
             load.join(" ")
