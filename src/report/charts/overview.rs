@@ -147,7 +147,7 @@ impl Chart for Overview<'_> {
         ];
         let plot = frame(
             root,
-            "Speedup over none (median ratio; colour: verdict and size of the effect; identical placements never judged)",
+            "Speedup over none (ratio within a pass, or of medians; colour: verdict and size of the effect; identical placements never judged)",
             &self.res.title(),
             &items,
         )?;
