@@ -38,7 +38,7 @@ impl Effect {
             speedup: r.speedup_vs_none?,
             low: r.speedup_ci_low,
             high: r.speedup_ci_high,
-            band: r.band,
+            band: r.equivalence_band.or(r.band),
         })
     }
 
@@ -538,10 +538,13 @@ fn verdict_details(rows: &[&SummaryRow], s: &Sorted) -> Vec<String> {
         let band = s
             .no_difference
             .iter()
-            .filter_map(|r| r.band)
+            .filter_map(|r| r.equivalence_band.or(r.band))
             .reduce(f64::max);
         let band_text = band.map_or(String::new(), |b| {
-            let noise = rows.iter().filter_map(|r| r.noise_floor).any(|f| f >= b);
+            let noise = rows
+                .iter()
+                .filter_map(|r| r.supported_floor.or(r.noise_floor))
+                .any(|f| f >= b);
             format!(
                 " (within +-{:.0} %, {})",
                 (b * 100.0).max(1.0),

@@ -228,7 +228,7 @@ pub fn speedup(a: &[f64], b: &[f64], threshold: f64, floor: f64) -> Result<Speed
     Ok(Speedup {
         ratio,
         ci,
-        verdict: judge(ci.filter(|_| enough), threshold.max(floor)),
+        verdict: judge(ci.filter(|_| enough), Bands::both(threshold.max(floor))),
     })
 }
 
@@ -241,6 +241,10 @@ pub fn paired_speedup(
     threshold: f64,
     floor: f64,
 ) -> Result<Speedup, StatsError> {
+    paired_within(pairs, Bands::both(threshold.max(floor)))
+}
+
+fn paired_within(pairs: &[(f64, f64)], bands: Bands) -> Result<Speedup, StatsError> {
     let (a, b): (Vec<f64>, Vec<f64>) = pairs.iter().copied().unzip();
     check(&a)?;
     check(&b)?;
@@ -259,7 +263,7 @@ pub fn paired_speedup(
     Ok(Speedup {
         ratio,
         ci,
-        verdict: judge(ci, threshold.max(floor)),
+        verdict: judge(ci, bands),
     })
 }
 
@@ -275,10 +279,46 @@ pub fn compare(
     threshold: f64,
     floor: f64,
 ) -> Result<(Speedup, Option<usize>), StatsError> {
+    compare_within(a, b, pairs, Bands::both(threshold.max(floor)))
+}
+
+/// [`compare`] against two bands: the one a difference must clear and the one an equivalence
+/// must fit inside.
+pub fn compare_within(
+    a: &[f64],
+    b: &[f64],
+    pairs: &[(f64, f64)],
+    bands: Bands,
+) -> Result<(Speedup, Option<usize>), StatsError> {
     if pairs.len() >= MIN_SAMPLES && rank_correlation(pairs) > 0.0 {
-        return Ok((paired_speedup(pairs, threshold, floor)?, Some(pairs.len())));
+        return Ok((paired_within(pairs, bands)?, Some(pairs.len())));
     }
-    Ok((speedup(a, b, threshold, floor)?, None))
+    let mut sp = speedup(a, b, 0.0, 0.0)?;
+    let enough = a.len() >= MIN_SAMPLES && b.len() >= MIN_SAMPLES;
+    sp.verdict = judge(sp.ci.filter(|_| enough), bands);
+    Ok((sp, None))
+}
+
+/// The half-widths around 1 a speedup's interval is judged against: *faster* and *slower* must
+/// clear `difference` (the threshold, or how far apart identical placements came out, the
+/// larger), *no difference* must fit inside `equivalence` (the threshold, or the part of that
+/// spread the identical placements' own interval supports, the larger). The two differ where
+/// identical placements came out apart by chance: that spread holds back a claimed difference,
+/// but does not make a wide interval an equivalence.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Bands {
+    pub difference: f64,
+    pub equivalence: f64,
+}
+
+impl Bands {
+    /// One band for both.
+    pub fn both(band: f64) -> Self {
+        Bands {
+            difference: band,
+            equivalence: band,
+        }
+    }
 }
 
 /// Spearman's rank correlation of the pairs (ties ranked in order of appearance); 0 when a
@@ -309,13 +349,14 @@ pub fn rank_correlation(pairs: &[(f64, f64)]) -> f64 {
     }
 }
 
-/// The verdict an interval supports against `band`; no interval, no verdict.
-fn judge(ci: Option<(f64, f64)>, band: f64) -> Verdict {
+/// The verdict an interval supports against the bands; no interval, no verdict.
+fn judge(ci: Option<(f64, f64)>, bands: Bands) -> Verdict {
+    let (d, e) = (bands.difference, bands.equivalence.min(bands.difference));
     match ci {
         None => Verdict::Insufficient,
-        Some((lo, _)) if lo > 1.0 + band => Verdict::Faster,
-        Some((_, hi)) if hi < 1.0 - band => Verdict::Slower,
-        Some((lo, hi)) if lo >= 1.0 - band && hi <= 1.0 + band => Verdict::NoDifference,
+        Some((lo, _)) if lo > 1.0 + d => Verdict::Faster,
+        Some((_, hi)) if hi < 1.0 - d => Verdict::Slower,
+        Some((lo, hi)) if lo >= 1.0 - e && hi <= 1.0 + e => Verdict::NoDifference,
         Some(_) => Verdict::Inconclusive,
     }
 }
@@ -457,6 +498,30 @@ mod tests {
         assert_eq!(paired, None);
         assert_eq!(sp, speedup(&a, &b, 0.02, 0.0).unwrap());
         assert!((rank_correlation(&drift) - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_chance_spread_holds_back_a_difference_but_makes_no_equivalence() {
+        let a = [100.0, 101.0, 99.0, 100.5, 99.5, 100.2, 100.1, 99.9];
+        let b: Vec<f64> = a.iter().map(|x| x * 1.05).collect();
+        let near: Vec<f64> = a.iter().map(|x| x * 1.001).collect();
+        let wide = Bands {
+            difference: 0.10,
+            equivalence: 0.02,
+        };
+        // 5 % faster, but identical placements came out 10 % apart: not called.
+        let (sp, _) = compare_within(&a, &b, &[], wide).unwrap();
+        assert_eq!(sp.verdict, Verdict::Inconclusive);
+        // The same interval judged with one band of 10 % would be an equivalence.
+        assert_eq!(
+            compare_within(&a, &b, &[], Bands::both(0.10)).unwrap().0.verdict,
+            Verdict::NoDifference
+        );
+        // A tight interval inside the threshold is an equivalence under either.
+        assert_eq!(
+            compare_within(&a, &near, &[], wide).unwrap().0.verdict,
+            Verdict::NoDifference
+        );
     }
 
     #[test]

@@ -365,9 +365,15 @@ keyed_row! {
         /// This workload's noise floor in the run: the largest relative difference between
         /// the medians of identical placements. Differences below it are no verdict.
         pub noise_floor: Option<f64>,
-        /// The half-width of the band around 1 the speedup's interval is judged against: the
-        /// larger of the threshold and the noise floor.
+        /// The half-width of the band around 1 the speedup's interval must clear to be faster
+        /// or slower: the larger of the threshold and the noise floor.
         pub band: Option<f64>,
+        /// Of the noise floor, the part the identical placements' own interval supports (how
+        /// far its nearer end lies from 1; 0 when it holds 1), and the band a no-difference
+        /// interval must fit inside: the larger of the threshold and that part. A spread that
+        /// chance alone explains holds back a difference but makes no equivalence.
+        pub supported_floor: Option<f64>,
+        pub equivalence_band: Option<f64>,
         /// `pinbench exec`: the fewest slots whose tasks used the CPU in a run (0: the program
         /// started no workers), and the smallest share of the workers' CPU time that ran on
         /// the plan in a run.

@@ -375,9 +375,13 @@ fn judged(row: Option<&SummaryRow>, baseline: Option<&SummaryRow>, can_run: bool
         r.verdict
             .map(|v| (v, r.speedup_ci_low, r.speedup_ci_high, r.band))
     }) {
-        Some((Verdict::Inconclusive, Some(lo), Some(hi), Some(band))) => {
-            Judged::Open { ci: (lo, hi), band }
-        }
+        Some((Verdict::Inconclusive, Some(lo), Some(hi), Some(band))) => Judged::Open {
+            ci: (lo, hi),
+            bands: crate::stats::Bands {
+                difference: band,
+                equivalence: row.and_then(|r| r.equivalence_band).unwrap_or(band),
+            },
+        },
         Some((Verdict::Insufficient, ..)) => Judged::Insufficient,
         // Not judged yet: a side without a successful run so far.
         None if can_run => Judged::Insufficient,
@@ -683,7 +687,7 @@ mod tests {
             judged(Some(&judged_row(Verdict::Inconclusive, false)), None, true),
             Judged::Open {
                 ci: (1.10, 1.90),
-                band: 0.05
+                bands: crate::stats::Bands::both(0.05)
             }
         );
         assert_eq!(judged(None, None, true), Judged::Insufficient);

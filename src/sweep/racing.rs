@@ -26,6 +26,8 @@
 //!   measuring the group's floor): every repetition has a `none` beside it in its pass, which
 //!   the summary pairs it with.
 
+use crate::stats::Bands;
+
 /// What the sampler knows of one scenario after a pass.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Standing {
@@ -54,8 +56,9 @@ pub enum Judged {
     /// A verdict the interval supports (faster, slower, no difference), or one that more
     /// samples cannot change (same placement, placement not achieved).
     Settled,
-    /// Inconclusive: the speedup's 95 % interval `(low, high)` crosses the band's edge.
-    Open { ci: (f64, f64), band: f64 },
+    /// Inconclusive: the speedup's 95 % interval `(low, high)` neither clears the band a
+    /// difference must clear nor fits inside the one an equivalence must fit in.
+    Open { ci: (f64, f64), bands: Bands },
     /// Too few samples on a side for an interval.
     Insufficient,
 }
@@ -72,19 +75,21 @@ const MIN_WEIGHT: f64 = 0.05;
 
 /// How close an inconclusive interval is to settling, in (0, 1]: (h*/h)^2 on a log scale, with
 /// `h` its half-width and `h*` the widest half-width about the same centre that would settle it.
-pub fn closeness((low, high): (f64, f64), band: f64) -> f64 {
+pub fn closeness((low, high): (f64, f64), bands: Bands) -> f64 {
     if !(low > 0.0 && high >= low) {
         return MIN_WEIGHT;
     }
     let (lo, hi) = (low.ln(), high.ln());
-    let (up, down) = ((1.0 + band).ln(), (1.0 - band).max(f64::MIN_POSITIVE).ln());
+    let edges = |band: f64| ((1.0 + band).ln(), (1.0 - band).max(f64::MIN_POSITIVE).ln());
+    let (up, down) = edges(bands.difference);
+    let (eq_up, eq_down) = edges(bands.equivalence.min(bands.difference));
     let centre = (lo + hi) / 2.0;
     let half = (hi - lo) / 2.0;
     // Faster: the low end above `up`; slower: the high end below `down`; no difference: both
     // ends inside.
     let settles = (centre - up)
         .max(down - centre)
-        .max((centre - down).min(up - centre));
+        .max((centre - eq_down).min(eq_up - centre));
     if half <= 0.0 {
         return 1.0;
     }
@@ -136,7 +141,7 @@ impl Racing {
             let weight = match c.state {
                 Judged::Settled => continue,
                 Judged::Insufficient => 1.0,
-                Judged::Open { ci, band } => closeness(ci, band),
+                Judged::Open { ci, bands } => closeness(ci, bands),
             };
             w[i] = w[i].max(weight);
             if let Some(g) = group.get_mut(c.baseline) {
@@ -256,7 +261,7 @@ mod tests {
     fn open(low: f64, high: f64) -> Standing {
         judged(Judged::Open {
             ci: (low, high),
-            band: 0.02,
+            bands: Bands::both(0.02),
         })
     }
 
@@ -294,8 +299,8 @@ mod tests {
     fn the_closer_a_comparison_is_to_settling_the_more_often_it_runs() {
         // Near: [0.975, 1.021] with a 2 % band needs a little narrowing to sit inside it. Far:
         // [0.9, 1.4] is centred past the band and must shrink a lot to clear it.
-        let near = closeness((0.975, 1.021), 0.02);
-        let far = closeness((0.9, 1.4), 0.02);
+        let near = closeness((0.975, 1.021), Bands::both(0.02));
+        let far = closeness((0.9, 1.4), Bands::both(0.02));
         assert!(
             near > 0.5 && (MIN_WEIGHT..0.5).contains(&far),
             "{near} {far}"
@@ -318,15 +323,15 @@ mod tests {
     fn closeness_follows_the_shrink_an_interval_needs() {
         // Centred at 1.10, half-width about 0.045 (log): settles as faster once the low end
         // clears 1.02, i.e. at a half-width of about 0.076: already narrow enough up to rounding.
-        assert_eq!(closeness((1.05, 1.15), 0.02), 1.0);
+        assert_eq!(closeness((1.05, 1.15), Bands::both(0.02)), 1.0);
         // Centred on the band's edge: no narrowing settles it, the floor weight.
-        assert_eq!(closeness((0.98, 1.0609), 0.02), MIN_WEIGHT);
+        assert_eq!(closeness((0.98, 1.0609), Bands::both(0.02)), MIN_WEIGHT);
         // Twice as wide as the band allows, centred on 1: a quarter of the way.
-        let c = closeness((0.96, 1.0 / 0.96), 0.02);
+        let c = closeness((0.96, 1.0 / 0.96), Bands::both(0.02));
         assert!((c - 0.25).abs() < 0.02, "{c}");
         // Garbage in: the floor weight, never a panic.
-        assert_eq!(closeness((f64::NAN, 1.0), 0.02), MIN_WEIGHT);
-        assert_eq!(closeness((0.0, 1.0), 0.02), MIN_WEIGHT);
+        assert_eq!(closeness((f64::NAN, 1.0), Bands::both(0.02)), MIN_WEIGHT);
+        assert_eq!(closeness((0.0, 1.0), Bands::both(0.02)), MIN_WEIGHT);
     }
 
     #[test]

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use crate::antagonist::AntagonistSpec;
 use crate::cpuset::CpuSet;
 use crate::runner::Model;
-use crate::stats::{MIN_SAMPLES, Summary, Verdict, compare, paired_ratio, rank_correlation};
+use crate::stats::{Bands, Summary, Verdict, compare, compare_within};
 use crate::store::{RunRow, ScenarioKey, Status, SummaryRow};
 use crate::strategy::LabelledStrategy;
 use crate::topology::Topology;
@@ -221,7 +221,8 @@ pub fn summarise(
                 n: sc.values.len(),
                 failed_reps: sc.rows.iter().filter(|&&i| !runs[i].status.is_ok()).count(),
                 same_placement_as: reference[i].map(|h| scenarios[h].key.strategy.clone()),
-                noise_floor: floors.of_key(&sc.key),
+                noise_floor: floors.of_key(&sc.key).map(|f| f.spread),
+                supported_floor: floors.of_key(&sc.key).map(|f| f.supported),
                 ..Default::default()
             };
             if let Some(s) = &sc.summary {
@@ -268,10 +269,15 @@ pub fn summarise(
                 && !scenarios[b].values.is_empty()
             {
                 let floor = row.noise_floor.unwrap_or(0.0);
-                row.band = Some(threshold.max(floor));
+                let bands = Bands {
+                    difference: threshold.max(floor),
+                    equivalence: threshold.max(row.supported_floor.unwrap_or(0.0)),
+                };
+                row.band = Some(bands.difference);
+                row.equivalence_band = Some(bands.equivalence);
                 let pairs = pairs(&scenarios[b], sc);
                 if let Ok((sp, paired)) =
-                    compare(&scenarios[b].values, &sc.values, &pairs, threshold, floor)
+                    compare_within(&scenarios[b].values, &sc.values, &pairs, bands)
                 {
                     row.pairs = paired;
                     row.speedup_vs_none = Some(sp.ratio);
@@ -406,51 +412,71 @@ fn identical_placements(scenarios: &[Scenario]) -> Vec<Option<usize>> {
     reference
 }
 
-/// The noise floor: the largest relative difference between identical placements (A/A pairs
-/// the sweep ran, named or not), per comparison group (the scenarios judged against one
-/// `none`), and per workload and model for groups without such a pair. Measured as the
-/// comparisons are (`stats::compare`): the typical ratio within passes where the two ran side
-/// by side in enough passes and moved together, else the ratio of their medians.
+/// How far apart identical placements came out, two ways: `spread`, the largest relative
+/// difference between their typical values (measured as the comparisons are, `stats::compare`:
+/// the ratio within a pass where paired, else of the medians), which any difference claimed in
+/// the group must clear; and `supported`, the part of it their own interval supports (how far
+/// its nearer end lies from 1: twins at 1.10x [0.95, 1.25] support nothing, at 1.10x [1.06,
+/// 1.16] 6 %), which an equivalence may be granted within. Chance alone spreads a few noisy
+/// repetitions apart; that holds back a difference without making a wide interval "no
+/// difference".
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+struct Floor {
+    spread: f64,
+    supported: f64,
+}
+
+impl Floor {
+    fn max(self, other: Floor) -> Floor {
+        Floor {
+            spread: self.spread.max(other.spread),
+            supported: self.supported.max(other.supported),
+        }
+    }
+}
+
+/// The noise floor of each comparison group (the scenarios judged against one `none`), and of
+/// each workload and model for groups without a pair of identical placements.
 struct NoiseFloors {
-    floor: BTreeMap<(Workload, Model), f64>,
-    group_floor: BTreeMap<ScenarioKey, f64>,
+    floor: BTreeMap<(Workload, Model), Floor>,
+    group_floor: BTreeMap<ScenarioKey, Floor>,
 }
 
 impl NoiseFloors {
     fn of(scenarios: &[Scenario], reference: &[Option<usize>]) -> Self {
         let floor_key = |k: &ScenarioKey| (k.workload, k.model);
-        let mut floor: BTreeMap<(Workload, Model), f64> = BTreeMap::new();
-        let mut group_floor: BTreeMap<ScenarioKey, f64> = BTreeMap::new();
+        let mut floor: BTreeMap<(Workload, Model), Floor> = BTreeMap::new();
+        let mut group_floor: BTreeMap<ScenarioKey, Floor> = BTreeMap::new();
         for (i, r) in reference.iter().enumerate() {
-            if let Some(h) = r {
-                let (Some(a), Some(b)) = (&scenarios[*h].summary, &scenarios[i].summary) else {
-                    continue;
-                };
-                let paired = pairs(&scenarios[*h], &scenarios[i]);
-                let ratio = match paired_ratio(&paired) {
-                    Some((r, _))
-                        if paired.len() >= MIN_SAMPLES && rank_correlation(&paired) > 0.0 =>
-                    {
-                        r
-                    }
-                    _ => b.median / a.median,
-                };
-                if ratio > 0.0 && ratio.is_finite() {
-                    let d = ratio.ln().abs().exp() - 1.0;
-                    let f = floor.entry(floor_key(&scenarios[i].key)).or_insert(0.0);
-                    *f = f.max(d);
-                    let g = group_floor
-                        .entry(scenarios[i].key.baseline())
-                        .or_insert(0.0);
-                    *g = g.max(d);
-                }
+            let Some(h) = r else { continue };
+            let (a, b) = (&scenarios[*h], &scenarios[i]);
+            if a.values.is_empty() || b.values.is_empty() {
+                continue;
             }
+            let Ok((sp, _)) = compare(&a.values, &b.values, &pairs(a, b), 0.0, 0.0) else {
+                continue;
+            };
+            if !(sp.ratio > 0.0 && sp.ratio.is_finite()) {
+                continue;
+            }
+            let supported = sp
+                .ci
+                .filter(|(lo, hi)| *lo > 0.0 && hi.is_finite())
+                .map_or(0.0, |(lo, hi)| lo.ln().max(-hi.ln()).max(0.0).exp() - 1.0);
+            let f = Floor {
+                spread: sp.ratio.ln().abs().exp() - 1.0,
+                supported,
+            };
+            let e = floor.entry(floor_key(&b.key)).or_default();
+            *e = e.max(f);
+            let g = group_floor.entry(b.key.baseline()).or_default();
+            *g = g.max(f);
         }
         NoiseFloors { floor, group_floor }
     }
 
     /// The floor of a scenario's comparison group, else of its workload and model.
-    fn of_key(&self, key: &ScenarioKey) -> Option<f64> {
+    fn of_key(&self, key: &ScenarioKey) -> Option<Floor> {
         self.group_floor
             .get(&key.baseline())
             .or(self.floor.get(&(key.workload, key.model)))
@@ -506,9 +532,13 @@ mod tests {
             rr.same_placement_as.as_ref().unwrap().to_string(),
             "per-worker"
         );
-        // The identical placements differed by 30 %: that is this workload's noise floor, and
-        // per-worker's 2x still clears it.
+        // The identical placements differed by 30 %: this workload's noise floor is what of
+        // that their interval supports (its lower end), and per-worker's 2x still clears it.
         assert!((inh.noise_floor.unwrap() - 0.3).abs() < 1e-9);
+        // Of which their interval supports nearly all (its lower end): an equivalence in this
+        // workload may be granted within that.
+        let supported = inh.supported_floor.unwrap();
+        assert!(supported > 0.25 && supported <= 0.3, "{supported}");
         assert_eq!(find(&s, "per-worker").verdict, Some(Verdict::Faster));
     }
 
@@ -585,6 +615,34 @@ mod tests {
         let pw = find(&s3, "per-worker");
         assert_eq!(pw.pairs, None);
         assert_eq!(pw.verdict, Some(Verdict::Inconclusive));
+    }
+
+    #[test]
+    fn twins_apart_by_chance_support_no_floor() {
+        // none@B is none's twin, 4 % apart in one pass, 4 % the other way in the next: its
+        // interval holds 1, so nothing of its spread is supported, and an equivalence in the
+        // group is held to the threshold alone.
+        let allowed = CpuSet::parse("0-1").unwrap();
+        let mut runs = Vec::new();
+        for pass in 0..8 {
+            let twin = if pass % 2 == 0 { 1.04 } else { 0.96 };
+            for (name, placement, gain) in [
+                ("none", "", 1.0),
+                ("none@B", "", twin),
+                ("per-worker", "0/1", 1.03 + 0.001 * (pass % 3) as f64),
+            ] {
+                let mut r = rows(name, placement, &[100.0 * gain]).remove(0);
+                r.rep = pass;
+                r.pass = Some(pass);
+                runs.push(r);
+            }
+        }
+        let s = summarise(&mut runs, 0.02, &allowed, None);
+        let twin = find(&s, "none@B");
+        assert_eq!(twin.supported_floor, Some(0.0));
+        let pw = find(&s, "per-worker");
+        assert_eq!(pw.equivalence_band, Some(0.02));
+        assert!(pw.band.unwrap() >= 0.02, "{pw:?}");
     }
 
     #[test]
