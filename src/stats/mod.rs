@@ -514,7 +514,10 @@ mod tests {
         assert_eq!(sp.verdict, Verdict::Inconclusive);
         // The same interval judged with one band of 10 % would be an equivalence.
         assert_eq!(
-            compare_within(&a, &b, &[], Bands::both(0.10)).unwrap().0.verdict,
+            compare_within(&a, &b, &[], Bands::both(0.10))
+                .unwrap()
+                .0
+                .verdict,
             Verdict::NoDifference
         );
         // A tight interval inside the threshold is an equivalence under either.
