@@ -361,10 +361,12 @@ fn scenarios(runs: &mut [RunRow], allowed: &CpuSet) -> Vec<Scenario> {
 
 /// The pass each row ran in: its `pass` column, or, in files that predate the column, the
 /// pass its position implies. A sweep runs each pass's scenarios in matrix order (the order
-/// in which they first appear), so a new pass begins wherever that order steps back.
+/// in which they first appear), so a new pass begins wherever that order steps back. (A row
+/// without a pass in a file that has the column is a failed warm-up: it has no throughput to
+/// pair.)
 fn passes(runs: &[RunRow]) -> Vec<usize> {
-    if runs.iter().all(|r| r.pass.is_some()) {
-        return runs.iter().map(|r| r.pass.unwrap_or_default()).collect();
+    if runs.iter().any(|r| r.pass.is_some()) {
+        return runs.iter().map(|r| r.pass.unwrap_or(usize::MAX)).collect();
     }
     let mut first: BTreeMap<&ScenarioKey, usize> = BTreeMap::new();
     let mut pass = 0;
