@@ -69,9 +69,10 @@ pub struct ExecArgs {
     /// How the program's processes are placed in tree mode: `ptrace`, every task traced and
     /// placed at the stop before its first instruction; `preload` (experimental), from inside
     /// through a preload library wherever the program loads one (dynamically linked, processes
-    /// as workers), by ptrace elsewhere: a fork costs no stop (1000 forks 1.04x as long as
-    /// direct here, ptrace 1.3-1.5x), but a process it placed is read less closely than a
-    /// traced one (docs/exec.md, "What tracing costs").
+    /// as workers), by ptrace elsewhere: a fork costs no stop, though tiny processes still pay
+    /// about what ptrace costs them (1000 bare forks 1.3-1.4x as long as direct under either),
+    /// and a process it placed is read less closely than a traced one (docs/exec.md, "What
+    /// tracing costs").
     #[arg(long, default_value = "ptrace", value_name = "ptrace|preload")]
     pub placer: Placer,
     /// The program and its arguments, after `--`.
