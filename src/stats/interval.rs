@@ -72,17 +72,16 @@ fn mann_whitney_cut(m: usize, n: usize) -> Option<usize> {
 }
 
 fn mann_whitney_cut_uncached(m: usize, n: usize) -> Option<usize> {
-    let alpha = (1.0 - CONFIDENCE) / 2.0;
     let total = m * n;
     if total == 0 {
         return None;
     }
     if total > 2500 {
         // Normal approximation of U's distribution.
-        let mean = total as f64 / 2.0;
-        let sd = ((m * n * (m + n + 1)) as f64 / 12.0).sqrt();
-        let c = (mean - 1.959_963_985 * sd - 0.5).floor();
-        return (c >= 1.0).then_some(c as usize);
+        return normal_cut(
+            total as f64 / 2.0,
+            ((m * n * (m + n + 1)) as f64 / 12.0).sqrt(),
+        );
     }
     // counts[u]: arrangements of m and n samples with U = u, built one sample at a time:
     // f(i, j, u) = f(i - 1, j, u - j) + f(i, j - 1, u). Counts as f64 (they reach C(m+n, m)).
@@ -102,19 +101,33 @@ fn mann_whitney_cut_uncached(m: usize, n: usize) -> Option<usize> {
         f = next;
     }
     let counts = &f[n];
-    let all: f64 = counts.iter().sum();
+    exact_cut(counts, counts.iter().sum())
+}
+
+/// The cut for a 95 % interval from a statistic's exact null distribution (`counts[s]`
+/// arrangements give it the value `s`, of `all`): the largest `c` with P(S < c) <= 2.5 %, none
+/// when even the smallest value is likelier.
+fn exact_cut(counts: &[f64], all: f64) -> Option<usize> {
+    let alpha = (1.0 - CONFIDENCE) / 2.0;
     let mut below = 0.0;
     let mut cut = 0;
-    for (u, c) in counts.iter().enumerate() {
-        // P(U < u + 1) = P(U <= u)
+    for (s, c) in counts.iter().enumerate() {
+        // P(S < s + 1) = P(S <= s)
         below += c;
         if below / all <= alpha {
-            cut = u + 1;
+            cut = s + 1;
         } else {
             break;
         }
     }
     (cut >= 1).then_some(cut)
+}
+
+/// The same cut from a normal approximation of the statistic (mean, standard deviation), with
+/// a continuity correction.
+fn normal_cut(mean: f64, sd: f64) -> Option<usize> {
+    let c = (mean - 1.959_963_985 * sd - 0.5).floor();
+    (c >= 1.0).then_some(c as usize)
 }
 
 /// The 95 % interval of `typical(b) / typical(a)` for positive samples: the Hodges-Lehmann
@@ -138,16 +151,15 @@ pub fn ratio_ci(a: &[f64], b: &[f64]) -> Option<(f64, f64)> {
 /// the median of `n` paired differences: the largest `c` with P(W < c) <= 2.5 % under the
 /// signed-rank null. `None` when `n` is too small for any 95 % interval (below 6).
 fn signed_rank_cut(n: usize) -> Option<usize> {
-    let alpha = (1.0 - CONFIDENCE) / 2.0;
     let total = n * (n + 1) / 2;
     if n == 0 {
         return None;
     }
     if n > 60 {
-        let mean = total as f64 / 2.0;
-        let sd = ((n * (n + 1) * (2 * n + 1)) as f64 / 24.0).sqrt();
-        let c = (mean - 1.959_963_985 * sd - 0.5).floor();
-        return (c >= 1.0).then_some(c as usize);
+        return normal_cut(
+            total as f64 / 2.0,
+            ((n * (n + 1) * (2 * n + 1)) as f64 / 24.0).sqrt(),
+        );
     }
     // counts[w]: subsets of the ranks 1..=n summing to w (each rank's sign is a fair coin).
     let mut counts = vec![0.0f64; total + 1];
@@ -157,18 +169,7 @@ fn signed_rank_cut(n: usize) -> Option<usize> {
             counts[w] += counts[w - rank];
         }
     }
-    let all = 2f64.powi(n as i32);
-    let mut below = 0.0;
-    let mut cut = 0;
-    for (w, c) in counts.iter().enumerate() {
-        below += c;
-        if below / all <= alpha {
-            cut = w + 1;
-        } else {
-            break;
-        }
-    }
-    (cut >= 1).then_some(cut)
+    exact_cut(&counts, 2f64.powi(n as i32))
 }
 
 /// The typical ratio B / A of paired positive samples `(a, b)` and its 95 % interval: the
@@ -197,11 +198,7 @@ pub fn paired_ratio(pairs: &[(f64, f64)]) -> Option<(f64, (f64, f64))> {
     }
     walsh.sort_by(|x, y| x.total_cmp(y));
     let len = walsh.len();
-    let centre = if len % 2 == 1 {
-        walsh[len / 2]
-    } else {
-        (walsh[len / 2 - 1] + walsh[len / 2]) / 2.0
-    };
+    let centre = super::median_sorted(&walsh);
     Some((centre.exp(), (walsh[cut - 1].exp(), walsh[len - cut].exp())))
 }
 

@@ -219,17 +219,26 @@ pub const NOISE_THRESHOLD: f64 = 0.02;
 /// ratio's interval clears 1 by the larger of `threshold` and `floor` (the sweep's noise floor:
 /// how far apart identical placements came out).
 pub fn speedup(a: &[f64], b: &[f64], threshold: f64, floor: f64) -> Result<Speedup, StatsError> {
+    speedup_within(a, b, Bands::both(threshold.max(floor)))
+}
+
+/// [`speedup`] against two bands.
+fn speedup_within(a: &[f64], b: &[f64], bands: Bands) -> Result<Speedup, StatsError> {
     check(a)?;
     check(b)?;
-    let (ma, mb) = (median(a)?, median(b)?);
-    let ratio = if ma != 0.0 { mb / ma } else { f64::INFINITY };
     let ci = ratio_ci(a, b);
     let enough = a.len() >= MIN_SAMPLES && b.len() >= MIN_SAMPLES;
     Ok(Speedup {
-        ratio,
+        ratio: median_ratio(a, b)?,
         ci,
-        verdict: judge(ci.filter(|_| enough), Bands::both(threshold.max(floor))),
+        verdict: judge(ci.filter(|_| enough), bands),
     })
+}
+
+/// Median B over median A (infinite over a zero median).
+fn median_ratio(a: &[f64], b: &[f64]) -> Result<f64, StatsError> {
+    let (ma, mb) = (median(a)?, median(b)?);
+    Ok(if ma != 0.0 { mb / ma } else { f64::INFINITY })
 }
 
 /// Compares B with A from repetitions run side by side: `pairs` holds, per interleaved pass,
@@ -250,15 +259,7 @@ fn paired_within(pairs: &[(f64, f64)], bands: Bands) -> Result<Speedup, StatsErr
     check(&b)?;
     let (ratio, ci) = match paired_ratio(pairs) {
         Some((r, ci)) => (r, Some(ci)),
-        None => {
-            let ma = median(&a)?;
-            let ratio = if ma != 0.0 {
-                median(&b)? / ma
-            } else {
-                f64::INFINITY
-            };
-            (ratio, None)
-        }
+        None => (median_ratio(&a, &b)?, None),
     };
     Ok(Speedup {
         ratio,
@@ -293,10 +294,7 @@ pub fn compare_within(
     if pairs.len() >= MIN_SAMPLES && rank_correlation(pairs) > 0.0 {
         return Ok((paired_within(pairs, bands)?, Some(pairs.len())));
     }
-    let mut sp = speedup(a, b, 0.0, 0.0)?;
-    let enough = a.len() >= MIN_SAMPLES && b.len() >= MIN_SAMPLES;
-    sp.verdict = judge(sp.ci.filter(|_| enough), bands);
-    Ok((sp, None))
+    Ok((speedup_within(a, b, bands)?, None))
 }
 
 /// The half-widths around 1 a speedup's interval is judged against: *faster* and *slower* must

@@ -196,10 +196,11 @@ impl Racing {
         }
         // Each due scenario whose comparison is open has its `none` beside it, and with that
         // `none` the group's twins. (One that runs only for a precision target does not.)
-        let mut is_due = vec![false; standings.len()];
+        let mut on_credit = vec![false; standings.len()];
         for &i in &due {
-            is_due[i] = true;
+            on_credit[i] = true;
         }
+        let mut is_due = on_credit.clone();
         for &i in &due {
             if let Some(c) = &standings[i].comparison
                 && c.state.is_open()
@@ -214,7 +215,7 @@ impl Racing {
             }
         }
         for (i, d) in is_due.iter().enumerate() {
-            if *d && !due.contains(&i) {
+            if *d && !on_credit[i] {
                 // Run ahead of its turn: the turn is spent (no further than one pass behind).
                 self.credit[i] = (self.credit[i] - 1.0).max(-1.0);
             }

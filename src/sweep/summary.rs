@@ -201,6 +201,7 @@ pub fn summarise(
         .enumerate()
         .map(|(i, sc)| {
             let first = &runs[sc.rows[0]];
+            let floor = floors.of_key(&sc.key);
             let mut row = SummaryRow {
                 run_id: first.run_id.clone(),
                 profile_id: first.profile_id.clone(),
@@ -221,8 +222,8 @@ pub fn summarise(
                 n: sc.values.len(),
                 failed_reps: sc.rows.iter().filter(|&&i| !runs[i].status.is_ok()).count(),
                 same_placement_as: reference[i].map(|h| scenarios[h].key.strategy.clone()),
-                noise_floor: floors.of_key(&sc.key).map(|f| f.spread),
-                supported_floor: floors.of_key(&sc.key).map(|f| f.supported),
+                noise_floor: floor.map(|f| f.spread),
+                supported_floor: floor.map(|f| f.supported),
                 ..Default::default()
             };
             if let Some(s) = &sc.summary {

@@ -93,21 +93,9 @@ pub(super) fn inside(shared: &Shared, m: &Masks, expect: &Expect) {
                 let _ = live.plan.spawned(p, t, true);
             }
         }
-        let vanished: Vec<Tid> = live
-            .tasks
-            .iter()
-            .filter(|&(&t, &g)| g == p && t != p && !threads.contains(&t))
-            .map(|(&t, _)| t)
-            .collect();
-        for t in vanished {
-            // A thread that ended between two ticks: its time up to the last tick was read,
-            // its final counters were not.
-            live.tasks.remove(&t);
-            let _ = live.plan.exited(t);
-            if live.recorded.insert(t) {
-                live.unread += 1;
-            }
-        }
+        // A thread that ended between two ticks: its time up to the last tick was read, its
+        // final counters were not.
+        threads_ended(&mut live, p, &threads);
         for c in kids {
             // A child that ended (its zombie still listed) is not found again.
             if live.tasks.contains_key(&c) || live.recorded.contains(&c) {
@@ -336,21 +324,27 @@ fn gone_process_unseen(live: &mut Live, m: &Masks, p: Tid) {
     forget_process(live, m, p);
 }
 
-/// A process has ended: its threads with it, and its slot frees (rule 5).
-pub(super) fn forget_process(live: &mut Live, m: &Masks, p: Tid) {
-    let threads: Vec<Tid> = live
+/// The threads of `p` (its first one aside) not among `alive` have ended, their final
+/// counters unread: they leave the slot rules.
+fn threads_ended(live: &mut Live, p: Tid, alive: &[Tid]) {
+    let ended: Vec<Tid> = live
         .tasks
         .iter()
-        .filter(|&(&t, &g)| g == p && t != p)
+        .filter(|&(&t, &g)| g == p && t != p && !alive.contains(&t))
         .map(|(&t, _)| t)
         .collect();
-    for t in threads {
+    for t in ended {
         live.tasks.remove(&t);
         let _ = live.plan.exited(t);
         if live.recorded.insert(t) {
             live.unread += 1;
         }
     }
+}
+
+/// A process has ended: its threads with it, and its slot frees (rule 5).
+pub(super) fn forget_process(live: &mut Live, m: &Masks, p: Tid) {
+    threads_ended(live, p, &[]);
     live.tasks.remove(&p);
     live.slots.remove(&p);
     live.cmdlines.remove(&p);
