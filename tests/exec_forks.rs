@@ -53,6 +53,23 @@ fn children_masks(
     let seen = dir.join(format!("masks-{strategy}-{placer}.txt"));
     let _ = std::fs::remove_file(&seen);
     let out = dir.join(format!("out-{strategy}-{placer}"));
+    run_once(bin, strategy, placer, &out, &seen);
+    let masks = std::fs::read_to_string(&seen)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let (j, cpus) = l.split_once(' ').expect("`<index> <cpus>`");
+            (j.parse().unwrap(), cpus.parse().expect("a CPU list"))
+        })
+        .collect();
+    let rows = csv_rows(&profile_dir(&out).join("runs.csv"));
+    assert_eq!(rows.len(), 1, "one run");
+    (masks, rows.into_iter().next().unwrap())
+}
+
+/// Runs `bin <seen>` once under `strategy` with two slots, placed by `placer`, into `out`;
+/// the program writes what it saw to `seen`.
+fn run_once(bin: &Path, strategy: &str, placer: &str, out: &Path, seen: &Path) {
     let run = exec(
         &[
             "-s",
@@ -65,26 +82,15 @@ fn children_masks(
             "--placer",
             placer,
         ],
-        &out,
+        out,
         &[&bin.display().to_string(), &seen.display().to_string()],
     );
     assert!(
         run.status.success(),
-        "{} under {strategy}: {}",
+        "{} under {strategy}, --placer {placer}: {}",
         bin.display(),
         String::from_utf8_lossy(&run.stderr)
     );
-    let masks = std::fs::read_to_string(&seen)
-        .unwrap()
-        .lines()
-        .map(|l| {
-            let (j, cpus) = l.split_once(' ').expect("`<index> <cpus>`");
-            (j.parse().unwrap(), cpus.parse().expect("a CPU list"))
-        })
-        .collect();
-    let rows = csv_rows(&profile_dir(&out).join("runs.csv"));
-    assert_eq!(rows.len(), 1, "one run");
-    (masks, rows.into_iter().next().unwrap())
 }
 
 /// A count column of a runs.csv row.
@@ -300,26 +306,7 @@ fn a_forking_process_is_not_moved_by_its_childrens_placement() {
     for placer in ["preload", "ptrace"] {
         let seen = dir.path().join(format!("moves-{placer}.txt"));
         let out = dir.path().join(format!("out-{placer}"));
-        let run = exec(
-            &[
-                "-s",
-                "per-worker",
-                "-w",
-                "2",
-                "--reps",
-                "1",
-                "--no-warmup",
-                "--placer",
-                placer,
-            ],
-            &out,
-            &[&bin.display().to_string(), &seen.display().to_string()],
-        );
-        assert!(
-            run.status.success(),
-            "{placer}: {}",
-            String::from_utf8_lossy(&run.stderr)
-        );
+        run_once(&bin, "per-worker", placer, &out, &seen);
         let moves: u64 = std::fs::read_to_string(&seen)
             .unwrap()
             .trim()
