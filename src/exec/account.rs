@@ -153,6 +153,12 @@ impl Accounting {
         self.pending.clear();
     }
 
+    /// A process that has ended (its exit record read): its name is not looked for in
+    /// `/proc`, where it is gone, unless a reading while it lived found it.
+    pub fn ended(&mut self, tgid: Tid) {
+        self.names.entry(tgid).or_default();
+    }
+
     /// A process exec'd: its name is read again at its next reading.
     pub fn renamed(&mut self, tgid: Tid) {
         self.names.remove(&tgid);

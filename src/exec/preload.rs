@@ -32,7 +32,7 @@ const LIBRARY: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/libpinbench_pre
 pub const TABLE_ENV: &str = "PINBENCH_PRELOAD_TABLE";
 
 const MAGIC: u32 = 0x4c50_4250;
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
 /// The most slots the table holds; a plan with more is placed by ptrace.
 pub const MAX_SLOTS: usize = 1024;
 const MASK_WORDS: usize = 16;
@@ -77,22 +77,26 @@ struct Header {
     has_main: u32,
     log_next: AtomicU64,
     dropped: AtomicU64,
-    main_mask: Mask,
-    has_slot_mask: [u32; MAX_SLOTS],
-    slot_mask: [Mask; MAX_SLOTS],
+    spare: [u32; 6],
+    /// On the first page with the counters: what a new process touches (up to 1,008 slots).
     holder: [AtomicI32; MAX_SLOTS],
     /// Processes inside a fork (one that hands its slot to the child moves to the main mask).
     forking: [AtomicI32; FORKING],
+    has_slot_mask: [u32; MAX_SLOTS],
+    main_mask: Mask,
+    slot_mask: [Mask; MAX_SLOTS],
 }
 
 /// The figures the C side checks too (`_Static_assert`).
 const ENTRY_SIZE: usize = 216;
-const HOLDER_OFFSET: usize = 135_336;
-const FORKING_OFFSET: usize = 139_432;
-const LOG_OFFSET: usize = 140_456;
+const HOLDER_OFFSET: usize = 64;
+const FORKING_OFFSET: usize = 4_160;
+const MAIN_MASK_OFFSET: usize = 9_280;
+const LOG_OFFSET: usize = 140_480;
 const _: () = assert!(std::mem::size_of::<Entry>() == ENTRY_SIZE);
 const _: () = assert!(std::mem::offset_of!(Header, holder) == HOLDER_OFFSET);
 const _: () = assert!(std::mem::offset_of!(Header, forking) == FORKING_OFFSET);
+const _: () = assert!(std::mem::offset_of!(Header, main_mask) == MAIN_MASK_OFFSET);
 const _: () = assert!(std::mem::size_of::<Header>() == LOG_OFFSET);
 
 /// What the library logged.

@@ -16,6 +16,15 @@
  *
  * Everything here after a fork is async-signal-safe (system calls and atomics on the shared
  * mapping; no allocation, no stdio, no locks).
+ *
+ * It is also cheap for a child, which pays in page faults, not instructions: a forked child's
+ * page tables start empty for every file page and every shared page, and each page it touches
+ * first costs a fault (2-4 us on a KVM guest). So the paths a child runs (the fork handler,
+ * the exit record, the constructor) make their system calls themselves (no libc function,
+ * whose page and lazy binding the child would fault in), read the mask the parent copied for
+ * it into thread-local memory the fork already copied, keep their stack small, and find the
+ * table's hot words (counters and slot holders) on its first page. Measured on a loop of
+ * bare forks: 12 faults and ~50 us more per child before, see docs/exec.md.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -26,17 +35,17 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #define PB_MAGIC 0x4c504250u /* "PBPL" */
-#define PB_VERSION 1u
+#define PB_VERSION 2u
 #define PB_MAX_SLOTS 1024
-#define PB_MASK_WORDS 16 /* 1024 CPUs */
+#define PB_MASK_WORDS 16 /* 1024 CPUs: the kernel's cpu_set_t, word for word */
 #define PB_FORKING 256
 #define PB_UNKNOWN UINT64_MAX
 /* A process that ran less CPU time than this exits without reading /proc for its migrations
@@ -64,63 +73,92 @@ struct pb_entry {
     struct pb_mask mask;
 };
 
+/* What a new process touches comes first: the counters and the holders share the first page
+ * (up to 1,008 slots); the masks, read by the parent before a fork, come after. */
 struct pb_table {
     uint32_t magic, version, nslots, log_cap;
     int32_t root;
     uint32_t has_main;
     uint64_t log_next; /* atomic */
     uint64_t dropped;  /* atomic */
-    struct pb_mask main_mask;
-    uint32_t has_slot_mask[PB_MAX_SLOTS];
-    struct pb_mask slot_mask[PB_MAX_SLOTS];
+    uint32_t spare[6];
     int32_t holder[PB_MAX_SLOTS]; /* atomic */
-    /* Processes inside a fork, whose forking thread stands on the child's CPUs for the moment:
-     * their mask is not a re-pin of their own. */
+    /* Processes inside a fork that hand their slot to the child and move to the main mask:
+     * that mask is not a re-pin of their own. */
     int32_t forking[PB_FORKING]; /* atomic */
+    uint32_t has_slot_mask[PB_MAX_SLOTS];
+    struct pb_mask main_mask;
+    struct pb_mask slot_mask[PB_MAX_SLOTS];
     struct pb_entry log[];
 };
 
 /* The layout src/exec/preload.rs maps: both sides check the same figures. */
 _Static_assert(sizeof(struct pb_entry) == 216, "pb_entry layout");
-_Static_assert(__builtin_offsetof(struct pb_table, holder) == 135336, "pb_table layout");
-_Static_assert(__builtin_offsetof(struct pb_table, forking) == 139432, "pb_table layout");
-_Static_assert(__builtin_offsetof(struct pb_table, log) == 140456, "pb_table layout");
+_Static_assert(__builtin_offsetof(struct pb_table, holder) == 64, "pb_table layout");
+_Static_assert(__builtin_offsetof(struct pb_table, forking) == 4160, "pb_table layout");
+_Static_assert(__builtin_offsetof(struct pb_table, main_mask) == 9280, "pb_table layout");
+_Static_assert(__builtin_offsetof(struct pb_table, log) == 140480, "pb_table layout");
+_Static_assert(sizeof(cpu_set_t) == sizeof(struct pb_mask), "a mask is a cpu_set_t");
+
+/* A system call made here, not through libc: a child would fault in libc's page for the
+ * wrapper and resolve its lazy binding, costing more than the call. Returns -errno on error. */
+static inline long sys6(long n, long a, long b, long c, long d, long e, long f) {
+#if defined(__x86_64__)
+    long ret;
+    register long r10 __asm__("r10") = d;
+    register long r8 __asm__("r8") = e;
+    register long r9 __asm__("r9") = f;
+    __asm__ volatile("syscall"
+                     : "=a"(ret)
+                     : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
+                     : "rcx", "r11", "memory");
+    return ret;
+#elif defined(__aarch64__)
+    register long x8 __asm__("x8") = n;
+    register long x0 __asm__("x0") = a;
+    register long x1 __asm__("x1") = b;
+    register long x2 __asm__("x2") = c;
+    register long x3 __asm__("x3") = d;
+    register long x4 __asm__("x4") = e;
+    register long x5 __asm__("x5") = f;
+    __asm__ volatile("svc 0"
+                     : "+r"(x0)
+                     : "r"(x8), "r"(x1), "r"(x2), "r"(x3), "r"(x4), "r"(x5)
+                     : "memory");
+    return x0;
+#else
+    long r = syscall(n, a, b, c, d, e, f);
+    return r == -1 ? -errno : r;
+#endif
+}
+#define sys0(n) sys6(n, 0, 0, 0, 0, 0, 0)
+#define sys1(n, a) sys6(n, (long)(a), 0, 0, 0, 0, 0)
+#define sys2(n, a, b) sys6(n, (long)(a), (long)(b), 0, 0, 0, 0)
+#define sys3(n, a, b, c) sys6(n, (long)(a), (long)(b), (long)(c), 0, 0, 0)
+
+#define PB_TLS __thread __attribute__((tls_model("initial-exec")))
 
 static struct pb_table *table;
 static void catch_term(void);
 /* The process whose exit was logged: a vfork child shares this memory with its parent until it
- * execs, so a flag would silence the parent's own exit. */
-static int32_t exit_logged;
+ * exec, so a flag would silence the parent's own exit. Thread-local: the page is the one the
+ * fork already copied for the thread's own words, where a global would cost a child a fault. */
+static PB_TLS int32_t exit_logged;
 
-static uint64_t now_ns(void) {
+static int32_t my_pid(void) { return (int32_t)sys0(SYS_getpid); }
+
+static uint64_t clock_ns(long clock) {
     struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
+    if (sys2(SYS_clock_gettime, clock, &t) != 0) return PB_UNKNOWN;
     return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
 }
 
-static void to_cpuset(const struct pb_mask *m, cpu_set_t *s) {
-    CPU_ZERO(s);
-    for (int w = 0; w < PB_MASK_WORDS; w++)
-        for (int b = 0; b < 64; b++)
-            if (m->w[w] >> b & 1) CPU_SET(w * 64 + b, s);
-}
-
-static void from_cpuset(const cpu_set_t *s, struct pb_mask *m) {
-    memset(m, 0, sizeof *m);
-    for (int c = 0; c < PB_MASK_WORDS * 64; c++)
-        if (CPU_ISSET(c, s)) m->w[c / 64] |= (uint64_t)1 << (c % 64);
-}
-
 static void pin_self(const struct pb_mask *m) {
-    cpu_set_t s;
-    to_cpuset(m, &s);
-    sched_setaffinity(0, sizeof s, &s);
+    sys3(SYS_sched_setaffinity, 0, sizeof *m, m);
 }
 
 /* A holder whose process is gone (reaped) leaves its slot free. */
-static int gone(int32_t pid) {
-    return pid > 0 && kill(pid, 0) == -1 && errno == ESRCH;
-}
+static int gone(int32_t pid) { return pid > 0 && sys2(SYS_kill, pid, 0) == -ESRCH; }
 
 /* The slot `self` takes as a new process of `parent` (rules 2 and 3), -1 for none. `self` is
  * negative for a reservation a parent makes for the child it is about to fork (-its pid),
@@ -161,7 +199,7 @@ static struct pb_entry *entry(uint32_t kind, int32_t pid, int32_t ppid, int32_t 
     e->pid = pid;
     e->ppid = ppid;
     e->slot = slot;
-    e->ns = now_ns();
+    e->ns = 0; /* set by the events whose moment pinbench reads: an exec, an exit */
     e->run_ns = e->wait_ns = e->user_us = e->system_us = PB_UNKNOWN;
     e->migrations = e->voluntary = e->involuntary = PB_UNKNOWN;
     e->last_cpu = -1;
@@ -174,24 +212,30 @@ static void publish(struct pb_entry *e) {
 
 /* A new process takes its place: the slot it claims, or the main mask. */
 static void place(uint32_t kind) {
-    int32_t self = (int32_t)syscall(SYS_getpid);
-    int32_t parent = (int32_t)getppid();
+    int32_t self = my_pid();
+    int32_t parent = (int32_t)sys0(SYS_getppid);
     int slot = claim(self, parent);
     if (slot >= 0 && table->has_slot_mask[slot])
         pin_self(&table->slot_mask[slot]);
     else if (slot < 0 && table->has_main)
         pin_self(&table->main_mask);
-    publish(entry(kind, self, parent, slot));
+    struct pb_entry *e = entry(kind, self, parent, slot);
+    if (e) e->ns = clock_ns(CLOCK_MONOTONIC);
+    publish(e);
 }
 
 /* Where this thread said it is inside a fork (index into table->forking), -1 nowhere. */
-static __thread int forking_at = -1;
+static PB_TLS int forking_at = -1;
 /* This thread's process handed its slot to the child it forks (rule 3): afterwards it runs
  * under the main mask. */
-static __thread int handing_down;
-/* The slot reserved for the child this thread forks; the child reads it from its copy of
- * this thread's memory. */
-static __thread int reserved = -1;
+static PB_TLS int handing_down;
+/* What the child of this thread's fork reads from its copy of this thread's memory: the slot
+ * reserved for it, its parent, and the mask it takes (copied here before the fork, so the
+ * child reads no mask page of the table). */
+static PB_TLS int reserved = -1;
+static PB_TLS int32_t fork_parent;
+static PB_TLS int child_pins;
+static PB_TLS struct pb_mask child_mask;
 
 /* Before a fork: the slot the child will take is reserved for it (-parent in the table). The
  * forking thread stays where it is: a process that forks is not moved by its children's
@@ -201,16 +245,26 @@ static __thread int reserved = -1;
  * where children pinning themselves run it 0.94x as fast.) */
 static void before_fork(void) {
     if (!table) return;
-    int32_t self = (int32_t)syscall(SYS_getpid);
+    int32_t self = my_pid();
     forking_at = -1;
-    for (int i = 0; i < PB_FORKING && forking_at < 0; i++) {
-        int32_t free_ = 0;
-        if (__atomic_compare_exchange_n(&table->forking[i], &free_, self, 0, __ATOMIC_ACQ_REL,
-                                        __ATOMIC_ACQUIRE))
-            forking_at = i;
-    }
     handing_down = held_by(self) >= 0;
+    if (handing_down)
+        for (int i = 0; i < PB_FORKING && forking_at < 0; i++) {
+            int32_t free_ = 0;
+            if (__atomic_compare_exchange_n(&table->forking[i], &free_, self, 0,
+                                            __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+                forking_at = i;
+        }
     reserved = claim(-self, self);
+    fork_parent = self;
+    child_pins = 0;
+    if (reserved >= 0 && table->has_slot_mask[reserved]) {
+        child_mask = table->slot_mask[reserved];
+        child_pins = 1;
+    } else if (reserved < 0 && table->has_main) {
+        child_mask = table->main_mask;
+        child_pins = 1;
+    }
 }
 
 static void after_fork_parent(void) {
@@ -228,19 +282,20 @@ static void forked_child(void) {
     if (!table) return;
     forking_at = -1;
     handing_down = 0;
-    int32_t self = (int32_t)syscall(SYS_getpid);
-    int32_t parent = (int32_t)getppid();
+    int32_t self = my_pid();
+    int32_t parent = fork_parent;
     int slot = -1;
     int32_t expect = -parent;
     if (reserved >= 0 && (uint32_t)reserved < table->nslots &&
         __atomic_compare_exchange_n(&table->holder[reserved], &expect, self, 0,
                                     __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
         slot = reserved;
-    reserved = -1;
-    if (slot >= 0 && table->has_slot_mask[slot])
-        pin_self(&table->slot_mask[slot]);
+    if (slot == reserved && child_pins)
+        pin_self(&child_mask);
     else if (slot < 0 && table->has_main)
+        /* Its reservation was lost (its maker counted as gone): the main mask. */
         pin_self(&table->main_mask);
+    reserved = -1;
     publish(entry(PB_FORK, self, parent, slot));
 }
 
@@ -261,86 +316,104 @@ static uint64_t sched_field(const char *text, const char *key) {
     return digits ? v : PB_UNKNOWN;
 }
 
-static ssize_t read_file(const char *path, char *buf, size_t size) {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+static long read_file(const char *path, char *buf, size_t size) {
+    long fd = sys3(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return -1;
-    ssize_t n = read(fd, buf, size - 1);
-    close(fd);
+    long n = sys3(SYS_read, fd, buf, size - 1);
+    sys1(SYS_close, fd);
     if (n < 0) return -1;
     buf[n] = 0;
     return n;
 }
 
-/* The exiting thread's final counters, as pinbench would read them from its zombie. */
-static void log_exit(void) {
-    if (!table) return;
-    int32_t self = (int32_t)syscall(SYS_getpid);
-    /* The command's own process is pinbench's child: its zombie is read there. */
-    if (exit_logged == self || self == table->root) return;
-    exit_logged = self;
-    struct pb_entry *e = entry(PB_EXIT, self, (int32_t)getppid(), held_by(self));
-    if (!e) return;
-    /* Its run time, from the clock (no /proc read: a new process's first /proc read costs
-     * ~35 us, twice what a short child runs). */
-    struct timespec cpu;
-    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu) == 0)
-        e->run_ns = (uint64_t)cpu.tv_sec * 1000000000u + (uint64_t)cpu.tv_nsec;
+/* Migrations and the wait for a CPU, which only /proc tells: read where they are worth it (a
+ * new process's first /proc read costs ~35 us). Out of line, so its page of stack is touched
+ * only by a process that reads. */
+__attribute__((noinline)) static void read_proc(struct pb_entry *e) {
     char buf[4096];
-    /* Migrations and the wait for a CPU only /proc tells: read where they are worth it. */
-    if (e->run_ns != PB_UNKNOWN && e->run_ns >= PB_READ_PROC_NS &&
-        read_file("/proc/thread-self/schedstat", buf, sizeof buf) > 0) {
-        unsigned long long run = 0, wait = 0;
+    if (read_file("/proc/thread-self/schedstat", buf, sizeof buf) > 0) {
         char *p = buf;
-        run = strtoull(p, &p, 10);
-        wait = strtoull(p, &p, 10);
-        e->run_ns = run;
-        e->wait_ns = wait;
+        e->run_ns = strtoull(p, &p, 10);
+        e->wait_ns = strtoull(p, &p, 10);
     }
     if (e->wait_ns != PB_UNKNOWN && read_file("/proc/thread-self/sched", buf, sizeof buf) > 0) {
         e->migrations = sched_field(buf, "se.nr_migrations");
         e->voluntary = sched_field(buf, "nr_voluntary_switches");
         e->involuntary = sched_field(buf, "nr_involuntary_switches");
     }
+}
+
+/* The exiting thread's final counters, as pinbench would read them from its zombie. */
+static void log_exit(void) {
+    if (!table) return;
+    int32_t self = my_pid();
+    /* The command's own process is pinbench's child: its zombie is read there. */
+    if (exit_logged == self || self == table->root) return;
+    exit_logged = self;
+    struct pb_entry *e = entry(PB_EXIT, self, 0, held_by(self));
+    if (!e) return;
+    /* Its run time: user + system, which the kernel scales to add up to the thread's exact
+     * run time (to the microsecond); /proc's nanoseconds replace it where it is read. */
     struct rusage r;
-    if (getrusage(RUSAGE_THREAD, &r) == 0) {
+    if (sys2(SYS_getrusage, RUSAGE_THREAD, &r) == 0) {
         e->user_us = (uint64_t)r.ru_utime.tv_sec * 1000000u + (uint64_t)r.ru_utime.tv_usec;
         e->system_us = (uint64_t)r.ru_stime.tv_sec * 1000000u + (uint64_t)r.ru_stime.tv_usec;
+        e->run_ns = (e->user_us + e->system_us) * 1000u;
+        if (e->run_ns >= PB_READ_PROC_NS) read_proc(e);
     }
-    e->last_cpu = sched_getcpu();
+    unsigned cpu;
+    if (sys3(SYS_getcpu, &cpu, 0, 0) == 0) e->last_cpu = (int32_t)cpu;
     /* The moment it reads its mask, which pinbench may be moving. */
-    e->ns = now_ns();
-    cpu_set_t s;
-    if (sched_getaffinity(0, sizeof s, &s) == 0) from_cpuset(&s, &e->mask);
+    e->ns = clock_ns(CLOCK_MONOTONIC);
+    long n = sys3(SYS_sched_getaffinity, 0, sizeof e->mask, &e->mask);
+    for (long w = n > 0 ? n / 8 : 0; w < PB_MASK_WORDS; w++) e->mask.w[w] = 0;
     publish(e);
 }
 
-__attribute__((constructor)) static void pb_start(void) {
-    const char *path = getenv("PINBENCH_PRELOAD_TABLE");
+/* The table's path from the environment glibc hands a constructor (no getenv: one libc
+ * function fewer to bind in every process). */
+static const char *table_path(char **envp) {
+    static const char key[] = "PINBENCH_PRELOAD_TABLE=";
+    for (char **e = envp; e && *e; e++) {
+        const char *v = *e;
+        size_t i = 0;
+        while (key[i] && v[i] == key[i]) i++;
+        if (!key[i]) return v + i;
+    }
+    return 0;
+}
+
+__attribute__((constructor)) static void pb_start(int argc, char **argv, char **envp) {
+    (void)argc;
+    (void)argv;
+    const char *path = table_path(envp);
     if (!path || !*path) return;
-    int fd = open(path, O_RDWR | O_CLOEXEC);
+    long fd = sys3(SYS_openat, AT_FDCWD, path, O_RDWR | O_CLOEXEC);
     if (fd < 0) return;
     struct stat st;
-    if (fstat(fd, &st) != 0 || (size_t)st.st_size < sizeof(struct pb_table)) {
-        close(fd);
+    if (sys2(SYS_fstat, fd, &st) != 0 || (size_t)st.st_size < sizeof(struct pb_table)) {
+        sys1(SYS_close, fd);
         return;
     }
-    void *m = mmap(0, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    close(fd);
-    if (m == MAP_FAILED) return;
-    struct pb_table *t = m;
+    long m = sys6(SYS_mmap, 0, st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    sys1(SYS_close, fd);
+    if (m < 0 && m > -4096) return;
+    struct pb_table *t = (struct pb_table *)m;
     if (t->magic != PB_MAGIC || t->version != PB_VERSION || t->nslots > PB_MAX_SLOTS) {
-        munmap(m, (size_t)st.st_size);
+        sys2(SYS_munmap, m, st.st_size);
         return;
     }
     table = t;
     pthread_atfork(before_fork, after_fork_parent, forked_child);
     catch_term();
-    int32_t self = (int32_t)syscall(SYS_getpid);
-    if (self == table->root) {
-        publish(entry(PB_EXEC, self, (int32_t)getppid(), -1));
-    } else if (held_by(self) >= 0) {
-        /* Placed at its fork: an exec keeps its mask. */
-        publish(entry(PB_EXEC, self, (int32_t)getppid(), held_by(self)));
+    int32_t self = my_pid();
+    int32_t parent = (int32_t)sys0(SYS_getppid);
+    int held = held_by(self);
+    if (self == table->root || held >= 0) {
+        /* Placed at its fork, an exec keeps its mask; the command's own holds no slot. */
+        struct pb_entry *e = entry(PB_EXEC, self, parent, self == table->root ? -1 : held);
+        if (e) e->ns = clock_ns(CLOCK_MONOTONIC);
+        publish(e);
     } else {
         /* Started by vfork or posix_spawn (no fork handler ran), or by a process pinbench's
          * library is not in: placed now, before main. */
@@ -361,24 +434,23 @@ static void on_term(int sig) {
 }
 
 static void catch_term(void) {
-    struct sigaction old;
-    if (sigaction(SIGTERM, 0, &old) != 0 || old.sa_handler != SIG_DFL) return;
-    struct sigaction sa;
+    struct sigaction sa, old;
     memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_term;
-    sigemptyset(&sa.sa_mask);
+    sa.sa_handler = on_term; /* sa_mask empty: zeroed */
     sa.sa_flags = SA_RESTART;
-    sigaction(SIGTERM, &sa, 0);
+    /* One call sets it and tells what was there; one the program inherited is put back. */
+    if (sigaction(SIGTERM, &sa, &old) == 0 && old.sa_handler != SIG_DFL)
+        sigaction(SIGTERM, &old, 0);
 }
 
 void _exit(int status) {
     log_exit();
-    syscall(SYS_exit_group, status);
+    sys1(SYS_exit_group, status);
     __builtin_unreachable();
 }
 
 void _Exit(int status) {
     log_exit();
-    syscall(SYS_exit_group, status);
+    sys1(SYS_exit_group, status);
     __builtin_unreachable();
 }

@@ -243,6 +243,7 @@ fn exit_logged(
     // (the accounting started over at the exec; read a tick late, its end would count after).
     let launch = ns < live.main_exec_ns;
     if let Some(run_ns) = run_ns.filter(|_| !launch) {
+        live.acct.ended(pid);
         let on_plan = slot.is_some()
             && expect
                 .slot_mask(slot)
