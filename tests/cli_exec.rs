@@ -91,6 +91,13 @@ fn a_recycling_pool_runs_every_worker_on_its_slot_and_is_judged_against_none() {
         );
         assert_eq!(r["repinned_tasks"], "0", "{r:?}");
         assert!(r["migrations"].parse::<u64>().is_ok(), "{r:?}");
+        // The default placer: Python loads the preload library, so its workers placed
+        // themselves (no ptrace stop).
+        if r["strategy"] == "per-worker" {
+            let by_library: u64 = r["placed_by_library"].parse().unwrap();
+            assert!(by_library >= 2, "{r:?}");
+            assert_eq!(r["placed_by_tracer"], "0", "{r:?}");
+        }
     }
     let workers = csv_rows(&dir.join("workers.csv"));
     // per-worker: every process of every slot, replacements included, ran only on its CPU (as

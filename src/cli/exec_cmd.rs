@@ -66,14 +66,14 @@ pub struct ExecArgs {
     /// Copy the program's output to stderr after each run (it is captured either way).
     #[arg(long)]
     pub show_output: bool,
-    /// How the program's processes are placed in tree mode: `ptrace`, every task traced and
-    /// placed at the stop before its first instruction; `preload` (experimental), from inside
-    /// through a preload library wherever the program loads one (dynamically linked, processes
-    /// as workers), by ptrace elsewhere: a fork costs no stop, though tiny processes still pay
-    /// about what ptrace costs them (1000 bare forks 1.3-1.4x as long as direct under either),
-    /// and a process it placed is read less closely than a traced one (docs/exec.md, "What
-    /// tracing costs").
-    #[arg(long, default_value = "ptrace", value_name = "ptrace|preload")]
+    /// How the program's processes are placed in tree mode: `preload` (the default), from
+    /// inside through a library every dynamically linked process loads, with processes as
+    /// workers (ptrace where it cannot: threads as workers, --each, a static program); a fork
+    /// costs no stop (1000 bare forks ~1.1x as long as direct, 1.4x under ptrace), and a
+    /// process that ran under 2 ms of CPU reports no migrations. `ptrace`: every task traced
+    /// and placed at the stop before its first instruction, every counter of every task read
+    /// (docs/exec.md, "What tracing costs").
+    #[arg(long, default_value = "preload", value_name = "preload|ptrace")]
     pub placer: Placer,
     /// The program and its arguments, after `--`.
     #[arg(last = true, value_name = "CMD")]

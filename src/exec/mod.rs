@@ -59,13 +59,15 @@ pub struct ExecSpec {
 /// How a program's processes are placed in tree mode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Placer {
-    /// Every task traced, and placed at the stop before its first instruction.
-    #[default]
+    /// Every task traced, and placed at the stop before its first instruction; every task's
+    /// final counters read from its zombie, however short it ran.
     Ptrace,
     /// From inside, by the preload library, wherever the command loads it (a dynamically
     /// linked program, or a script whose interpreter is), with processes as workers; by ptrace
-    /// elsewhere (threads as workers, `--each`, a statically linked program). Not the default
-    /// yet: see docs/exec.md "What tracing costs" for what it does not yet read as ptrace does.
+    /// elsewhere (threads as workers, `--each`, a statically linked program). The default: a
+    /// fork costs no stop (docs/exec.md "What tracing costs"); a process that ran under 2 ms
+    /// of CPU reports its run time, mask and last CPU but not its migrations (`unread`).
+    #[default]
     Preload,
 }
 
@@ -452,12 +454,24 @@ fn measure(
             let last = holders.last().copied().unwrap_or(0);
             // Every mask the slot's tasks ended under, and every CPU they were seen on: one
             // task off its slot shows here.
+            // With the processes too short to read, by their own word (the library's exit
+            // record): where they ended counts as much as where a read one did.
+            let short: Vec<&tracer::ShortEnd> = t
+                .short_ends
+                .iter()
+                .filter(|e| e.slot == Some(s) && e.exit_ns >= t.main_exec_ns)
+                .collect();
             let readback = mine
                 .iter()
                 .filter_map(|r| r.counts.mask.as_ref())
+                .chain(short.iter().filter_map(|e| e.mask.as_ref()))
                 .fold(CpuSet::new(), |acc, m| acc.union(m));
             let mut seen = t.seen.get(s).cloned().unwrap_or_default();
-            for cpu in mine.iter().filter_map(|r| r.counts.last_cpu) {
+            for cpu in mine
+                .iter()
+                .filter_map(|r| r.counts.last_cpu)
+                .chain(short.iter().filter_map(|e| e.last_cpu))
+            {
                 seen.cpus.insert(cpu);
             }
             WorkerResult {

@@ -140,6 +140,17 @@ pub struct TaskRecord {
     pub placed_by: Option<PlacedBy>,
 }
 
+/// A process that ended too soon for its counters to be read, by its own word: the slot it
+/// held, the mask it read and the CPU it was on as it exited.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ShortEnd {
+    pub slot: Option<usize>,
+    pub mask: Option<CpuSet>,
+    pub last_cpu: Option<usize>,
+    /// CLOCK_MONOTONIC nanoseconds of its exit.
+    pub exit_ns: u64,
+}
+
 /// Where each slot's tasks were seen running.
 #[derive(Debug, Clone, Default)]
 pub struct Seen {
@@ -167,6 +178,9 @@ pub struct Traced {
     /// Of those, processes (a short child of a fork-heavy program, say): counted with the
     /// processes the tree ran.
     pub unread_processes: usize,
+    /// What the unread ones said of their end themselves (the preload library's exit record,
+    /// read without `/proc`): the mask and CPU each ended on, which its slot's readback shows.
+    pub short_ends: Vec<ShortEnd>,
     pub seen: Vec<Seen>,
     pub tally: Tally,
     /// Processes still alive when every copy had ended, killed then.
@@ -241,6 +255,7 @@ struct Live {
     /// processes.
     unread: usize,
     unread_processes: usize,
+    short_ends: Vec<ShortEnd>,
     /// The roots' process group, killed whole in preload mode (what the watchdog has not
     /// found yet is in it).
     pgid: Option<Tid>,
@@ -277,6 +292,7 @@ impl Live {
             recorded: HashSet::new(),
             unread: 0,
             unread_processes: 0,
+            short_ends: Vec::new(),
             pgid: None,
             unreported: HashSet::new(),
             moves: HashMap::new(),
@@ -727,6 +743,7 @@ pub fn trace(l: &Launch) -> std::io::Result<Traced> {
     tasks.sort_by_key(|r| r.exit_ns);
     let unread = unread + live.unread + live.table.as_ref().map_or(0, |t| t.dropped() as usize);
     let unread_processes = unread_processes + live.unread_processes;
+    let short_ends = std::mem::take(&mut live.short_ends);
     let placed = std::mem::take(&mut live.placed);
     let repinned_seen: Vec<Tid> = live.repinned_seen.iter().copied().collect();
     // The tree is gone: the guardian leaves quietly, then the table goes.
@@ -752,6 +769,7 @@ pub fn trace(l: &Launch) -> std::io::Result<Traced> {
         tasks,
         unread,
         unread_processes,
+        short_ends,
         seen,
         tally,
         split,

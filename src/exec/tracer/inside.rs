@@ -273,6 +273,14 @@ fn exit_logged(
         if repinned {
             live.repinned_seen.insert(pid);
         }
+        if !launch {
+            live.short_ends.push(ShortEnd {
+                slot,
+                mask: counts.mask,
+                last_cpu: counts.last_cpu,
+                exit_ns: ns,
+            });
+        }
     } else {
         live.records.push(TaskRecord {
             tid: pid,
