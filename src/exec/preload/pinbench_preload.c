@@ -10,9 +10,11 @@
  *   onto its CPUs in pthread_atfork's child handler, before fork() returns in it (the parent
  *   is not moved); a process that exec'd without a fork handler (vfork, posix_spawn) claims a
  *   slot and sets its own mask in its constructor, before main;
- * - each of these, each exec, and each exit (a destructor, and _exit/_Exit interposed) is
- *   appended to the table's log with the exiting thread's final counters, which pinbench reads
- *   every tick: its slot rules stay the judge and correct any claim they disagree with.
+ * - each of these, each exec of the command's own process, and each exit (a destructor, and
+ *   _exit/_Exit interposed, with the exiting thread's final counters) is appended to the
+ *   table's log, which pinbench reads every tick: its slot rules stay the judge and correct any
+ *   claim they disagree with. (Another process's exec keeps the mask it was given at its fork;
+ *   pinbench reads its new command line in /proc.)
  *
  * Everything here after a fork is async-signal-safe (system calls and atomics on the shared
  * mapping; no allocation, no stdio, no locks).
@@ -270,7 +272,18 @@ static void before_fork(void) {
 static void after_fork_parent(void) {
     if (!table) return;
     reserved = -1;
-    if (handing_down && table->has_main) pin_self(&table->main_mask);
+    if (handing_down && table->has_main) {
+        /* It handed its slot down and waits under the main mask, unless pinbench's rules gave
+         * the slot back meanwhile (they set the holder, then the mask): looked at before and
+         * after its own move, so whichever of the two moves comes last is the rules'. */
+        int32_t self = my_pid();
+        int k = held_by(self);
+        if (k < 0) {
+            pin_self(&table->main_mask);
+            k = held_by(self);
+        }
+        if (k >= 0 && table->has_slot_mask[k]) pin_self(&table->slot_mask[k]);
+    }
     handing_down = 0;
     if (forking_at >= 0) __atomic_store_n(&table->forking[forking_at], 0, __ATOMIC_RELEASE);
     forking_at = -1;
@@ -407,18 +420,18 @@ __attribute__((constructor)) static void pb_start(int argc, char **argv, char **
     pthread_atfork(before_fork, after_fork_parent, forked_child);
     catch_term();
     int32_t self = my_pid();
-    int32_t parent = (int32_t)sys0(SYS_getppid);
-    int held = held_by(self);
-    if (self == table->root || held >= 0) {
-        /* Placed at its fork, an exec keeps its mask; the command's own holds no slot. */
-        struct pb_entry *e = entry(PB_EXEC, self, parent, self == table->root ? -1 : held);
+    if (self == table->root) {
+        /* The command's own process: the moment it started is where its run begins. */
+        struct pb_entry *e = entry(PB_EXEC, self, (int32_t)sys0(SYS_getppid), -1);
         if (e) e->ns = clock_ns(CLOCK_MONOTONIC);
         publish(e);
-    } else {
+    } else if (held_by(self) < 0) {
         /* Started by vfork or posix_spawn (no fork handler ran), or by a process pinbench's
          * library is not in: placed now, before main. */
         place(PB_EXEC_PLACED);
     }
+    /* Else it was placed at its fork and an exec keeps its mask: nothing to log (pinbench
+     * reads the new command line in /proc). */
 }
 
 __attribute__((destructor)) static void pb_end(void) { log_exit(); }
@@ -443,13 +456,13 @@ static void catch_term(void) {
         sigaction(SIGTERM, &old, 0);
 }
 
-void _exit(int status) {
+__attribute__((visibility("default"))) void _exit(int status) {
     log_exit();
     sys1(SYS_exit_group, status);
     __builtin_unreachable();
 }
 
-void _Exit(int status) {
+__attribute__((visibility("default"))) void _Exit(int status) {
     log_exit();
     sys1(SYS_exit_group, status);
     __builtin_unreachable();
