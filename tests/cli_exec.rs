@@ -564,6 +564,22 @@ fn no_process_of_the_tree_outlives_a_timeout_an_interrupt_or_pinbench() {
         }
         assert_gone(&tree, limit, &format!("the tree after signal {signal}"));
         assert_none_live(&marker, limit, &format!("after signal {signal}"));
+        // Nor the preload library's table that pinbench shared with the tree.
+        let tables = || {
+            let prefix = format!("pinbench-{}-", child.id());
+            [std::path::PathBuf::from("/dev/shm"), std::env::temp_dir()]
+                .iter()
+                .filter_map(|d| std::fs::read_dir(d).ok())
+                .flat_map(|d| d.flatten())
+                .filter(|e| e.file_name().to_string_lossy().starts_with(&prefix))
+                .map(|e| e.path())
+                .collect::<Vec<_>>()
+        };
+        assert!(
+            common::wait_for(limit, || tables().is_empty()),
+            "a table outlived the run after signal {signal}: {:?}",
+            tables()
+        );
     }
 }
 

@@ -393,7 +393,7 @@ impl Table {
 /// die with their tracer (`PTRACE_O_EXITKILL`), but the processes the library placed are not
 /// traced: a process outside the tree, holding the read end of a pipe only pinbench writes,
 /// kills the roots' process group and every process the log names once the pipe closes without
-/// pinbench's word that the run ended.
+/// pinbench's word that the run ended, then removes the table (which `Drop` would have).
 pub struct Guardian {
     word: Option<std::os::fd::OwnedFd>,
 }
@@ -408,8 +408,10 @@ impl Guardian {
             std::os::fd::AsRawFd::as_raw_fd(&w),
         );
         let base = table.base;
+        let path = CString::new(table.path.as_os_str().as_encoded_bytes())
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
         // SAFETY: between fork and _exit the children only make async-signal-safe calls
-        // (fork, close_range, read, kill, _exit) and read the shared mapping.
+        // (fork, close_range, read, kill, unlink, _exit) and read the shared mapping.
         let first = unsafe { libc::fork() };
         if first < 0 {
             return Err(std::io::Error::last_os_error());
@@ -448,6 +450,9 @@ impl Guardian {
                         libc::kill(e.pid, libc::SIGKILL);
                     }
                 }
+                // Nothing outlives the run: not its table either (28 MB of /dev/shm's name
+                // space, the pages the log used).
+                libc::unlink(path.as_ptr());
                 libc::_exit(0);
             }
         }
