@@ -12,7 +12,7 @@ fn main() {
         .to_command()
         // Hidden symbols (only _exit and _Exit are the library's interface) and code on the
         // pages of the headers: fewer pages a process maps and faults in at every exec
-        // (docs/exec.md, "What tracing costs": 86 -> 82 faults and ~6 % less CPU per fork and
+        // (docs/exec.md, "What tracing costs": 86 -> 81 faults and ~6 % less CPU per fork and
         // exec of /bin/true).
         .args([
             "-shared",

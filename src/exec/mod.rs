@@ -452,15 +452,15 @@ fn measure(
                 .filter(|&h| !launch_helper(h))
                 .collect();
             let last = holders.last().copied().unwrap_or(0);
-            // Every mask the slot's tasks ended under, and every CPU they were seen on: one
-            // task off its slot shows here.
-            // With the processes too short to read, by their own word (the library's exit
-            // record): where they ended counts as much as where a read one did.
+            // The processes too short to read, by their own word (the library's exit record):
+            // where they ended counts as much as where a read one did.
             let short: Vec<&tracer::ShortEnd> = t
                 .short_ends
                 .iter()
                 .filter(|e| e.slot == Some(s) && e.exit_ns >= t.main_exec_ns)
                 .collect();
+            // Every mask the slot's tasks ended under, and every CPU they were seen on: one
+            // task off its slot shows here.
             let readback = mine
                 .iter()
                 .filter_map(|r| r.counts.mask.as_ref())

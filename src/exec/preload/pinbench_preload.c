@@ -26,7 +26,8 @@
  * whose page and lazy binding the child would fault in), read the mask the parent copied for
  * it into thread-local memory the fork already copied, keep their stack small, and find the
  * table's hot words (counters and slot holders) on its first page. Measured on a loop of
- * bare forks: 12 faults and ~50 us more per child before, see docs/exec.md.
+ * bare forks: 14 faults and 52 us of CPU more per child than run directly before, 2 and 18
+ * after (docs/exec.md, "What tracing costs").
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -159,6 +160,13 @@ static void pin_self(const struct pb_mask *m) {
     sys3(SYS_sched_setaffinity, 0, sizeof *m, m);
 }
 
+/* The mask a process holding `slot` runs under (-1, none held: the main mask); none where the
+ * plan leaves it where it is. */
+static const struct pb_mask *mask_of(int slot) {
+    if (slot >= 0) return table->has_slot_mask[slot] ? &table->slot_mask[slot] : 0;
+    return table->has_main ? &table->main_mask : 0;
+}
+
 /* A holder whose process is gone (reaped) leaves its slot free. */
 static int gone(int32_t pid) { return pid > 0 && sys2(SYS_kill, pid, 0) == -ESRCH; }
 
@@ -217,10 +225,8 @@ static void place(uint32_t kind) {
     int32_t self = my_pid();
     int32_t parent = (int32_t)sys0(SYS_getppid);
     int slot = claim(self, parent);
-    if (slot >= 0 && table->has_slot_mask[slot])
-        pin_self(&table->slot_mask[slot]);
-    else if (slot < 0 && table->has_main)
-        pin_self(&table->main_mask);
+    const struct pb_mask *m = mask_of(slot);
+    if (m) pin_self(m);
     struct pb_entry *e = entry(kind, self, parent, slot);
     if (e) e->ns = clock_ns(CLOCK_MONOTONIC);
     publish(e);
@@ -259,14 +265,9 @@ static void before_fork(void) {
         }
     reserved = claim(-self, self);
     fork_parent = self;
-    child_pins = 0;
-    if (reserved >= 0 && table->has_slot_mask[reserved]) {
-        child_mask = table->slot_mask[reserved];
-        child_pins = 1;
-    } else if (reserved < 0 && table->has_main) {
-        child_mask = table->main_mask;
-        child_pins = 1;
-    }
+    const struct pb_mask *m = mask_of(reserved);
+    child_pins = m != 0;
+    if (m) child_mask = *m;
 }
 
 static void after_fork_parent(void) {
@@ -282,7 +283,8 @@ static void after_fork_parent(void) {
             pin_self(&table->main_mask);
             k = held_by(self);
         }
-        if (k >= 0 && table->has_slot_mask[k]) pin_self(&table->slot_mask[k]);
+        const struct pb_mask *m = k >= 0 ? mask_of(k) : 0;
+        if (m) pin_self(m);
     }
     handing_down = 0;
     if (forking_at >= 0) __atomic_store_n(&table->forking[forking_at], 0, __ATOMIC_RELEASE);
@@ -303,11 +305,10 @@ static void forked_child(void) {
         __atomic_compare_exchange_n(&table->holder[reserved], &expect, self, 0,
                                     __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
         slot = reserved;
-    if (slot == reserved && child_pins)
-        pin_self(&child_mask);
-    else if (slot < 0 && table->has_main)
-        /* Its reservation was lost (its maker counted as gone): the main mask. */
-        pin_self(&table->main_mask);
+    /* Its copy of the reserved slot's mask; a reservation lost (its maker counted as gone)
+     * leaves it with none: the main mask, read from the table. */
+    const struct pb_mask *m = slot == reserved ? (child_pins ? &child_mask : 0) : mask_of(slot);
+    if (m) pin_self(m);
     reserved = -1;
     publish(entry(PB_FORK, self, parent, slot));
 }

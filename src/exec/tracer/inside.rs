@@ -273,14 +273,13 @@ fn exit_logged(
         if repinned {
             live.repinned_seen.insert(pid);
         }
-        if !launch {
-            live.short_ends.push(ShortEnd {
-                slot,
-                mask: counts.mask,
-                last_cpu: counts.last_cpu,
-                exit_ns: ns,
-            });
-        }
+        // A launch helper's too: `measure` keeps those from the command's exec on.
+        live.short_ends.push(ShortEnd {
+            slot,
+            mask: counts.mask,
+            last_cpu: counts.last_cpu,
+            exit_ns: ns,
+        });
     } else {
         live.records.push(TaskRecord {
             tid: pid,
