@@ -309,18 +309,21 @@ impl Live {
             .map_or_else(|| self.slots.get(&pid).copied(), |&(_, before)| before)
     }
 
-    /// The masks `pid` may have read as its own at `ns`: where it was then, and, for a move
-    /// of ours within [`MOVE_RACE`] of that moment, where the move took it from and to (the
-    /// process read its mask while our system call landed).
-    fn placed_around(&self, pid: Tid, ns: u64, expect: &Expect) -> Vec<CpuSet> {
-        let mut v = vec![expect.mask(self.slot_at(pid, ns))];
-        for &(t, before) in self.moves.get(&pid).into_iter().flatten() {
-            if t.abs_diff(ns) < MOVE_RACE.as_nanos() as u64 {
-                v.push(expect.mask(before));
-                v.push(expect.mask(self.slot_at(pid, t)));
-            }
-        }
-        v
+    /// Whether `have` is a mask `pid` may have read as its own at `ns`: where it was then, or,
+    /// for a move of ours within [`MOVE_RACE`] of that moment, where the move took it from or
+    /// to (the process read its mask while our system call landed).
+    fn placed_around(&self, pid: Tid, ns: u64, expect: &Expect, have: &CpuSet) -> bool {
+        expect.mask(self.slot_at(pid, ns)) == have
+            || self
+                .moves
+                .get(&pid)
+                .into_iter()
+                .flatten()
+                .any(|&(t, before)| {
+                    t.abs_diff(ns) < MOVE_RACE.as_nanos() as u64
+                        && (expect.mask(before) == have
+                            || expect.mask(self.slot_at(pid, t)) == have)
+                })
     }
 
     /// Counts a new process's placement.
@@ -385,6 +388,13 @@ fn fork_copy(plan: &ChildPlan) -> std::io::Result<Tid> {
         if let Some(m) = &plan.mask {
             let _ = nix::sched::sched_setaffinity(Pid::from_raw(0), m);
         }
+        // The program starts with the signal state a shell would give it, not pinbench's:
+        // Rust's runtime ignores SIGPIPE (ignored signals survive exec: `yes | head` would
+        // print "Broken pipe" and a pipeline's writer would not stop), and no signal blocked.
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        let mut none: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&raw mut none);
+        libc::sigprocmask(libc::SIG_SETMASK, &raw const none, std::ptr::null_mut());
         libc::close(plan.go_w);
         let mut go = 0u8;
         if libc::read(plan.go_r, (&raw mut go).cast(), 1) != 1 {
@@ -822,11 +832,10 @@ impl Expect {
     }
 
     /// The mask a task in `slot` (none: waiting, or the main process) should have.
-    fn mask(&self, slot: Option<usize>) -> CpuSet {
+    fn mask(&self, slot: Option<usize>) -> &CpuSet {
         self.slot_mask(slot)
             .or(self.main_mask.as_ref())
             .unwrap_or(&self.default_mask)
-            .clone()
     }
 }
 
@@ -988,7 +997,7 @@ impl Tree<'_> {
             && counts
                 .mask
                 .as_ref()
-                .is_some_and(|m| *m != self.expect.mask(slot));
+                .is_some_and(|m| m != self.expect.mask(slot));
         self.records.push(TaskRecord {
             tid,
             tgid,

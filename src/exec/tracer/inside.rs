@@ -69,7 +69,7 @@ pub(super) fn inside(shared: &Shared, m: &Masks, expect: &Expect) {
         // rules have not read that yet).
         let table_slot = live.table.as_ref().and_then(|t| t.slot_of(p));
         let placed = |m: &CpuSet| {
-            *m == expect.mask(live.slots.get(&p).copied()) || *m == expect.mask(table_slot)
+            m == expect.mask(live.slots.get(&p).copied()) || m == expect.mask(table_slot)
         };
         if !zombie
             && !moved_since
@@ -263,7 +263,7 @@ fn exit_logged(
     }
     // Where the rules had it then, or where the table said it was as it exited.
     let repinned = counts.mask.as_ref().is_some_and(|have| {
-        *have != expect.mask(table_slot) && !live.placed_around(pid, ns, expect).contains(have)
+        have != expect.mask(table_slot) && !live.placed_around(pid, ns, expect, have)
     });
     if counts.migrations.is_none() {
         // A short process reads no /proc at its exit (the library's rule): its run time is
@@ -307,7 +307,7 @@ fn gone_process(live: &mut Live, m: &Masks, expect: &Expect, p: Tid, zombie: boo
         let repinned = counts
             .mask
             .as_ref()
-            .is_some_and(|have| *have != expect.mask(slot));
+            .is_some_and(|have| have != expect.mask(slot));
         live.records.push(TaskRecord {
             tid: p,
             tgid: p,
