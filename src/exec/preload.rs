@@ -19,6 +19,7 @@ use std::fs::OpenOptions;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI32, AtomicU32, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use crate::cpuset::CpuSet;
 
@@ -210,7 +211,18 @@ pub struct Table {
     len: usize,
     /// The next log entry to read.
     cursor: u64,
+    /// The entry at the cursor found unfinished, and since when.
+    stalled: Option<(u64, Instant)>,
+    /// Entries passed over unfinished (their writer ended before finishing them).
+    skipped: u64,
+    /// Every process that could write here has ended: nothing unfinished will be finished.
+    writers_ended: bool,
 }
+
+/// How long an unfinished entry holds back the ones after it while its writer lives (a
+/// writer descheduled in the middle of an entry finishes it within this, one stopped or
+/// killed does not).
+const STALL_LIMIT: Duration = Duration::from_secs(1);
 
 // SAFETY: the mapping is shared memory the library writes with atomics; pinbench reads and
 // writes it only through atomics or fields no other process writes after it started.
@@ -268,6 +280,9 @@ impl Table {
             base: base.cast(),
             len,
             cursor: 0,
+            stalled: None,
+            skipped: 0,
+            writers_ended: false,
         };
         // SAFETY: the mapping is zeroed, `len` bytes, and no other process has it yet.
         let h = unsafe { &mut *t.base.cast::<Header>() };
@@ -357,8 +372,14 @@ impl Table {
     }
 
     /// Entries dropped because the log was full.
+    /// Records lost: logged past the log's end, or left unfinished by their writer.
     pub fn dropped(&self) -> u64 {
-        self.header().dropped.load(Ordering::Acquire)
+        self.header().dropped.load(Ordering::Acquire) + self.skipped
+    }
+
+    /// The tree has ended (every process reaped): the last read passes over what is unfinished.
+    pub fn writers_ended(&mut self) {
+        self.writers_ended = true;
     }
 
     /// The entries logged since the last call, in order; stops at one still being written.
@@ -378,8 +399,32 @@ impl Table {
                     .cast::<Entry>()
             };
             if e.ready.load(Ordering::Acquire) == 0 {
-                break;
+                // Unfinished: being written, or never to be (its writer was killed in the
+                // middle, or stopped). The log is read in order, so such an entry would hold
+                // back every entry after it: it is passed over as soon as its writer is gone,
+                // or once it has waited STALL_LIMIT.
+                // SAFETY: a plain field another process may be writing: read once.
+                let pid = unsafe { std::ptr::read_volatile(&raw const e.pid) };
+                let now = Instant::now();
+                let waited = match self.stalled {
+                    Some((at, since)) if at == self.cursor => now.duration_since(since),
+                    _ => {
+                        self.stalled = Some((self.cursor, now));
+                        Duration::ZERO
+                    }
+                };
+                if waited < STALL_LIMIT && !self.writers_ended && !writer_gone(pid) {
+                    break;
+                }
+                // Finished after all (published just before its writer ended): read it.
+                if e.ready.load(Ordering::Acquire) == 0 {
+                    self.skipped += 1;
+                    self.cursor += 1;
+                    self.stalled = None;
+                    continue;
+                }
             }
+            self.stalled = None;
             self.cursor += 1;
             if let Some(ev) = decode(e) {
                 out.push(ev);
@@ -501,6 +546,21 @@ fn read_mask(m: &Mask) -> CpuSet {
     s
 }
 
+/// Whether the process that took an unfinished entry has ended (gone, or a zombie): it will
+/// not finish it. Unknown (the entry's pid not written yet): not gone.
+fn writer_gone(pid: Tid) -> bool {
+    if pid <= 0 {
+        return false;
+    }
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        // The state follows the command name's closing parenthesis.
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .is_some_and(|(_, rest)| rest.trim_start().starts_with(['Z', 'X'])),
+        Err(_) => true,
+    }
+}
+
 fn known(v: u64) -> Option<u64> {
     (v != UNKNOWN).then_some(v)
 }
@@ -563,6 +623,43 @@ mod tests {
         std::fs::write(&text, "hello").unwrap();
         assert!(!loads_preload(&text));
         assert!(!loads_preload(Path::new("/nonexistent/program")));
+    }
+
+    /// Writes log entry `i` as a fork record of `pid` (finished or not) and counts it logged.
+    fn put(t: &Table, i: usize, pid: Tid, ready: bool) {
+        // SAFETY: entry i lies inside the mapping; nothing else writes this table.
+        let e = unsafe { &mut *t.base.add(LOG_OFFSET + i * ENTRY_SIZE).cast::<Entry>() };
+        e.kind = 1;
+        e.pid = pid;
+        e.slot = -1;
+        e.ready.store(u32::from(ready), Ordering::Release);
+        t.header()
+            .log_next
+            .fetch_max(i as u64 + 1, Ordering::AcqRel);
+    }
+
+    #[test]
+    fn an_entry_its_writer_never_finished_holds_back_the_log_only_while_it_may_be() {
+        let mut t = Table::create(&[None], None).unwrap();
+        let me = std::process::id() as Tid;
+        // Being written by a live process: the entries after it wait.
+        put(&t, 0, me, true);
+        put(&t, 1, me, false);
+        put(&t, 2, me, true);
+        assert_eq!(t.drain().len(), 1);
+        assert!(t.drain().is_empty(), "held back while its writer lives");
+        put(&t, 1, me, true);
+        assert_eq!(t.drain().len(), 2);
+        // Its writer ended in the middle (a reaped child): passed over at once.
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let gone = child.id() as Tid;
+        child.wait().unwrap();
+        put(&t, 3, gone, false);
+        put(&t, 4, me, true);
+        let after = t.drain();
+        assert_eq!(after.len(), 1, "{after:?}");
+        assert!(matches!(after[0], Event::Fork { pid, .. } if pid == me));
+        assert_eq!(t.dropped(), 1);
     }
 
     #[test]

@@ -745,7 +745,11 @@ pub fn trace(l: &Launch) -> std::io::Result<Traced> {
         _ => None,
     };
     let mut live = shared.live.lock().expect("live");
-    // What the library logged after the watchdog's last tick (the last exits).
+    // What the library logged after the watchdog's last tick (the last exits), every writer
+    // gone now.
+    if let Some(t) = live.table.as_mut() {
+        t.writers_ended();
+    }
     take_log(&mut live, &masks, &expect);
     let main_exec_ns = main_exec_ns.max(live.main_exec_ns);
     let mut tasks = records;

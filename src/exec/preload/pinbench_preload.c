@@ -198,10 +198,20 @@ static int held_by(int32_t self) {
     return -1;
 }
 
+/* This thread is writing a record (from taking its place in the log to publishing it), and a
+ * SIGTERM that came meanwhile. pinbench reads the log in order: a record left unfinished (its
+ * writer ended by a signal in the middle) holds back the records after it until pinbench
+ * gives up on it, so our own SIGTERM handler lets the record be finished first. */
+static PB_TLS volatile sig_atomic_t in_record;
+static PB_TLS volatile sig_atomic_t term_pending;
+
 static struct pb_entry *entry(uint32_t kind, int32_t pid, int32_t ppid, int32_t slot) {
+    in_record = 1;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
     uint64_t i = __atomic_fetch_add(&table->log_next, 1, __ATOMIC_ACQ_REL);
     if (i >= table->log_cap) {
         __atomic_fetch_add(&table->dropped, 1, __ATOMIC_RELAXED);
+        in_record = 0;
         return 0;
     }
     struct pb_entry *e = &table->log[i];
@@ -218,6 +228,20 @@ static struct pb_entry *entry(uint32_t kind, int32_t pid, int32_t ppid, int32_t 
 
 static void publish(struct pb_entry *e) {
     if (e) __atomic_store_n(&e->ready, 1, __ATOMIC_RELEASE);
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    in_record = 0;
+}
+
+static void log_exit(void);
+static void term_now(int sig);
+
+/* A SIGTERM that came while a record was written takes effect now, as it would have then. */
+static void after_record(void) {
+    if (!term_pending) return;
+    int sig = term_pending;
+    term_pending = 0;
+    log_exit();
+    term_now(sig);
 }
 
 /* A new process takes its place: the slot it claims, or the main mask. */
@@ -230,6 +254,7 @@ static void place(uint32_t kind) {
     struct pb_entry *e = entry(kind, self, parent, slot);
     if (e) e->ns = clock_ns(CLOCK_MONOTONIC);
     publish(e);
+    after_record();
 }
 
 /* Where this thread said it is inside a fork (index into table->forking), -1 nowhere. */
@@ -311,6 +336,7 @@ static void forked_child(void) {
     if (m) pin_self(m);
     reserved = -1;
     publish(entry(PB_FORK, self, parent, slot));
+    after_record();
 }
 
 /* The numbers of a `/proc/thread-self/sched` line `key ... : value`. */
@@ -357,15 +383,32 @@ __attribute__((noinline)) static void read_proc(struct pb_entry *e) {
     }
 }
 
+/* The exit record this thread is writing: one a signal handler cuts short by ending the
+ * process is published void (see log_exit). */
+static PB_TLS struct pb_entry *writing;
+
 /* The exiting thread's final counters, as pinbench would read them from its zombie. */
 static void log_exit(void) {
     if (!table) return;
     int32_t self = my_pid();
     /* The command's own process is pinbench's child: its zombie is read there. */
-    if (exit_logged == self || self == table->root) return;
+    if (self == table->root) return;
+    if (exit_logged == self) {
+        /* Entered again from a signal handler that ends the process while the record is
+         * being written (a program's own handler calling _exit): the unfinished record goes
+         * out as void, so the records after it are read. */
+        struct pb_entry *w = writing;
+        writing = 0;
+        if (w && !__atomic_load_n(&w->ready, __ATOMIC_ACQUIRE)) {
+            w->kind = 0;
+            publish(w);
+        }
+        return;
+    }
     exit_logged = self;
     struct pb_entry *e = entry(PB_EXIT, self, 0, held_by(self));
     if (!e) return;
+    writing = e;
     /* Its run time: user + system, which the kernel scales to add up to the thread's exact
      * run time (to the microsecond); /proc's nanoseconds replace it where it is read. */
     struct rusage r;
@@ -382,6 +425,13 @@ static void log_exit(void) {
     long n = sys3(SYS_sched_getaffinity, 0, sizeof e->mask, &e->mask);
     for (long w = n > 0 ? n / 8 : 0; w < PB_MASK_WORDS; w++) e->mask.w[w] = 0;
     publish(e);
+    writing = 0;
+}
+
+/* A signal's default action, taken now. */
+static void term_now(int sig) {
+    signal(sig, SIG_DFL);
+    raise(sig);
 }
 
 /* The table's path from the environment glibc hands a constructor (no getenv: one libc
@@ -426,6 +476,7 @@ __attribute__((constructor)) static void pb_start(int argc, char **argv, char **
         struct pb_entry *e = entry(PB_EXEC, self, (int32_t)sys0(SYS_getppid), -1);
         if (e) e->ns = clock_ns(CLOCK_MONOTONIC);
         publish(e);
+        after_record();
     } else if (held_by(self) < 0) {
         /* Started by vfork or posix_spawn (no fork handler ran), or by a process pinbench's
          * library is not in: placed now, before main. */
@@ -435,16 +486,25 @@ __attribute__((constructor)) static void pb_start(int argc, char **argv, char **
      * reads the new command line in /proc). */
 }
 
-__attribute__((destructor)) static void pb_end(void) { log_exit(); }
+/* exit(): the record, then a SIGTERM that came while it was written takes effect, as it would
+ * have in the destructors and atexit handlers still to run. */
+__attribute__((destructor)) static void pb_end(void) {
+    log_exit();
+    after_record();
+}
 
 /* SIGTERM with its default action (a Pool's terminate(), a supervisor's stop) ends a process
  * without any exit path above: its counters are logged, then it dies of the signal as it
  * would have. Installed only where the action is the default; a program that sets its own
  * replaces it. */
 static void on_term(int sig) {
+    /* In the middle of a record: it is finished first, and the signal waits for it. */
+    if (in_record) {
+        term_pending = sig;
+        return;
+    }
     log_exit();
-    signal(sig, SIG_DFL);
-    raise(sig);
+    term_now(sig);
 }
 
 static void catch_term(void) {
@@ -457,14 +517,19 @@ static void catch_term(void) {
         sigaction(SIGTERM, &old, 0);
 }
 
+/* _exit and _Exit end the process with the program's status once the record is out; a
+ * SIGTERM that came while it was written is dropped, as it would have been had the record
+ * not delayed the exit. */
 __attribute__((visibility("default"))) void _exit(int status) {
     log_exit();
+    term_pending = 0;
     sys1(SYS_exit_group, status);
     __builtin_unreachable();
 }
 
 __attribute__((visibility("default"))) void _Exit(int status) {
     log_exit();
+    term_pending = 0;
     sys1(SYS_exit_group, status);
     __builtin_unreachable();
 }
