@@ -323,7 +323,9 @@ fn a_forking_process_is_not_moved_by_its_childrens_placement() {
 /// Children ended by SIGTERM while they end on their own (`tests/programs/term_race.c`): a
 /// signal landing while the preload library writes a record used to leave it unfinished, and
 /// pinbench, reading the log in order, read nothing after it for the rest of the run (the
-/// later children "found" in /proc instead, their exit records lost; 5 of 12 runs here).
+/// later children "found" in /proc instead, 160 of 311 processes counted; 5 of 12 runs here).
+/// The library finishes the record first; pinbench passing over a record whose writer is gone
+/// would lose it (the note checked below).
 #[test]
 fn a_signal_in_the_middle_of_a_record_holds_back_nothing_after_it() {
     let dir = tempfile::tempdir().unwrap();
@@ -351,11 +353,8 @@ fn a_signal_in_the_middle_of_a_record_holds_back_nothing_after_it() {
             0,
             "a child the log did not report: {r:?}"
         );
-        // The ten that live 30 ms, each placed from the log (a claim the rules corrected is
-        // placed from the log too).
-        assert!(
-            n("placed_by_library") + n("placed_corrected") >= 10,
-            "{r:?}"
-        );
+        // The program, its 300 racing children and the 10 after them: every one counted.
+        assert_eq!(n("processes"), 311, "{r:?}");
+        assert!(!r["reason"].contains("left unfinished"), "{r:?}");
     }
 }

@@ -547,6 +547,7 @@ fn measure(
             .collect::<HashSet<Tid>>()
             .len(),
         unread: t.unread,
+        unfinished_records: t.unfinished_records,
         main_migrations: t
             .tasks
             .iter()

@@ -213,8 +213,13 @@ pub struct Table {
     cursor: u64,
     /// The entry at the cursor found unfinished, and since when.
     stalled: Option<(u64, Instant)>,
-    /// Entries passed over unfinished (their writer ended before finishing them).
+    /// Entries given up on unfinished (their writer ended before finishing them).
     skipped: u64,
+    /// Entries passed over unfinished while their writer lived (stopped, or starved of CPU for
+    /// STALL_LIMIT): read out of order if they are finished later.
+    late: Vec<u64>,
+    /// How long an unfinished entry holds back the ones after it ([`STALL_LIMIT`]).
+    stall_limit: Duration,
     /// Every process that could write here has ended: nothing unfinished will be finished.
     writers_ended: bool,
 }
@@ -282,6 +287,8 @@ impl Table {
             cursor: 0,
             stalled: None,
             skipped: 0,
+            late: Vec::new(),
+            stall_limit: STALL_LIMIT,
             writers_ended: false,
         };
         // SAFETY: the mapping is zeroed, `len` bytes, and no other process has it yet.
@@ -372,9 +379,14 @@ impl Table {
     }
 
     /// Entries dropped because the log was full.
-    /// Records lost: logged past the log's end, or left unfinished by their writer.
     pub fn dropped(&self) -> u64 {
-        self.header().dropped.load(Ordering::Acquire) + self.skipped
+        self.header().dropped.load(Ordering::Acquire)
+    }
+
+    /// Entries given up on unfinished: their writer ended in the middle of one (or, the tree
+    /// ended, never finished it).
+    pub fn skipped(&self) -> u64 {
+        self.skipped
     }
 
     /// The tree has ended (every process reaped): the last read passes over what is unfinished.
@@ -382,7 +394,27 @@ impl Table {
         self.writers_ended = true;
     }
 
-    /// The entries logged since the last call, in order; stops at one still being written.
+    /// The entry at log index `i`.
+    fn entry(&self, i: u64) -> &Entry {
+        // SAFETY: callers pass i < LOG_CAP: the entry lies inside the mapping.
+        unsafe {
+            &*self
+                .base
+                .add(LOG_OFFSET + i as usize * ENTRY_SIZE)
+                .cast::<Entry>()
+        }
+    }
+
+    /// Whether the writer of unfinished entry `i` will never finish it.
+    fn abandoned(&self, i: u64) -> bool {
+        // SAFETY: a plain field another process may be writing: read once.
+        let pid = unsafe { std::ptr::read_volatile(&raw const self.entry(i).pid) };
+        self.writers_ended || writer_gone(pid)
+    }
+
+    /// The entries logged since the last call, in order. One still being written holds back
+    /// the ones after it, unless its writer is gone (then it is given up on) or it has waited
+    /// [`STALL_LIMIT`] (then it is read whenever it is finished, out of order).
     pub fn drain(&mut self) -> Vec<Event> {
         let next = self
             .header()
@@ -390,45 +422,51 @@ impl Table {
             .load(Ordering::Acquire)
             .min(u64::from(LOG_CAP));
         let mut out = Vec::new();
+        // Entries passed over earlier and finished since.
+        let late = std::mem::take(&mut self.late);
+        for i in late {
+            if self.entry(i).ready.load(Ordering::Acquire) != 0 {
+                out.extend(decode(self.entry(i)));
+            } else if self.abandoned(i) && self.entry(i).ready.load(Ordering::Acquire) == 0 {
+                self.skipped += 1;
+            } else {
+                self.late.push(i);
+            }
+        }
         while self.cursor < next {
-            // SAFETY: entry `cursor` lies inside the mapping (cursor < LOG_CAP).
-            let e = unsafe {
-                &*self
-                    .base
-                    .add(LOG_OFFSET + self.cursor as usize * ENTRY_SIZE)
-                    .cast::<Entry>()
-            };
-            if e.ready.load(Ordering::Acquire) == 0 {
+            let i = self.cursor;
+            if self.entry(i).ready.load(Ordering::Acquire) == 0 {
                 // Unfinished: being written, or never to be (its writer was killed in the
-                // middle, or stopped). The log is read in order, so such an entry would hold
-                // back every entry after it: it is passed over as soon as its writer is gone,
-                // or once it has waited STALL_LIMIT.
-                // SAFETY: a plain field another process may be writing: read once.
-                let pid = unsafe { std::ptr::read_volatile(&raw const e.pid) };
+                // middle). The log is read in order, so such an entry holds back every entry
+                // after it, while it may still be finished.
                 let now = Instant::now();
                 let waited = match self.stalled {
-                    Some((at, since)) if at == self.cursor => now.duration_since(since),
+                    Some((at, since)) if at == i => now.duration_since(since),
                     _ => {
-                        self.stalled = Some((self.cursor, now));
+                        self.stalled = Some((i, now));
                         Duration::ZERO
                     }
                 };
-                if waited < STALL_LIMIT && !self.writers_ended && !writer_gone(pid) {
-                    break;
-                }
-                // Finished after all (published just before its writer ended): read it.
-                if e.ready.load(Ordering::Acquire) == 0 {
-                    self.skipped += 1;
+                if self.abandoned(i) {
+                    // Finished after all (published just before its writer ended): read.
+                    if self.entry(i).ready.load(Ordering::Acquire) == 0 {
+                        self.skipped += 1;
+                        self.cursor += 1;
+                        self.stalled = None;
+                        continue;
+                    }
+                } else if waited >= self.stall_limit {
+                    self.late.push(i);
                     self.cursor += 1;
                     self.stalled = None;
                     continue;
+                } else {
+                    break;
                 }
             }
             self.stalled = None;
             self.cursor += 1;
-            if let Some(ev) = decode(e) {
-                out.push(ev);
-            }
+            out.extend(decode(self.entry(i)));
         }
         out
     }
@@ -546,18 +584,27 @@ fn read_mask(m: &Mask) -> CpuSet {
     s
 }
 
-/// Whether the process that took an unfinished entry has ended (gone, or a zombie): it will
-/// not finish it. Unknown (the entry's pid not written yet): not gone.
+/// Whether the process that took an unfinished entry has ended: gone, or a zombie with no
+/// thread left (a main thread that called `pthread_exit` shows `Z` while others run). Unknown
+/// (the entry's pid not written yet, or /proc unreadable for another reason): not ended.
 fn writer_gone(pid: Tid) -> bool {
     if pid <= 0 {
         return false;
     }
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        // The state follows the command name's closing parenthesis.
-        Ok(stat) => stat
-            .rsplit_once(')')
-            .is_some_and(|(_, rest)| rest.trim_start().starts_with(['Z', 'X'])),
-        Err(_) => true,
+    match std::fs::read_to_string(format!("/proc/{pid}/status")) {
+        Ok(status) => {
+            let field = |key: &str| {
+                status
+                    .lines()
+                    .find_map(|l| l.strip_prefix(key))
+                    .map(str::trim)
+                    .unwrap_or_default()
+                    .to_string()
+            };
+            field("State:").starts_with(['Z', 'X'])
+                && field("Threads:").parse::<u32>().is_ok_and(|n| n <= 1)
+        }
+        Err(e) => matches!(e.raw_os_error(), Some(libc::ENOENT | libc::ESRCH)),
     }
 }
 
@@ -659,7 +706,24 @@ mod tests {
         let after = t.drain();
         assert_eq!(after.len(), 1, "{after:?}");
         assert!(matches!(after[0], Event::Fork { pid, .. } if pid == me));
-        assert_eq!(t.dropped(), 1);
+        assert_eq!(t.skipped(), 1);
+        assert_eq!(t.dropped(), 0);
+    }
+
+    #[test]
+    fn an_entry_whose_writer_stalls_is_passed_over_and_read_when_it_is_finished() {
+        let mut t = Table::create(&[None], None).unwrap();
+        t.stall_limit = Duration::ZERO;
+        let me = std::process::id() as Tid;
+        put(&t, 0, me, false);
+        put(&t, 1, me, true);
+        // Passed over once it has waited the limit (none here): the entry after it is read.
+        assert_eq!(t.drain().len(), 1);
+        assert!(t.drain().is_empty(), "still unfinished");
+        put(&t, 0, me, true);
+        let late = t.drain();
+        assert_eq!(late.len(), 1, "read out of order once finished: {late:?}");
+        assert_eq!(t.skipped(), 0);
     }
 
     #[test]

@@ -196,6 +196,9 @@ pub struct Traced {
     pub placed: BTreeMap<PlacedByKey, usize>,
     /// Processes seen alive under a mask of their own (preload mode), exit records aside.
     pub repinned_seen: Vec<Tid>,
+    /// Records of the preload library's log left unfinished by their writer (ended in the
+    /// middle of one): what they said is missing.
+    pub unfinished_records: usize,
 }
 
 /// [`PlacedBy`] as a map key.
@@ -745,8 +748,8 @@ pub fn trace(l: &Launch) -> std::io::Result<Traced> {
         _ => None,
     };
     let mut live = shared.live.lock().expect("live");
-    // What the library logged after the watchdog's last tick (the last exits), every writer
-    // gone now.
+    // What the library logged after the watchdog's last tick (the last exits), every process
+    // of the tree reaped now: a record still unfinished never will be.
     if let Some(t) = live.table.as_mut() {
         t.writers_ended();
     }
@@ -756,6 +759,7 @@ pub fn trace(l: &Launch) -> std::io::Result<Traced> {
     tasks.append(&mut live.records);
     tasks.sort_by_key(|r| r.exit_ns);
     let unread = unread + live.unread + live.table.as_ref().map_or(0, |t| t.dropped() as usize);
+    let unfinished_records = live.table.as_ref().map_or(0, |t| t.skipped() as usize);
     let unread_processes = unread_processes + live.unread_processes;
     let short_ends = std::mem::take(&mut live.short_ends);
     let placed = std::mem::take(&mut live.placed);
@@ -790,6 +794,7 @@ pub fn trace(l: &Launch) -> std::io::Result<Traced> {
         late_pin_delays,
         placed,
         repinned_seen,
+        unfinished_records,
         leftovers,
         killed,
         exec_failed,

@@ -266,6 +266,8 @@ pub struct TreeFacts {
     pub repinned: usize,
     /// Tasks that ended without their counters read (killed at once).
     pub unread: usize,
+    /// Records the preload library's log lost: their writer ended in the middle of one.
+    pub unfinished_records: usize,
     /// Migrations of the command's own process(es) (their threads included), the rest of the
     /// tree's being its children's.
     pub main_migrations: Option<u64>,

@@ -180,6 +180,12 @@ fn run_row(
                 if f.unread > 0 {
                     notes.push(format!("{} task(s) ended without their counters", f.unread));
                 }
+                if f.unfinished_records > 0 {
+                    notes.push(format!(
+                        "{} record(s) of the preload library were left unfinished by a process ended in the middle of one (SIGKILL): what they said is missing",
+                        f.unfinished_records
+                    ));
+                }
                 if let Some(note) = placement_note(p, f) {
                     notes.push(note);
                 }

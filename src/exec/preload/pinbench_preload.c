@@ -17,7 +17,8 @@
  *   pinbench reads its new command line in /proc.)
  *
  * Everything here after a fork is async-signal-safe (system calls and atomics on the shared
- * mapping; no allocation, no stdio, no locks).
+ * mapping; no allocation, no stdio, no locks; signal() and raise() only to end a process by a
+ * SIGTERM that came while it wrote a record).
  *
  * It is also cheap for a child, which pays in page faults, not instructions: a forked child's
  * page tables start empty for every file page and every shared page, and each page it touches
@@ -198,15 +199,20 @@ static int held_by(int32_t self) {
     return -1;
 }
 
-/* This thread is writing a record (from taking its place in the log to publishing it), and a
+/* The process whose thread is writing a record (from taking its place in the log to
+ * publishing it; a pid, as a vfork child shares its parent's thread-local memory), and a
  * SIGTERM that came meanwhile. pinbench reads the log in order: a record left unfinished (its
- * writer ended by a signal in the middle) holds back the records after it until pinbench
- * gives up on it, so our own SIGTERM handler lets the record be finished first. */
+ * writer ended by a signal in the middle) holds back the records after it until pinbench sees
+ * its writer gone, and what it said is lost. So our own SIGTERM handler, when it runs on the
+ * thread writing, lets the record be finished first. (A SIGTERM taken by another thread of
+ * the process, a SIGKILL, or a program's own handler still end it in the middle: pinbench
+ * passes over the record then.) */
 static PB_TLS volatile sig_atomic_t in_record;
 static PB_TLS volatile sig_atomic_t term_pending;
 
+/* `pid` is the writer's own. */
 static struct pb_entry *entry(uint32_t kind, int32_t pid, int32_t ppid, int32_t slot) {
-    in_record = 1;
+    in_record = pid;
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
     uint64_t i = __atomic_fetch_add(&table->log_next, 1, __ATOMIC_ACQ_REL);
     if (i >= table->log_cap) {
@@ -499,7 +505,7 @@ __attribute__((destructor)) static void pb_end(void) {
  * replaces it. */
 static void on_term(int sig) {
     /* In the middle of a record: it is finished first, and the signal waits for it. */
-    if (in_record) {
+    if (in_record && in_record == my_pid()) {
         term_pending = sig;
         return;
     }
