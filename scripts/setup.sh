@@ -3,7 +3,8 @@
 # packages: bzip2 (tests unpack the recorded machines; required), python3 (the `exec` tests run
 # the Python recipes of examples/python; required), linux-perf and hwloc (for
 # scripts/validate.sh), chromium (the test that renders report.html in a real browser) and
-# Slurm with munge (the test that runs pinbench through a one-node cluster, scripts/slurm/);
+# Slurm with munge (the test that runs pinbench through a one-node cluster, scripts/slurm/), make
+# and, in .tools/venv, joblib and numpy (the exec tests with programs we did not write);
 # optional: a failure to get them is reported, not fatal, and their checks are skipped (each
 # test says so). With CI=true (`.ci/run` then makes a missing tool a test failure) chromium, and
 # as root Slurm, are required too: setup fails unless it got them. Idempotent.
@@ -54,16 +55,27 @@ fi
 if ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1 && ! install python3-venv; then
   echo "setup: could not install python3-venv; the wheel test (tests/wheel.rs) needs it" >&2
 fi
-# joblib (the loky backend), for the tests of `exec` with programs we did not write
-# (tests/exec_real_programs.rs), in a venv of the project's own: .tools/venv.
-venv="$(cd "$(dirname "$0")/.." && pwd)/.tools/venv"
-if ! "$venv/bin/python" -c 'import joblib' >/dev/null 2>&1; then
-  if ! { python3 -m venv "$venv" && "$venv/bin/pip" install -q joblib; } >/dev/null 2>&1; then
-    if $ci; then
-      echo "setup: could not install joblib into $venv, which CI requires (PINBENCH_REQUIRE_JOBLIB): check that PyPI is reachable and retry" >&2
-      exit 1
-    fi
-    echo "setup: could not install joblib into $venv; its exec test is skipped without it" >&2
+# make, a program we did not write whose jobs `exec` places (tests/exec_real_programs.rs).
+if ! command -v make >/dev/null && ! install make; then
+  if $ci; then
+    echo "setup: could not install make, which CI requires (PINBENCH_REQUIRE_MAKE): install it and retry" >&2
+    exit 1
   fi
+  echo "setup: could not install make; its exec test is skipped without it" >&2
 fi
+# joblib (the loky backend) and numpy (OpenBLAS's threads), for the tests of `exec` with programs
+# we did not write (tests/exec_real_programs.rs), in a venv of the project's own: .tools/venv.
+venv="$(cd "$(dirname "$0")/.." && pwd)/.tools/venv"
+for pkg in joblib numpy; do
+  if ! "$venv/bin/python" -c "import $pkg" >/dev/null 2>&1; then
+    if ! { { [ -x "$venv/bin/pip" ] || python3 -m venv "$venv"; } && "$venv/bin/pip" install -q "$pkg"; } >/dev/null 2>&1; then
+      if $ci; then
+        var=PINBENCH_REQUIRE_$(echo "$pkg" | tr a-z A-Z)
+        echo "setup: could not install $pkg into $venv, which CI requires ($var): check that PyPI is reachable and retry" >&2
+        exit 1
+      fi
+      echo "setup: could not install $pkg into $venv; its exec test is skipped without it" >&2
+    fi
+  fi
+done
 exit 0
