@@ -102,11 +102,7 @@ fn a_sweep_places_the_antagonist_for_each_strategy_and_it_runs_there() {
             }
         },
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::assert_ok(&out);
     let dir = common::profile_dir(tmp.path());
     // Each strategy without and with the antagonist.
     let runs = common::csv_whole(&dir.join("runs.csv"), 6);

@@ -227,11 +227,7 @@ fn threads_and_copies_are_workers_too() {
         // ended before another started would hand that one its slot (a second generation).
         &["python3", &example("threads.py"), "--rounds", "150"],
     );
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    common::assert_ok(&run);
     let dir = profile_dir(out.path());
     // One row per slot and run: an empty or cut file fails here.
     for w in csv_whole(&dir.join("workers.csv"), 2 * cpus.len()) {
@@ -297,11 +293,7 @@ fn a_program_that_pins_itself_is_flagged_not_hidden() {
             "1000",
         ],
     );
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    common::assert_ok(&run);
     let runs = csv_rows(&profile_dir(out.path()).join("runs.csv"));
     assert!(
         runs[0]["repinned_tasks"].parse::<u32>().unwrap() >= 1,
@@ -363,11 +355,7 @@ fn failed_runs_keep_their_reason_and_the_earlier_results() {
         out.path(),
         &["true"],
     );
-    assert!(
-        ok.status.success(),
-        "{}",
-        String::from_utf8_lossy(&ok.stderr)
-    );
+    common::assert_ok(&ok);
     let cases: [(&[&str], &[&str], &str); 4] = [
         (
             &[],
@@ -502,11 +490,7 @@ fn no_process_of_the_tree_outlives_a_timeout_an_interrupt_or_pinbench() {
         started.display()
     );
     let run = exec(&once("daemon", &[]), out.path(), &["bash", "-c", &script]);
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    common::assert_ok(&run);
     assert_gone(&pids_in(&started), limit, "the daemon");
     assert_none_live(&marker, limit, "the daemon");
     let runs = csv_rows(&profile_dir(out.path()).join("runs.csv"));
@@ -516,11 +500,7 @@ fn no_process_of_the_tree_outlives_a_timeout_an_interrupt_or_pinbench() {
     let script = "(trap '' TERM; t=$(( $(date +%s%N) + 500000000 )); \
         while [ \"$(date +%s%N)\" -lt $t ]; do :; done) & true";
     let run = exec(&once("ending", &[]), out.path(), &["bash", "-c", script]);
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    common::assert_ok(&run);
     let runs = csv_rows(&profile_dir(out.path()).join("runs.csv"));
     assert_eq!(runs.last().unwrap()["leftover_processes"], "0", "{runs:?}");
     // SIGINT to pinbench, then SIGKILL to pinbench: the tree goes with it.

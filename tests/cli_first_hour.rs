@@ -191,11 +191,7 @@ fn report_says_which_runs_it_shows_and_can_show_one() {
         .arg(&dir)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::assert_ok(&out);
     assert!(
         md().contains(&format!("Runs shown: {first_run} (")),
         "{}",

@@ -44,11 +44,7 @@ fn sweep(mask: &str) -> PathBuf {
     })
     .join()
     .unwrap();
-    assert!(
-        status.status.success(),
-        "{}",
-        String::from_utf8_lossy(&status.stderr)
-    );
+    common::assert_ok(&status);
     let dir = std::fs::read_dir(&out)
         .unwrap()
         .flatten()
@@ -391,7 +387,7 @@ fn nan_and_negative_rows_are_left_out_and_named() {
     damage(&mut lines[2], "-5");
     std::fs::write(&path, lines.join("\n") + "\n").unwrap();
     let o = pinbench().arg("report").arg(&dir).output().unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    common::assert_ok(&o);
     assert!(
         String::from_utf8(o.stdout)
             .unwrap()

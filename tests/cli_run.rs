@@ -282,11 +282,7 @@ fn antagonist_runs_beside_the_workers() {
             }
         },
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::assert_ok(&out);
     assert!(
         seen.iter().any(|(t, working)| *working
             && t.state == "R"
@@ -384,11 +380,7 @@ fn a_mask_that_differs_from_the_plan_is_refused_or_flagged() {
     let err = String::from_utf8(refused.stderr).unwrap();
     assert!(err.contains("refusing to measure"), "{err}");
     let flagged = run(&["--allow-mismatch", "--json"]);
-    assert!(
-        flagged.status.success(),
-        "{}",
-        String::from_utf8_lossy(&flagged.stderr)
-    );
+    common::assert_ok(&flagged);
     let err = String::from_utf8(flagged.stderr).unwrap();
     assert!(err.contains("where the plan says"), "{err}");
     let v: Value = serde_json::from_slice(&flagged.stdout).unwrap();
@@ -495,11 +487,7 @@ fn recycling_runs_in_sweeps_and_reaches_the_csv() {
         .arg(tmp.path())
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::assert_ok(&out);
     let dir = common::profile_dir(tmp.path());
     let runs = common::csv_whole(&dir.join("runs.csv"), 2);
     let workers = common::csv_whole(&dir.join("workers.csv"), 2);

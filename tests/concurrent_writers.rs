@@ -42,7 +42,7 @@ fn writers_at_once_lose_no_row() {
         .collect();
     for c in children {
         let o = c.wait_with_output().unwrap();
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        common::assert_ok(&o);
     }
     let dir = profile_dir(out.path());
     let runs = csv_rows(&dir.join("runs.csv"));

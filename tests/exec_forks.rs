@@ -339,11 +339,7 @@ fn a_signal_in_the_middle_of_a_record_holds_back_nothing_after_it() {
         &out,
         &[bin.to_str().unwrap(), "300", "10"],
     );
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    common::assert_ok(&run);
     let rows = csv_rows(&profile_dir(&out).join("runs.csv"));
     assert_eq!(rows.len(), 6);
     for r in &rows {

@@ -148,11 +148,7 @@ fn a_program_that_starts_no_workers_gets_no_verdict_on_a_placement() {
         out.path(),
         &["python3", "-c", "sum(range(3 * 10**6))"],
     );
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    common::assert_ok(&run);
     let stdout = String::from_utf8_lossy(&run.stdout);
     assert!(stdout.contains("started no workers"), "{stdout}");
     let dir = profile_dir(out.path());
@@ -197,11 +193,7 @@ fn shared_memory_left_to_the_resource_tracker_is_unlinked() {
         out.path(),
         &["python3", &program("shm_left.py"), "--prefix", &prefix],
     );
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    common::assert_ok(&run);
     // 4 runs x 4 segments, each unlinked by the tracker as the program ended.
     assert_eq!(left(), 0, "segments left in /dev/shm");
     for r in csv_rows(&profile_dir(out.path()).join("runs.csv")) {
@@ -375,11 +367,7 @@ fn numpy_threads_run_on_their_slots() {
         .arg(&seen)
         .output()
         .unwrap();
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    common::assert_ok(&run);
     let all = readings(&seen);
     for strategy in ["none", "per-worker"] {
         let threads: Vec<_> = all
@@ -462,11 +450,7 @@ print ENVIRON[\"PINBENCH_STRATEGY\"], \"$@\", \"job\", m, f[37] }' /proc/self/st
             &format!("SEEN={}", seen.display()),
         ],
     );
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    common::assert_ok(&run);
     let all = readings(&seen);
     for strategy in ["none", "per-worker"] {
         let jobs: Vec<_> = all.iter().filter(|(s, ..)| s == strategy).collect();

@@ -69,11 +69,7 @@ fn a_program_that_sets_no_mask_is_never_said_to_have_set_one_under_load() {
         out.path(),
         &["bash", "-c", "( for i in $(seq 30); do /bin/true; done )"],
     );
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    common::assert_ok(&run);
     let runs = csv_rows(&profile_dir(out.path()).join("runs.csv"));
     assert_eq!(runs.len(), 50, "{runs:?}");
     for r in &runs {

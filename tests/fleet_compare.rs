@@ -43,11 +43,7 @@ fn twenty_profiles_make_one_fleet_chart_and_a_tidy_csv() {
         .arg(&out)
         .output()
         .unwrap();
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    common::assert_ok(&run);
     let fleet = out.join("compare/fleet");
     for f in [
         "fleet-speedup.svg",

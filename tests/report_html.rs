@@ -68,11 +68,7 @@ fn report_html_is_one_page_a_browser_renders() {
         .arg(format!("file://{}", page.display()))
         .output()
         .unwrap();
-    assert!(
-        status.status.success(),
-        "{}",
-        String::from_utf8_lossy(&status.stderr)
-    );
+    common::assert_ok(&status);
     let png = std::fs::read(&shot).unwrap();
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
     assert!(

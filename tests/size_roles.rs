@@ -313,11 +313,7 @@ fn a_quick_cache_run_here_joins_a_committed_profile_of_another_model() {
         .arg(out.path())
         .output()
         .unwrap();
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    common::assert_ok(&run);
     let here = common::profile_dir(out.path());
     let summary = common::csv_rows(&here.join("summary.csv"));
     assert!(summary.iter().all(|r| r["workload"] == "cache:L2/2"));
@@ -335,11 +331,7 @@ fn a_quick_cache_run_here_joins_a_committed_profile_of_another_model() {
         .arg(out.path())
         .output()
         .unwrap();
-    assert!(
-        cmp.status.success(),
-        "{}",
-        String::from_utf8_lossy(&cmp.stderr)
-    );
+    common::assert_ok(&cmp);
     let dir = std::fs::read_dir(out.path().join("compare"))
         .unwrap()
         .flatten()
@@ -384,11 +376,7 @@ fn process_workers_chase_the_bytes_their_role_resolved_to() {
         if run.status.code() == Some(2) {
             return None; // no L3 here: the role is refused, said on stderr
         }
-        assert!(
-            run.status.success(),
-            "{}",
-            String::from_utf8_lossy(&run.stderr)
-        );
+        common::assert_ok(&run);
         let rows = common::csv_rows(&common::profile_dir(out.path()).join("summary.csv"));
         let r = rows
             .iter()

@@ -254,6 +254,16 @@ pub fn assert_refused(out: &std::process::Output, what: &str, needle: &str) {
     assert!(out.stdout.is_empty(), "{what} printed on stdout");
 }
 
+/// Asserts a command succeeded, showing its stderr when it did not.
+#[track_caller]
+pub fn assert_ok(out: &std::process::Output) {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// Runs `pinbench exec ARGS --out OUT -- CMD` and returns its output.
 pub fn exec(args: &[&str], out: &Path, cmd: &[&str]) -> std::process::Output {
     pinbench()
