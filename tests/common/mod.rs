@@ -254,6 +254,15 @@ pub fn assert_refused(out: &std::process::Output, what: &str, needle: &str) {
     assert!(out.stdout.is_empty(), "{what} printed on stdout");
 }
 
+/// The path of `tests/programs/<name>`, a program the tests run under `exec`.
+pub fn program(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/programs")
+        .join(name)
+        .display()
+        .to_string()
+}
+
 /// Asserts a command succeeded, showing its stderr when it did not.
 #[track_caller]
 pub fn assert_ok(out: &std::process::Output) {

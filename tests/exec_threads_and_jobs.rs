@@ -1,0 +1,180 @@
+//! `pinbench exec` with two more kinds of programs we did not write: numpy's threads
+//! (OpenBLAS's pool, as `--workers-are threads`) and `make -j2`'s jobs. Placement is read from
+//! inside the program (each thread's mask from the program's own /proc; each recipe's command
+//! reading its own), never from pinbench's records. A binary of their own: a numpy product and
+//! make's jobs beside the Pool tests of `exec_real_programs` loaded the machine enough to delay
+//! the late pins those tests count (92 % of a Pool's task executions pinned where they want 95).
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::{exec, program, skip, skip_missing_tool};
+use pinbench::cpuset::CpuSet;
+
+fn allowed() -> CpuSet {
+    pinbench::affinity::current_affinity().unwrap()
+}
+
+/// The Python of `.tools/venv` when it has `module` (scripts/setup.sh installs joblib and numpy
+/// there).
+fn venv_python_with(module: &str) -> Option<PathBuf> {
+    let py = Path::new(env!("CARGO_MANIFEST_DIR")).join(".tools/venv/bin/python");
+    let ok = std::process::Command::new(&py)
+        .args(["-c", &format!("import {module}")])
+        .status()
+        .is_ok_and(|s| s.success());
+    ok.then_some(py)
+}
+
+/// `(strategy, role, mask, last cpu)` of every line a program appended to `seen`
+/// (`<strategy> <id> <role> <cpus> <cpu>`).
+fn readings(seen: &Path) -> Vec<(String, String, CpuSet, usize)> {
+    std::fs::read_to_string(seen)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            assert_eq!(f.len(), 5, "`<strategy> <id> <role> <cpus> <cpu>`: {l}");
+            (
+                f[0].to_string(),
+                f[2].to_string(),
+                f[3].parse().unwrap_or_else(|_| panic!("a CPU list: {l}")),
+                f[4].parse().unwrap_or_else(|_| panic!("a CPU: {l}")),
+            )
+        })
+        .collect()
+}
+
+/// numpy's threads (OpenBLAS's pool) as the workers (`--workers-are threads`): under
+/// per-worker each of them runs with one CPU of the allowed set, read by the program from its
+/// own /proc; under none every thread has the whole allowed set.
+#[test]
+fn numpy_threads_run_on_their_slots() {
+    let Some(py) = venv_python_with("numpy") else {
+        skip_missing_tool(
+            "PINBENCH_REQUIRE_NUMPY",
+            "numpy is not in .tools/venv (scripts/setup.sh installs it)",
+        );
+        return;
+    };
+    let here = allowed();
+    if here.len() < 2 {
+        skip("needs two allowed CPUs to tell a pinned thread from a floating one");
+        return;
+    }
+    let out = tempfile::tempdir().unwrap();
+    let seen = out.path().join("seen.txt");
+    let run = common::pinbench()
+        .env("OPENBLAS_NUM_THREADS", "2")
+        .args(["exec", "--workers-are", "threads", "-s", "none,per-worker"])
+        .args(["-w", "2", "--reps", "2", "--no-warmup", "--out"])
+        .arg(out.path().join("out"))
+        .arg("--")
+        .arg(&py)
+        .arg(program("numpy_threads.py"))
+        .arg(&seen)
+        .output()
+        .unwrap();
+    common::assert_ok(&run);
+    let all = readings(&seen);
+    for strategy in ["none", "per-worker"] {
+        let threads: Vec<_> = all
+            .iter()
+            .filter(|(s, role, ..)| s == strategy && role == "other")
+            .collect();
+        // Two runs, each with OpenBLAS's thread beside the main one.
+        assert!(threads.len() >= 2, "{strategy}: {all:?}");
+        for (_, _, mask, cpu) in &threads {
+            assert!(
+                here.contains(*cpu),
+                "{strategy}: ran outside the allowed set: {all:?}"
+            );
+            if strategy == "none" {
+                assert_eq!(*mask, here, "none: {all:?}");
+            } else {
+                assert_eq!(mask.len(), 1, "per-worker: {all:?}");
+                assert!(mask.contains(*cpu), "per-worker: off its CPU: {all:?}");
+            }
+        }
+    }
+}
+
+/// `make -j2` running six recipes: each recipe's command reads its own mask and CPU (awk, the
+/// one child of the recipe's shell, which make started by posix_spawn or vfork: placed at its
+/// exec, the shell's slot handed down to it). Two recipes at a time, two slots: no job waits
+/// for one. Under per-worker every reading is one CPU of the allowed set; under none, the
+/// whole set.
+#[test]
+fn make_jobs_run_on_their_slots() {
+    if !common::on_path("make") {
+        skip_missing_tool("PINBENCH_REQUIRE_MAKE", "make is not installed");
+        return;
+    }
+    let here = allowed();
+    if here.len() < 2 {
+        skip("needs two allowed CPUs to tell a pinned job from a floating one");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let seen = dir.path().join("seen.txt");
+    let targets: Vec<String> = (0..6).map(|i| format!("t{i}")).collect();
+    // Each recipe's shell spins a little (a worker that works), then its one child reads its
+    // own mask (/proc/self/status) and CPU (field 39 of /proc/self/stat, the 37th after the
+    // command name).
+    let recipe = "@i=0; while [ $$i -lt 20000 ]; do i=$$((i+1)); done; \
+awk '/^Cpus_allowed_list/ { m = $$2 } END { getline s < \"/proc/self/stat\"; \
+sub(/.*\\) /, \"\", s); split(s, f, \" \"); \
+print ENVIRON[\"PINBENCH_STRATEGY\"], \"$@\", \"job\", m, f[37] }' /proc/self/status >> $(SEEN)";
+    std::fs::write(
+        dir.path().join("Makefile"),
+        format!(
+            ".PHONY: all {t}\nall: {t}\n{rules}",
+            t = targets.join(" "),
+            rules = targets
+                .iter()
+                .map(|t| format!("{t}:\n\t{recipe}\n"))
+                .collect::<String>()
+        ),
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let run = exec(
+        &[
+            "-s",
+            "none,per-worker",
+            "-w",
+            "2",
+            "--reps",
+            "2",
+            "--no-warmup",
+        ],
+        &out,
+        &[
+            "make",
+            "-s",
+            "-j2",
+            "-C",
+            dir.path().to_str().unwrap(),
+            &format!("SEEN={}", seen.display()),
+        ],
+    );
+    common::assert_ok(&run);
+    let all = readings(&seen);
+    for strategy in ["none", "per-worker"] {
+        let jobs: Vec<_> = all.iter().filter(|(s, ..)| s == strategy).collect();
+        assert_eq!(jobs.len(), 12, "{strategy}: six jobs, two runs: {all:?}");
+        for (_, _, mask, cpu) in &jobs {
+            assert!(
+                here.contains(*cpu),
+                "{strategy}: ran outside the allowed set: {all:?}"
+            );
+            if strategy == "none" {
+                assert_eq!(*mask, here, "none: {all:?}");
+            } else {
+                assert_eq!(mask.len(), 1, "per-worker: {all:?}");
+                assert!(mask.contains(*cpu), "per-worker: off its CPU: {all:?}");
+            }
+        }
+    }
+}
