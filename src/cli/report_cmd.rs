@@ -21,7 +21,7 @@ pub fn report(dir: &Path, run: Option<&str>) -> Result<()> {
     };
     if dirs.is_empty() {
         bail!(
-            "`{}` is not a results folder: it holds no profile.json, nor folders that do (run `pinbench run` first)",
+            "`{}` is not a results folder: it holds no profile.json, nor folders that do (measure with `pinbench run` or `pinbench exec` first)",
             dir.display()
         );
     }

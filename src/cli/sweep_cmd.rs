@@ -108,8 +108,19 @@ pub fn run(sweep: Sweep, mut profile: HardwareProfile) -> Result<i32> {
         Some(program) => format!("runs of `{}`", program.command),
         None => format!("of {:.0} ms", template.duration.as_secs_f64() * 1e3),
     };
+    // Racing goes on past the first repetitions while a comparison is open: the header says
+    // so, as the progress line's total does.
+    let more = if cfg.max_reps > cfg.reps {
+        format!(
+            ", then up to {} each while a comparison is open, within {} s more",
+            cfg.max_reps,
+            cfg.budget.as_secs()
+        )
+    } else {
+        String::new()
+    };
     eprintln!(
-        "running {} scenarios x ({} reps{}) {each} on {} (allowed {}) into {}",
+        "running {} scenarios x ({} reps{}{more}) {each} on {} (allowed {}) into {}",
         planned.len(),
         cfg.reps,
         if cfg.warmup { " + warm-up" } else { "" },

@@ -13,7 +13,7 @@ use crate::workload::Workload;
 pub enum ReportError {
     #[error("`{}` is not a results folder: it has no {PROFILE_FILE} (give a folder written by `pinbench run`, such as results/<profile-id>)", .0.display())]
     NotResults(PathBuf),
-    #[error("`{}` holds no measured scenario (the file is empty or has only its header): run `pinbench run` first", .0.display())]
+    #[error("`{}` holds no measured scenario (the file is empty or has only its header, or every run failed): measure with `pinbench run` or `pinbench exec` first", .0.display())]
     NoRows(PathBuf),
     #[error(transparent)]
     Store(#[from] StoreError),
