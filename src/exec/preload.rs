@@ -405,6 +405,11 @@ impl Table {
         }
     }
 
+    /// Whether entry `i` is finished (published by its writer).
+    fn ready(&self, i: u64) -> bool {
+        self.entry(i).ready.load(Ordering::Acquire) != 0
+    }
+
     /// Whether the writer of unfinished entry `i` will never finish it.
     fn abandoned(&self, i: u64) -> bool {
         // SAFETY: a plain field another process may be writing: read once.
@@ -425,9 +430,9 @@ impl Table {
         // Entries passed over earlier and finished since.
         let late = std::mem::take(&mut self.late);
         for i in late {
-            if self.entry(i).ready.load(Ordering::Acquire) != 0 {
+            if self.ready(i) {
                 out.extend(decode(self.entry(i)));
-            } else if self.abandoned(i) && self.entry(i).ready.load(Ordering::Acquire) == 0 {
+            } else if self.abandoned(i) && !self.ready(i) {
                 self.skipped += 1;
             } else {
                 self.late.push(i);
@@ -435,7 +440,7 @@ impl Table {
         }
         while self.cursor < next {
             let i = self.cursor;
-            if self.entry(i).ready.load(Ordering::Acquire) == 0 {
+            if !self.ready(i) {
                 // Unfinished: being written, or never to be (its writer was killed in the
                 // middle). The log is read in order, so such an entry holds back every entry
                 // after it, while it may still be finished.
@@ -449,7 +454,7 @@ impl Table {
                 };
                 if self.abandoned(i) {
                     // Finished after all (published just before its writer ended): read.
-                    if self.entry(i).ready.load(Ordering::Acquire) == 0 {
+                    if !self.ready(i) {
                         self.skipped += 1;
                         self.cursor += 1;
                         self.stalled = None;
@@ -584,28 +589,10 @@ fn read_mask(m: &Mask) -> CpuSet {
     s
 }
 
-/// Whether the process that took an unfinished entry has ended: gone, or a zombie with no
-/// thread left (a main thread that called `pthread_exit` shows `Z` while others run). Unknown
-/// (the entry's pid not written yet, or /proc unreadable for another reason): not ended.
+/// Whether the process that took an unfinished entry has ended ([`super::task::process_ended`]).
+/// Unknown (the entry's pid not written yet): not ended.
 fn writer_gone(pid: Tid) -> bool {
-    if pid <= 0 {
-        return false;
-    }
-    match std::fs::read_to_string(format!("/proc/{pid}/status")) {
-        Ok(status) => {
-            let field = |key: &str| {
-                status
-                    .lines()
-                    .find_map(|l| l.strip_prefix(key))
-                    .map(str::trim)
-                    .unwrap_or_default()
-                    .to_string()
-            };
-            field("State:").starts_with(['Z', 'X'])
-                && field("Threads:").parse::<u32>().is_ok_and(|n| n <= 1)
-        }
-        Err(e) => matches!(e.raw_os_error(), Some(libc::ENOENT | libc::ESRCH)),
-    }
+    pid > 0 && super::task::process_ended(pid)
 }
 
 fn known(v: u64) -> Option<u64> {

@@ -129,6 +129,21 @@ pub fn is_zombie(tgid: Tid, tid: Tid) -> bool {
         == Some('Z')
 }
 
+/// Whether process `pid` has ended: gone, or a zombie with no thread left (a main thread that
+/// called `pthread_exit` shows `Z` while the others run; `num_threads`, field 20 of `stat`,
+/// counts them). Unreadable for another reason (EMFILE, hidepid): not ended.
+pub fn process_ended(pid: Tid) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(text) => stat_fields(&text).is_some_and(|f| {
+            f.first().is_some_and(|s| s.starts_with(['Z', 'X']))
+                && f.get(17)
+                    .and_then(|n| n.parse::<u32>().ok())
+                    .is_some_and(|n| n <= 1)
+        }),
+        Err(e) => matches!(e.raw_os_error(), Some(libc::ENOENT | libc::ESRCH)),
+    }
+}
+
 /// The command line a process runs, arguments joined by spaces.
 pub fn cmdline(pid: Tid) -> String {
     std::fs::read(format!("/proc/{pid}/cmdline"))
