@@ -10,7 +10,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use common::{
-    assert_gone, assert_none_live, assert_refused, assert_saw, csv_rows, csv_whole, exec,
+    allowed, assert_gone, assert_none_live, assert_refused, assert_saw, csv_rows, csv_whole, exec,
     live_with, pinbench, profile_dir, python_or_skip, read_seen, seen_program, tree_of,
 };
 use pinbench::cpuset::CpuSet;
@@ -25,10 +25,6 @@ fn example(name: &str) -> String {
 
 fn set(text: &str) -> CpuSet {
     CpuSet::parse(text).unwrap()
-}
-
-fn allowed() -> CpuSet {
-    pinbench::affinity::current_affinity().unwrap()
 }
 
 /// `-s none --reps 1 --no-warmup --name NAME` and `extra`: one run of a program.

@@ -3,13 +3,9 @@
 
 mod common;
 
-use common::{pinbench, workers_of};
+use common::{allowed, pinbench, workers_of};
 use pinbench::cpuset::CpuSet;
 use serde_json::Value;
-
-fn allowed() -> CpuSet {
-    pinbench::affinity::current_affinity().unwrap()
-}
 
 fn run_json(args: &[&str]) -> Value {
     let out = pinbench()

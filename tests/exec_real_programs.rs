@@ -8,26 +8,10 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-
 use common::{
-    csv_rows, exec, profile_dir, program, python_or_skip, read_seen, skip, skip_missing_tool,
+    allowed, csv_rows, exec, profile_dir, program, python_or_skip, read_seen, skip,
+    skip_missing_tool, venv_python,
 };
-use pinbench::cpuset::CpuSet;
-
-fn allowed() -> CpuSet {
-    pinbench::affinity::current_affinity().unwrap()
-}
-
-/// The Python with joblib that scripts/setup.sh puts in `.tools/venv`.
-fn joblib_python() -> Option<PathBuf> {
-    let py = Path::new(env!("CARGO_MANIFEST_DIR")).join(".tools/venv/bin/python");
-    let ok = std::process::Command::new(&py)
-        .args(["-c", "import joblib"])
-        .status()
-        .is_ok_and(|s| s.success());
-    ok.then_some(py)
-}
 
 /// Runs `cmd` once under `strategy` with two slots and returns the share of its task reports
 /// that saw a single-CPU mask, and the CPUs of those masks (each must be one of the allowed).
@@ -100,7 +84,7 @@ fn placed_from_inside(python: &str, cmd: &[&str]) {
 
 #[test]
 fn joblib_loky_workers_run_on_their_slots() {
-    let Some(py) = joblib_python() else {
+    let Some(py) = venv_python("joblib") else {
         skip_missing_tool(
             "PINBENCH_REQUIRE_JOBLIB",
             "joblib is not in .tools/venv (scripts/setup.sh installs it)",

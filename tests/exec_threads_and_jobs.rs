@@ -7,43 +7,27 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use common::{
+    Seen, allowed, assert_saw, exec, program, read_seen, skip, skip_missing_tool, venv_python,
+};
 
-use common::{exec, program, skip, skip_missing_tool};
-use pinbench::cpuset::CpuSet;
-
-fn allowed() -> CpuSet {
-    pinbench::affinity::current_affinity().unwrap()
-}
-
-/// The Python of `.tools/venv` when it has `module` (scripts/setup.sh installs joblib and numpy
-/// there).
-fn venv_python_with(module: &str) -> Option<PathBuf> {
-    let py = Path::new(env!("CARGO_MANIFEST_DIR")).join(".tools/venv/bin/python");
-    let ok = std::process::Command::new(&py)
-        .args(["-c", &format!("import {module}")])
-        .status()
-        .is_ok_and(|s| s.success());
-    ok.then_some(py)
-}
-
-/// `(strategy, role, mask, last cpu)` of every line a program appended to `seen`
-/// (`<strategy> <id> <role> <cpus> <cpu>`).
-fn readings(seen: &Path) -> Vec<(String, String, CpuSet, usize)> {
-    std::fs::read_to_string(seen)
-        .unwrap_or_default()
-        .lines()
-        .map(|l| {
-            let f: Vec<&str> = l.split_whitespace().collect();
-            assert_eq!(f.len(), 5, "`<strategy> <id> <role> <cpus> <cpu>`: {l}");
-            (
-                f[0].to_string(),
-                f[2].to_string(),
-                f[3].parse().unwrap_or_else(|_| panic!("a CPU list: {l}")),
-                f[4].parse().unwrap_or_else(|_| panic!("a CPU: {l}")),
-            )
-        })
-        .collect()
+/// Where each report of `strategy` (its role `<strategy>:<what>`) ran, as the program read it:
+/// under `none` the whole allowed set ([`common::assert_saw`]); under a strategy that pins, one
+/// CPU of it each, and running there.
+fn assert_placed(strategy: &str, seen: &[Seen]) {
+    let here = allowed();
+    if strategy == "none" {
+        assert_saw(seen, &here, strategy);
+        return;
+    }
+    for s in seen {
+        assert!(
+            here.contains(s.cpu),
+            "{strategy}: ran outside the allowed set: {s:?}"
+        );
+        assert_eq!(s.mask.len(), 1, "{strategy}: {s:?}");
+        assert!(s.mask.contains(s.cpu), "{strategy}: off its CPU: {s:?}");
+    }
 }
 
 /// numpy's threads (OpenBLAS's pool) as the workers (`--workers-are threads`): under
@@ -51,7 +35,7 @@ fn readings(seen: &Path) -> Vec<(String, String, CpuSet, usize)> {
 /// own /proc; under none every thread has the whole allowed set.
 #[test]
 fn numpy_threads_run_on_their_slots() {
-    let Some(py) = venv_python_with("numpy") else {
+    let Some(py) = venv_python("numpy") else {
         skip_missing_tool(
             "PINBENCH_REQUIRE_NUMPY",
             "numpy is not in .tools/venv (scripts/setup.sh installs it)",
@@ -77,26 +61,16 @@ fn numpy_threads_run_on_their_slots() {
         .output()
         .unwrap();
     common::assert_ok(&run);
-    let all = readings(&seen);
+    let all = read_seen(&seen);
     for strategy in ["none", "per-worker"] {
-        let threads: Vec<_> = all
+        let threads: Vec<Seen> = all
             .iter()
-            .filter(|(s, role, ..)| s == strategy && role == "other")
+            .filter(|r| r.role == format!("{strategy}:other"))
+            .cloned()
             .collect();
         // Two runs, each with OpenBLAS's thread beside the main one.
         assert!(threads.len() >= 2, "{strategy}: {all:?}");
-        for (_, _, mask, cpu) in &threads {
-            assert!(
-                here.contains(*cpu),
-                "{strategy}: ran outside the allowed set: {all:?}"
-            );
-            if strategy == "none" {
-                assert_eq!(*mask, here, "none: {all:?}");
-            } else {
-                assert_eq!(mask.len(), 1, "per-worker: {all:?}");
-                assert!(mask.contains(*cpu), "per-worker: off its CPU: {all:?}");
-            }
-        }
+        assert_placed(strategy, &threads);
     }
 }
 
@@ -119,13 +93,13 @@ fn make_jobs_run_on_their_slots() {
     let dir = tempfile::tempdir().unwrap();
     let seen = dir.path().join("seen.txt");
     let targets: Vec<String> = (0..6).map(|i| format!("t{i}")).collect();
-    // Each recipe's shell spins a little (a worker that works), then its one child reads its
-    // own mask (/proc/self/status) and CPU (field 39 of /proc/self/stat, the 37th after the
-    // command name).
+    // Each recipe's shell spins a little (a worker that works), then its one child reports
+    // itself in seen.py's form: its pid, mask (/proc/self/status) and CPU (field 39 of
+    // /proc/self/stat, the 37th after the command name).
     let recipe = "@i=0; while [ $$i -lt 20000 ]; do i=$$((i+1)); done; \
 awk '/^Cpus_allowed_list/ { m = $$2 } END { getline s < \"/proc/self/stat\"; \
-sub(/.*\\) /, \"\", s); split(s, f, \" \"); \
-print ENVIRON[\"PINBENCH_STRATEGY\"], \"$@\", \"job\", m, f[37] }' /proc/self/status >> $(SEEN)";
+split(s, p, \" \"); sub(/.*\\) /, \"\", s); split(s, f, \" \"); \
+print ENVIRON[\"PINBENCH_STRATEGY\"] \":job\", \"-\", p[1], m, f[37] }' /proc/self/status >> $(SEEN)";
     std::fs::write(
         dir.path().join("Makefile"),
         format!(
@@ -160,21 +134,14 @@ print ENVIRON[\"PINBENCH_STRATEGY\"], \"$@\", \"job\", m, f[37] }' /proc/self/st
         ],
     );
     common::assert_ok(&run);
-    let all = readings(&seen);
+    let all = read_seen(&seen);
     for strategy in ["none", "per-worker"] {
-        let jobs: Vec<_> = all.iter().filter(|(s, ..)| s == strategy).collect();
+        let jobs: Vec<Seen> = all
+            .iter()
+            .filter(|r| r.role == format!("{strategy}:job"))
+            .cloned()
+            .collect();
         assert_eq!(jobs.len(), 12, "{strategy}: six jobs, two runs: {all:?}");
-        for (_, _, mask, cpu) in &jobs {
-            assert!(
-                here.contains(*cpu),
-                "{strategy}: ran outside the allowed set: {all:?}"
-            );
-            if strategy == "none" {
-                assert_eq!(*mask, here, "none: {all:?}");
-            } else {
-                assert_eq!(mask.len(), 1, "per-worker: {all:?}");
-                assert!(mask.contains(*cpu), "per-worker: off its CPU: {all:?}");
-            }
-        }
+        assert_placed(strategy, &jobs);
     }
 }

@@ -254,6 +254,22 @@ pub fn assert_refused(out: &std::process::Output, what: &str, needle: &str) {
     assert!(out.stdout.is_empty(), "{what} printed on stdout");
 }
 
+/// The CPUs this test may use.
+pub fn allowed() -> CpuSet {
+    pinbench::affinity::current_affinity().unwrap()
+}
+
+/// The Python of `.tools/venv` when it has `module` (scripts/setup.sh installs joblib and numpy
+/// there).
+pub fn venv_python(module: &str) -> Option<PathBuf> {
+    let py = Path::new(env!("CARGO_MANIFEST_DIR")).join(".tools/venv/bin/python");
+    let ok = Command::new(&py)
+        .args(["-c", &format!("import {module}")])
+        .status()
+        .is_ok_and(|s| s.success());
+    ok.then_some(py)
+}
+
 /// The path of `tests/programs/<name>`, a program the tests run under `exec`.
 pub fn program(name: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -1,8 +1,8 @@
 """numpy's own threads (OpenBLAS's pool, OPENBLAS_NUM_THREADS of them) multiplying matrices;
 then the program reads the mask and last CPU of each of its threads from /proc/self/task and
-appends them to argv[1], one line per thread:
+appends them to argv[1], one line per thread, in seen.py's form:
 
-    <strategy> <tid> <main|other> <cpus> <last cpu>
+    <strategy>:<main|other> - <tid> <cpus> <last cpu>
 
 (the strategy from PINBENCH_STRATEGY, which pinbench exec sets)."""
 import os
@@ -26,6 +26,6 @@ for tid in sorted(int(t) for t in os.listdir("/proc/self/task")):
     cpus = next(l.split(":")[1].strip() for l in status.splitlines()
                 if l.startswith("Cpus_allowed_list"))
     last = stat.rsplit(")", 1)[1].split()[36]
-    lines.append(f"{strategy} {tid} {'main' if tid == me else 'other'} {cpus} {last}\n")
+    lines.append(f"{strategy}:{'main' if tid == me else 'other'} - {tid} {cpus} {last}\n")
 with open(sys.argv[1], "a") as out:
     out.write("".join(lines))
