@@ -2,7 +2,10 @@
 //! under `exec -w 2` with `-s per-worker` (every worker placed) and `-s none` (nothing placed:
 //! the harness's own cost), by the preload library (`--placer preload`) and by ptrace (the
 //! default), interleaved round after round in one run, so drift of a shared machine falls on
-//! all of them. Prints every round, the medians, each ratio to direct with its 95 % interval
+//! all of them: each round runs the program directly, then placed by each variant in an order
+//! turned by one every round, then directly again, and a placed run is set against the
+//! geometric mean of its round's two direct runs. Prints every round, the medians, each ratio
+//! to direct with its 95 % interval
 //! (paired by round where the rounds moved together, as the summary pairs passes), and the A/A
 //! ratio (the noise floor). Under per-worker a fork-heavy program also pays its placement's own
 //! effect (each short child moved to its slot's CPU), which a program pinning its own children
@@ -232,7 +235,11 @@ fn main() {
         );
         for r in 0..rounds {
             a.push(direct(&argv));
-            for (v, (_, s, p)) in variants.iter().enumerate() {
+            // The placed runs between the two direct ones, their order turned by one each
+            // round: none of them always runs right after a direct run, or after ptrace's.
+            for i in 0..variants.len() {
+                let v = (i + r) % variants.len();
+                let (_, s, p) = variants[v];
                 placed[v].push(s.measure(&scenario, p).expect("placed run").total.seconds);
             }
             a2.push(direct(&argv));
@@ -254,11 +261,14 @@ fn main() {
         let floor = (aa.ratio - 1.0).abs();
         let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
         let load: Vec<&str> = load.split_whitespace().take(3).collect();
+        // Each round's direct time: the geometric mean of the runs before and after its placed
+        // ones, so a drift within the round falls on both sides alike.
+        let bracket: Vec<f64> = a.iter().zip(&a2).map(|(x, y)| (x * y).sqrt()).collect();
         for ((name, _, _), runs) in variants.iter().zip(&placed) {
             let (ab, paired) = compare(
-                &rate(&a),
+                &rate(&bracket),
                 &rate(runs),
-                &pairs(&a, runs),
+                &pairs(&bracket, runs),
                 NOISE_THRESHOLD,
                 floor,
             )
@@ -268,7 +278,7 @@ fn main() {
                 .map_or((f64::NAN, f64::NAN), |(l, h)| (1.0 / h, 1.0 / l));
             println!(
                 "  {name}: median direct {:.4} s, placed {:.4} s: {:.3}x as long (95 % interval {lo:.3}-{hi:.3}, {}); verdict {}",
-                median(&a).unwrap(),
+                median(&bracket).unwrap(),
                 median(runs).unwrap(),
                 1.0 / ab.ratio,
                 if paired.is_some() {
