@@ -388,9 +388,11 @@ fn judged(row: Option<&SummaryRow>, baseline: Option<&SummaryRow>, can_run: bool
                 equivalence: row.and_then(|r| r.equivalence_band).unwrap_or(band),
             },
         },
-        Some((Verdict::Insufficient, ..)) => Judged::Insufficient,
+        Some((Verdict::Insufficient, ..)) if can_run => Judged::Insufficient,
         // Not judged yet: a side without a successful run so far.
         None if can_run => Judged::Insufficient,
+        // Too few successful runs, and no run left to add one.
+        None | Some((Verdict::Insufficient, ..)) => Judged::Unjudged,
         // A side in two separated modes: its median describes neither, and more repetitions
         // tell which is typical before a verdict may stop it.
         Some((Verdict::Faster | Verdict::Slower | Verdict::NoDifference, ..))
@@ -697,5 +699,12 @@ mod tests {
             }
         );
         assert_eq!(judged(None, None, true), Judged::Insufficient);
+        // Every run failed, or too few succeeded, and none is left: no verdict, not settled.
+        assert_eq!(judged(None, None, false), Judged::Unjudged);
+        assert_eq!(
+            judged(Some(&judged_row(Verdict::Insufficient, false)), None, false),
+            Judged::Unjudged
+        );
+        assert!(!Judged::Unjudged.is_open());
     }
 }

@@ -64,9 +64,7 @@ impl Progress {
 
     /// What follows the runs: comparisons and the budget left.
     fn state(&self) -> String {
-        let judged = self.tally.map_or(String::new(), |t| {
-            format!("{} settled / {} open comparisons, ", t.settled, t.open)
-        });
+        let judged = self.tally.map_or(String::new(), |t| format!("{t}, "));
         format!(
             "{judged}budget left {} runs, {}",
             self.total.saturating_sub(self.done),
@@ -105,12 +103,10 @@ impl Progress {
             b.finish_and_clear();
         }
         eprintln!(
-            "done: {}/{} runs in {:.0}s, {} settled / {} open comparisons{}",
+            "done: {}/{} runs in {:.0}s, {tally}{}",
             self.done,
             self.total,
             self.start.elapsed().as_secs_f64(),
-            tally.settled,
-            tally.open,
             if self.done < self.total {
                 format!(
                     ", {} runs of the budget left unused",

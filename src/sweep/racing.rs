@@ -61,11 +61,14 @@ pub enum Judged {
     Open { ci: (f64, f64), bands: Bands },
     /// Too few samples on a side for an interval.
     Insufficient,
+    /// No verdict, and none can come: a side may run no more (it failed every run, or reached
+    /// its last repetition) with too few successful runs for an interval.
+    Unjudged,
 }
 
 impl Judged {
     pub fn is_open(&self) -> bool {
-        !matches!(self, Judged::Settled)
+        !matches!(self, Judged::Settled | Judged::Unjudged)
     }
 }
 
@@ -105,11 +108,31 @@ fn precision_weight(reached: Option<f64>, target: f64) -> Option<f64> {
     }
 }
 
-/// How many comparisons are settled and how many open.
+/// How many comparisons are settled, how many open, and how many can have no verdict.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Tally {
     pub settled: usize,
     pub open: usize,
+    pub unjudged: usize,
+}
+
+impl std::fmt::Display for Tally {
+    /// `3 settled / 1 open comparisons`, and those left without a verdict where there are any.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} settled / {} open comparisons",
+            self.settled, self.open
+        )?;
+        if self.unjudged > 0 {
+            write!(
+                f,
+                ", {} without a verdict (too few successful runs)",
+                self.unjudged
+            )?;
+        }
+        Ok(())
+    }
 }
 
 /// The racing sampler: one credit per scenario, carried from pass to pass.
@@ -139,7 +162,7 @@ impl Racing {
                 continue;
             };
             let weight = match c.state {
-                Judged::Settled => continue,
+                Judged::Settled | Judged::Unjudged => continue,
                 Judged::Insufficient => 1.0,
                 Judged::Open { ci, bands } => closeness(ci, bands),
             };
@@ -227,10 +250,10 @@ impl Racing {
     pub fn tally(standings: &[Standing]) -> Tally {
         let mut t = Tally::default();
         for c in standings.iter().filter_map(|s| s.comparison.as_ref()) {
-            if c.state.is_open() {
-                t.open += 1;
-            } else {
-                t.settled += 1;
+            match c.state {
+                Judged::Settled => t.settled += 1,
+                Judged::Unjudged => t.unjudged += 1,
+                Judged::Open { .. } | Judged::Insufficient => t.open += 1,
             }
         }
         t
@@ -275,8 +298,39 @@ mod tests {
             Racing::tally(&s),
             Tally {
                 settled: 2,
-                open: 0
+                open: 0,
+                unjudged: 0
             }
+        );
+    }
+
+    /// A comparison whose side failed every run is neither settled nor open: said apart.
+    #[test]
+    fn a_comparison_without_a_successful_run_is_not_counted_settled() {
+        let mut r = Racing::new(3, None);
+        let s = [none(), judged(Judged::Unjudged), judged(Judged::Settled)];
+        assert_eq!(r.next_pass(&s), Vec::<usize>::new());
+        let t = Racing::tally(&s);
+        assert_eq!(
+            t,
+            Tally {
+                settled: 1,
+                open: 0,
+                unjudged: 1
+            }
+        );
+        assert_eq!(
+            t.to_string(),
+            "1 settled / 0 open comparisons, 1 without a verdict (too few successful runs)"
+        );
+        assert_eq!(
+            Tally {
+                settled: 2,
+                open: 1,
+                unjudged: 0
+            }
+            .to_string(),
+            "2 settled / 1 open comparisons"
         );
     }
 
@@ -291,7 +345,8 @@ mod tests {
             Racing::tally(&s),
             Tally {
                 settled: 1,
-                open: 1
+                open: 1,
+                unjudged: 0
             }
         );
     }
