@@ -231,6 +231,12 @@ fn threads_and_copies_are_workers_too() {
         assert_eq!(w["cpus_readback"], w["cpus_planned"], "{w:?}");
         assert_eq!(w["generations"], "1", "one thread per slot: {w:?}");
     }
+    // The main thread's share of the CPU time is measured in thread mode too: it starts the
+    // workers and waits for them, a small share.
+    for r in csv_rows(&dir.join("runs.csv")) {
+        let share: f64 = r["main_cpu_share"].parse().expect("a main_cpu_share");
+        assert!((0.0..0.5).contains(&share), "{r:?}");
+    }
     // Each mode: one copy per worker, told who it is and where it runs, and running there by
     // its own reading.
     let file = out.path().join("seen.txt");

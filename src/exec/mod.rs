@@ -555,8 +555,9 @@ fn measure(
             .map(|r| r.counts.migrations)
             .sum(),
         pinned_cpu_share: t.split.on_plan_share().filter(|_| planned),
-        main_cpu_share: (spec.mode == Mode::Processes && t.split.tree_s > 0.0)
-            .then(|| t.split.main_s / t.split.tree_s),
+        // The command's own process(es) in process mode; in thread mode each process's first
+        // thread while it was no worker.
+        main_cpu_share: (t.split.tree_s > 0.0).then(|| t.split.main_s / t.split.tree_s),
         workers_seen: t.split.slot_s.iter().filter(|&&s| s >= 0.01).count(),
         late_pins: t.tally.late_pins,
         late_pin_delay_s: t.late_pin_delays.iter().copied().reduce(f64::max),
