@@ -588,6 +588,18 @@ fn verdict_details(rows: &[&SummaryRow], s: &Sorted) -> Vec<String> {
             }
         ));
     }
+    // A judged scenario whose runs say its placement was not quite the plan's (a worker's mask
+    // read back otherwise, a program that changed its own masks): its verdict is read with it.
+    for r in rows.iter().filter(|r| {
+        r.status.is_ok()
+            && crate::sweep::placement_noted(&r.reason)
+            && r.verdict != Some(Verdict::NotAchieved)
+    }) {
+        details.push(format!(
+            "{} ran with a note (runs.csv has each run's): {}",
+            r.key.strategy, r.reason
+        ));
+    }
     if let Some(f) = rows.iter().find_map(|r| r.noise_floor) {
         details.push(format!(
             "identical placements differed by up to {:.1} % (this machine's noise floor)",
@@ -926,6 +938,30 @@ mod tests {
         let c = one(&[row("none", None, 1.0), a]);
         assert!(c.headline().contains("placement not achieved"));
         assert!(c.details.iter().any(|d| d.contains("42 %")));
+    }
+
+    /// A verdict reached on runs that carried a note (a worker's mask not the plan's) says the
+    /// note beside it, where it was in runs.csv alone.
+    #[test]
+    fn a_verdict_on_runs_with_a_note_says_the_note() {
+        let mut a = row("per-worker", Some(Verdict::Faster), 1.2);
+        a.reason = "mask differs from the plan: worker 1 ran under 0-1".into();
+        let c = one(&[row("none", None, 1.0), a]);
+        assert!(
+            c.details.iter().any(|d| d
+                == "per-worker ran with a note (runs.csv has each run's): mask differs from the plan: worker 1 ran under 0-1"),
+            "{:?}",
+            c.details
+        );
+        // No note on the placement, no line.
+        let mut b = row("per-worker", Some(Verdict::Faster), 1.2);
+        b.reason = "2 task(s) ended without their counters".into();
+        let c = one(&[row("none", None, 1.0), b]);
+        assert!(
+            !c.details.iter().any(|d| d.contains("with a note")),
+            "{:?}",
+            c.details
+        );
     }
 
     #[test]

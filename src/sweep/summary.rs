@@ -212,13 +212,16 @@ pub fn summarise(
                 } else {
                     Status::Ok
                 },
-                reason: sc
-                    .rows
-                    .iter()
-                    .map(|&i| &runs[i].reason)
-                    .find(|r| !r.is_empty())
-                    .cloned()
-                    .unwrap_or_default(),
+                // The first run's note, but one that says the placement was not the plan's
+                // before any other: the verdict is read with it.
+                reason: {
+                    let notes = || sc.rows.iter().map(|&i| &runs[i].reason);
+                    notes()
+                        .find(|r| super::placement_noted(r))
+                        .or_else(|| notes().find(|r| !r.is_empty()))
+                        .cloned()
+                        .unwrap_or_default()
+                },
                 n: sc.values.len(),
                 failed_reps: sc.rows.iter().filter(|&&i| !runs[i].status.is_ok()).count(),
                 same_placement_as: reference[i].map(|h| scenarios[h].key.strategy.clone()),
