@@ -592,7 +592,7 @@ fn verdict_details(rows: &[&SummaryRow], s: &Sorted) -> Vec<String> {
     // read back otherwise, a program that changed its own masks): its verdict is read with it.
     for r in rows.iter().filter(|r| {
         r.status.is_ok()
-            && crate::sweep::placement_noted(&r.reason)
+            && crate::store::placement_noted(&r.reason)
             && r.verdict != Some(Verdict::NotAchieved)
     }) {
         details.push(format!(

@@ -17,7 +17,9 @@ use serde::de::DeserializeOwned;
 use crate::profile::HardwareProfile;
 pub use legacy::{Upgraded, upgrade_legacy_folders};
 pub use lock::{DirLock, unique_suffix};
-pub use rows::{RunRow, ScenarioKey, Status, SummaryRow, WorkerRow};
+pub use rows::{
+    MASK_DIFFERS, REPINNED, RunRow, ScenarioKey, Status, SummaryRow, WorkerRow, placement_noted,
+};
 
 pub const PROFILE_FILE: &str = "profile.json";
 pub const RUNS_FILE: &str = "runs.csv";

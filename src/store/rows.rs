@@ -409,3 +409,14 @@ keyed_row! {
         }
     }
 }
+
+/// How a run's reason begins when a worker's mask read back is not its slot's: the verdict
+/// is read with it (the report says it beside the verdict).
+pub const MASK_DIFFERS: &str = "mask differs from the plan";
+/// How a run's reason says that the program changed masks itself.
+pub const REPINNED: &str = "the program changed the CPU mask of";
+
+/// Whether a run's (or a scenario's) reason says its placement was not quite the plan's.
+pub fn placement_noted(reason: &str) -> bool {
+    reason.contains(MASK_DIFFERS) || reason.contains(REPINNED)
+}

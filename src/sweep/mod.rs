@@ -155,7 +155,7 @@ fn run_row(
                 .map(|w| format!("worker {} ran under {}", w.worker, w.cpus_readback))
                 .collect();
             if !mismatched.is_empty() {
-                row.reason = format!("{MASK_DIFFERS}: {}", mismatched.join("; "));
+                row.reason = format!("{}: {}", crate::store::MASK_DIFFERS, mismatched.join("; "));
             }
             row.off_plan_fraction = t.off_plan_fraction;
             if let Some(f) = tree {
@@ -166,7 +166,11 @@ fn run_row(
                     .into_iter()
                     .collect();
                 if f.repinned > 0 {
-                    notes.push(format!("{REPINNED} {} task(s) itself", f.repinned));
+                    notes.push(format!(
+                        "{} {} task(s) itself",
+                        crate::store::REPINNED,
+                        f.repinned
+                    ));
                 }
                 if f.leftovers > 0 {
                     notes.push(format!(
@@ -228,17 +232,6 @@ fn tree_columns(row: &mut RunRow, f: &crate::runner::TreeFacts) {
             .collect::<Vec<_>>()
             .join("; "),
     );
-}
-
-/// How a run's reason begins when a worker's mask read back is not its slot's: the verdict
-/// is read with it (the report says it beside the verdict).
-pub const MASK_DIFFERS: &str = "mask differs from the plan";
-/// How a run's reason says that the program changed masks itself.
-pub const REPINNED: &str = "the program changed the CPU mask of";
-
-/// Whether a run's (or a scenario's) reason says its placement was not quite the plan's.
-pub fn placement_noted(reason: &str) -> bool {
-    reason.contains(MASK_DIFFERS) || reason.contains(REPINNED)
 }
 
 /// A run whose placement did not happen as planned, said in words: the program started fewer

@@ -217,7 +217,7 @@ pub fn summarise(
                 reason: {
                     let notes = || sc.rows.iter().map(|&i| &runs[i].reason);
                     notes()
-                        .find(|r| super::placement_noted(r))
+                        .find(|r| crate::store::placement_noted(r))
                         .or_else(|| notes().find(|r| !r.is_empty()))
                         .cloned()
                         .unwrap_or_default()
