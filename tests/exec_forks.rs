@@ -221,7 +221,13 @@ for _ in range(10):
     let err = String::from_utf8_lossy(&run.stderr);
     assert!(run.status.success(), "{err}");
     let cpus: Vec<usize> = allowed.iter().collect();
-    let masks: Vec<&str> = err.lines().filter(|l| l.starts_with('[')).collect();
+    // Each child's `[cpus]`; two children write to one pipe at once, and Python's print writes
+    // the text and its newline apart, so one line can hold two reports (`[0][1]`).
+    let masks: Vec<String> = err
+        .lines()
+        .filter(|l| l.starts_with('['))
+        .flat_map(|l| l.split_inclusive(']').map(str::to_string))
+        .collect();
     assert_eq!(masks.len(), 20, "children that reported: {err}");
     for m in &masks {
         assert!(
