@@ -194,18 +194,15 @@ fn main() {
             placer: Placer::Preload,
         };
         let scenario = Scenario {
-            workload: "cmd:overhead".parse().unwrap(),
-            model: Model::Processes,
-            workers,
-            duration: Duration::ZERO,
             pin_by: PinBy::Tracer,
             counting: CountingMode::Procfs,
-            antagonist: None,
-            recycle: None,
-            seed: 1,
             allow_mismatch: true,
-            ops: None,
-            label: None,
+            ..Scenario::new(
+                "cmd:overhead".parse().unwrap(),
+                Model::Processes,
+                workers,
+                Duration::ZERO,
+            )
         };
         // The same program placed by ptrace (every task traced, the default), and under
         // `none` by each (the harness's own cost with nothing placed: what per-worker costs on

@@ -16,7 +16,7 @@ use std::time::Duration;
 use pinbench::metrics::CountingMode;
 use pinbench::plan::plan;
 use pinbench::profile::{AllowedSource, read_profile};
-use pinbench::runner::{Model, PinBy, Scenario, Total, run_scenario};
+use pinbench::runner::{Model, Scenario, Total, run_scenario};
 use pinbench::stats::{NOISE_THRESHOLD, median, speedup};
 use pinbench::strategy::Strategy;
 
@@ -73,18 +73,8 @@ fn main() {
             continue;
         };
         let scenario = |counting| Scenario {
-            workload,
-            model,
-            workers,
-            duration,
-            pin_by: PinBy::SelfPin,
             counting,
-            antagonist: None,
-            recycle: None,
-            seed: 1,
-            allow_mismatch: false,
-            ops: None,
-            label: None,
+            ..Scenario::new(workload, model, workers, duration)
         };
         let on = scenario(CountingMode::Procfs);
         let off = scenario(CountingMode::Off);

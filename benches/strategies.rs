@@ -14,7 +14,7 @@ use pinbench::affinity::startup_allowed;
 use pinbench::metrics::CountingMode;
 use pinbench::plan::plan;
 use pinbench::profile::{AllowedSource, read_profile};
-use pinbench::runner::{Model, PinBy, Scenario, run_scenario};
+use pinbench::runner::{Model, Scenario, run_scenario};
 use pinbench::strategy::Strategy;
 use pinbench::workload::default_workloads;
 
@@ -50,18 +50,8 @@ fn benches(c: &mut Criterion) {
                 continue;
             };
             let scenario = Scenario {
-                workload,
-                model: Model::Threads,
-                workers,
-                duration: Duration::from_secs(60),
-                pin_by: PinBy::SelfPin,
                 counting: CountingMode::Off,
-                antagonist: None,
-                recycle: None,
-                seed: 1,
-                allow_mismatch: false,
-                ops: None,
-                label: None,
+                ..Scenario::new(workload, Model::Threads, workers, Duration::from_secs(60))
             };
             group.bench_function(strategy.to_string(), |b| {
                 b.iter_custom(|iters| {

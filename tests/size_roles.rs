@@ -13,7 +13,7 @@ use std::time::Duration;
 use pinbench::compare::{Presence, join, with_roles};
 use pinbench::profile::{AllowedSource, HardwareProfile, read_profile};
 use pinbench::report::ProfileResults;
-use pinbench::runner::{PinBy, Scenario};
+use pinbench::runner::Scenario;
 use pinbench::store::{Status, SummaryRow};
 use pinbench::sweep::{Axes, build};
 
@@ -49,18 +49,9 @@ fn planned_results(profile: HardwareProfile) -> ProfileResults {
     let axes = Axes::defaults(&profile);
     let (planned, skipped) = build(&axes, &profile, |workload, model, workers, antagonist| {
         Scenario {
-            workload,
-            model,
-            workers,
-            duration: Duration::from_millis(100),
-            pin_by: PinBy::SelfPin,
-            counting: Default::default(),
             antagonist,
-            recycle: None,
             seed: 0,
-            allow_mismatch: false,
-            ops: None,
-            label: None,
+            ..Scenario::new(workload, model, workers, Duration::from_millis(100))
         }
     });
     let row = |key, status, reason: String| SummaryRow {

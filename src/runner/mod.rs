@@ -158,6 +158,28 @@ pub struct Scenario {
     pub label: Option<String>,
 }
 
+impl Scenario {
+    /// `workers` of `workload` as `model` for `duration`, every other choice at the command
+    /// line's default (each worker pins itself, counting `auto`, no antagonist, no recycling,
+    /// seed 1, no operation limit); a caller sets the rest with `..Scenario::new(...)`.
+    pub fn new(workload: Workload, model: Model, workers: usize, duration: Duration) -> Self {
+        Self {
+            workload,
+            model,
+            workers,
+            duration,
+            pin_by: PinBy::SelfPin,
+            counting: CountingMode::default(),
+            antagonist: None,
+            recycle: None,
+            seed: 1,
+            allow_mismatch: false,
+            ops: None,
+            label: None,
+        }
+    }
+}
+
 /// Totals over a scenario's workers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Total {

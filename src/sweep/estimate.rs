@@ -110,25 +110,20 @@ mod tests {
     use super::*;
     use crate::metrics::CountingMode;
     use crate::plan::Placement;
-    use crate::runner::{PinBy, Scenario};
+    use crate::runner::Scenario;
     use crate::strategy::Strategy;
 
     fn planned(workload: &str, model: Model, workers: usize, ms: u64) -> Planned {
         Planned {
             key: Default::default(),
             scenario: Scenario {
-                workload: workload.parse().unwrap(),
-                model,
-                workers,
-                duration: Duration::from_millis(ms),
-                pin_by: PinBy::SelfPin,
                 counting: CountingMode::Procfs,
-                antagonist: None,
-                recycle: None,
-                seed: 1,
-                allow_mismatch: false,
-                ops: None,
-                label: None,
+                ..Scenario::new(
+                    workload.parse().unwrap(),
+                    model,
+                    workers,
+                    Duration::from_millis(ms),
+                )
             },
             placement: Placement {
                 strategy: Strategy::None,
