@@ -182,7 +182,7 @@ impl Accounting {
         let waited = r.wait_ns.saturating_sub(last_wait);
         let wanted = delta + waited;
         self.names.entry(r.tgid).or_insert_with(|| {
-            std::fs::read_to_string(format!("/proc/{}/comm", r.tgid))
+            crate::metrics::procfs::read(format!("/proc/{}/comm", r.tgid))
                 .map(|n| n.trim().to_string())
                 .unwrap_or_default()
         });

@@ -63,7 +63,7 @@ pub fn parse_stat(text: &str) -> Option<(u64, u64, usize)> {
 /// children, placed while asleep, were seen "on" CPUs their masks no longer held), a stopped
 /// one held at its creation on its creator's CPU, before it ran any instruction of its own.
 pub fn current_cpu(tgid: Tid, tid: Tid) -> Option<usize> {
-    let text = std::fs::read_to_string(dir(tgid, tid).join("stat")).ok()?;
+    let text = crate::metrics::procfs::read(dir(tgid, tid).join("stat")).ok()?;
     running_cpu(&text)
 }
 
@@ -81,9 +81,9 @@ fn running_cpu(text: &str) -> Option<usize> {
 /// field of `schedstat` (nanoseconds on a CPU). `None` once it is gone.
 pub fn activity(tgid: Tid, tid: Tid) -> Option<(bool, u64)> {
     let d = dir(tgid, tid);
-    let stat = std::fs::read_to_string(d.join("stat")).ok()?;
+    let stat = crate::metrics::procfs::read(d.join("stat")).ok()?;
     let state = state(&stat)?;
-    let run_ns = std::fs::read_to_string(d.join("schedstat"))
+    let run_ns = crate::metrics::procfs::read(d.join("schedstat"))
         .ok()
         .and_then(|t| t.split_whitespace().next()?.parse().ok())
         .unwrap_or(0);
@@ -92,7 +92,7 @@ pub fn activity(tgid: Tid, tid: Tid) -> Option<(bool, u64)> {
 
 /// The thread group (process) a task belongs to.
 pub fn tgid_of(tid: Tid) -> Option<Tid> {
-    let text = std::fs::read_to_string(format!("/proc/{tid}/status")).ok()?;
+    let text = crate::metrics::procfs::read(format!("/proc/{tid}/status")).ok()?;
     text.lines()
         .find_map(|l| l.strip_prefix("Tgid:"))
         .and_then(|v| v.trim().parse().ok())
@@ -112,7 +112,8 @@ pub fn threads(tgid: Tid) -> Vec<Tid> {
 
 /// The child processes a thread created that still live (or are zombies): its `children` file.
 pub fn children(tgid: Tid, tid: Tid) -> Vec<Tid> {
-    std::fs::read_to_string(dir(tgid, tid).join("children"))
+    crate::metrics::procfs::read(dir(tgid, tid).join("children"))
+        .ok()
         .map(|t| {
             t.split_whitespace()
                 .filter_map(|c| c.parse().ok())
@@ -123,7 +124,7 @@ pub fn children(tgid: Tid, tid: Tid) -> Vec<Tid> {
 
 /// Whether a task has exited and waits to be reaped (state `Z`): its counters are final.
 pub fn is_zombie(tgid: Tid, tid: Tid) -> bool {
-    std::fs::read_to_string(dir(tgid, tid).join("stat"))
+    crate::metrics::procfs::read(dir(tgid, tid).join("stat"))
         .ok()
         .and_then(|t| state(&t))
         == Some('Z')
@@ -133,7 +134,7 @@ pub fn is_zombie(tgid: Tid, tid: Tid) -> bool {
 /// called `pthread_exit` shows `Z` while the others run; `num_threads`, field 20 of `stat`,
 /// counts them). Unreadable for another reason (EMFILE, hidepid): not ended.
 pub fn process_ended(pid: Tid) -> bool {
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+    match crate::metrics::procfs::read(format!("/proc/{pid}/stat")) {
         Ok(text) => stat_fields(&text).is_some_and(|f| {
             f.first().is_some_and(|s| s.starts_with(['Z', 'X']))
                 && f.get(17)
@@ -146,7 +147,8 @@ pub fn process_ended(pid: Tid) -> bool {
 
 /// The command line a process runs, arguments joined by spaces.
 pub fn cmdline(pid: Tid) -> String {
-    std::fs::read(format!("/proc/{pid}/cmdline"))
+    crate::metrics::procfs::read_bytes(format!("/proc/{pid}/cmdline"))
+        .ok()
         .map(|b| {
             b.split(|&c| c == 0)
                 .filter(|a| !a.is_empty())
@@ -162,7 +164,7 @@ impl TaskCounts {
     pub fn read(tgid: Tid, tid: Tid) -> Self {
         let d = dir(tgid, tid);
         let sched = SchedStats::read(&d.join("sched"));
-        let stat = std::fs::read_to_string(d.join("stat"))
+        let stat = crate::metrics::procfs::read(d.join("stat"))
             .ok()
             .and_then(|t| parse_stat(&t));
         let hz = ticks_per_second();

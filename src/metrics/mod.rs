@@ -4,6 +4,7 @@
 //! where it came from; one that could not be had is `None`, never 0.
 
 mod perf;
+pub mod procfs;
 mod rusage;
 mod sched;
 mod schedstat;

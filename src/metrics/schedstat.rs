@@ -24,7 +24,7 @@ impl RunWait {
     }
 
     fn read(path: &Path) -> Option<Self> {
-        Self::parse(&std::fs::read_to_string(path).ok()?)
+        Self::parse(&super::procfs::read(path).ok()?)
     }
 
     /// The calling thread's.
