@@ -389,10 +389,9 @@ fn judged(row: Option<&SummaryRow>, baseline: Option<&SummaryRow>, can_run: bool
                 equivalence: row.and_then(|r| r.equivalence_band).unwrap_or(band),
             },
         },
-        Some((Verdict::Insufficient, ..)) if can_run => Judged::Insufficient,
-        // Not judged yet: a side without a successful run so far.
-        None if can_run => Judged::Insufficient,
-        // Too few successful runs, and no run left to add one.
+        // Too few successful runs so far (none, or too few for an interval): open while a run
+        // may add one, else left without a verdict.
+        None | Some((Verdict::Insufficient, ..)) if can_run => Judged::Insufficient,
         None | Some((Verdict::Insufficient, ..)) => Judged::Unjudged,
         // A side in two separated modes: its median describes neither, and more repetitions
         // tell which is typical before a verdict may stop it.
