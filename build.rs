@@ -23,6 +23,12 @@ fn main() {
             "-fvisibility=hidden",
         ])
         .arg("-Wl,-z,noseparate-code")
+        // No read-only-after-relocation page: its relocations and the library's data then
+        // share one writable page, so every process that loads it takes one copy-on-write
+        // fault there, not two, and maps one area fewer (76.7 -> 74.7 faults per fork and exec
+        // of /bin/true). What that page would have protected is this library's own table of
+        // libc addresses, a dozen entries; the program's own stay protected.
+        .arg("-Wl,-z,norelro")
         .arg("-o")
         .arg(&lib)
         .arg(src)

@@ -2,14 +2,18 @@
 //! under `exec -w 2` with `-s per-worker` (every worker placed) and `-s none` (nothing placed:
 //! the harness's own cost), by the preload library (`--placer preload`) and by ptrace (the
 //! default), interleaved round after round in one run, so drift of a shared machine falls on
-//! all of them: each round runs the program directly, then placed by each variant in an order
-//! turned by one every round, then directly again, and a placed run is set against the
-//! geometric mean of its round's two direct runs. Prints every round, the medians, each ratio
-//! to direct with its 95 % interval
-//! (paired by round where the rounds moved together, as the summary pairs passes), and the A/A
-//! ratio (the noise floor). Under per-worker a fork-heavy program also pays its placement's own
-//! effect (each short child moved to its slot's CPU), which a program pinning its own children
-//! pays as well; under none only the harness is measured.
+//! all of them: each round runs the program directly, then the other runs in an order turned
+//! by one every round, then directly again, and each of them is set against the geometric mean
+//! of its round's two direct runs. Prints every round, the medians, each ratio to direct with
+//! its 95 % interval (paired by round where the rounds moved together, as the summary pairs
+//! passes), and the A/A ratio (the noise floor).
+//!
+//! Two more runs say what no harness can go under. The program started directly with an empty
+//! preload library (linked as pinbench's is): what loading any library through `LD_PRELOAD`
+//! costs each process, paid by every preload placement before it does anything. And, for the
+//! fork loop, its children pinning themselves to the CPU per-worker gives them: under
+//! per-worker a fork-heavy program also pays its placement's own effect (each short child moved
+//! to its slot's CPU), which a program pinning its own children pays as well.
 //! The programs are the fork-heavy ones (a shell starting 200 `/bin/true`, Python running 200
 //! `subprocess.run`, `make -j2` of 20 small C files, a C loop of 1000 forks), where every new
 //! process pays for its placement, and a compute-bound Pool, where nothing should show.
@@ -29,10 +33,15 @@ use pinbench::runner::{Executor, Model, PinBy, Scenario};
 use pinbench::stats::{NOISE_THRESHOLD, compare, median};
 use pinbench::strategy::Strategy;
 
-fn direct(argv: &[String]) -> f64 {
+/// Seconds of one run of `argv` started directly, with `preload` in `LD_PRELOAD` if given.
+fn direct(argv: &[String], preload: Option<&str>) -> f64 {
     let start = Instant::now();
-    let status = Command::new(&argv[0])
-        .args(&argv[1..])
+    let mut cmd = Command::new(&argv[0]);
+    cmd.args(&argv[1..]);
+    if let Some(lib) = preload {
+        cmd.env("LD_PRELOAD", lib);
+    }
+    let status = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -42,12 +51,13 @@ fn direct(argv: &[String]) -> f64 {
     start.elapsed().as_secs_f64()
 }
 
-/// A C source written to `dir` and compiled there; returns the binary.
-fn compile(dir: &Path, name: &str, source: &str) -> String {
+/// A C source written to `dir` and compiled there with `flags`; returns the binary.
+fn compile(dir: &Path, name: &str, source: &str, flags: &[&str]) -> String {
     let c = dir.join(format!("{name}.c"));
     std::fs::write(&c, source).unwrap();
     let bin = dir.join(name);
     let ok = Command::new("cc")
+        .args(flags)
         .args(["-O2", "-o"])
         .arg(&bin)
         .arg(&c)
@@ -58,18 +68,43 @@ fn compile(dir: &Path, name: &str, source: &str) -> String {
     bin.display().to_string()
 }
 
-const FORKS: &str = r#"#include <stdlib.h>
+/// 1000 forks; with a CPU as its argument, each child first pins itself there (the placement
+/// per-worker gives each of them, made by the program itself: its own cost, no harness).
+const FORKS: &str = r#"#define _GNU_SOURCE
+#include <sched.h>
+#include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
-int main(void) {
+int main(int argc, char **argv) {
+    cpu_set_t own;
+    CPU_ZERO(&own);
+    if (argc > 1) CPU_SET(atoi(argv[1]), &own);
     for (int i = 0; i < 1000; i++) {
         pid_t p = fork();
-        if (p == 0) _exit(0);
+        if (p == 0) {
+            if (argc > 1) sched_setaffinity(0, sizeof own, &own);
+            _exit(0);
+        }
         if (p < 0 || waitpid(p, 0, 0) != p) return 1;
     }
     return 0;
 }
 "#;
+
+/// A preload library that does nothing, linked as pinbench's is (build.rs): what loading any
+/// library through `LD_PRELOAD` costs a process, the floor under every preload placement.
+const EMPTY_LIBRARY: &str = "__attribute__((constructor)) static void start(void) {}\n";
+
+/// One kind of run in a round.
+enum Run<'a> {
+    /// Under `pinbench exec`.
+    Placed(&'a ExecSpec, &'a Placement),
+    /// Started directly, with a preload library or other arguments than the program's own.
+    Direct {
+        argv: Vec<String>,
+        preload: Option<&'a str>,
+    },
+}
 
 /// 20 small C files and a Makefile that builds them into one program.
 fn make_tree(dir: &Path) {
@@ -121,7 +156,13 @@ fn main() {
     )
     .unwrap();
     std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-    let forks = compile(&tmp, "forks", FORKS);
+    let forks = compile(&tmp, "forks", FORKS, &[]);
+    let empty = compile(
+        &tmp,
+        "empty.so",
+        EMPTY_LIBRARY,
+        &["-shared", "-fPIC", "-Wl,-z,noseparate-code"],
+    );
     let build = tmp.join("build");
     std::fs::create_dir_all(&build).unwrap();
     make_tree(&build);
@@ -159,7 +200,7 @@ fn main() {
                 build.display().to_string(),
             ],
         ),
-        ("1000 forks (C, fork + waitpid)", vec![forks]),
+        ("1000 forks (C, fork + waitpid)", vec![forks.clone()]),
         (
             "compute-bound pool (python3 examples/python/pool.py)",
             vec![
@@ -212,34 +253,71 @@ fn main() {
             placer: Placer::Ptrace,
             ..spec.clone()
         };
-        let variants: [(&str, &ExecSpec, &Placement); 4] = [
-            ("per-worker, --placer preload", &spec, &placement),
-            ("per-worker, --placer ptrace", &traced_spec, &placement),
-            ("none, --placer preload", &spec, &unplaced),
-            ("none, --placer ptrace", &traced_spec, &unplaced),
+        // Beside them, what no harness can go under: the program started directly with an
+        // empty preload library (what loading any library costs each process), and for the
+        // fork loop its children pinning themselves where per-worker puts them (slot 0's CPU:
+        // each child takes the lowest free slot, its predecessor reaped), the placement's own
+        // cost.
+        let mut variants: Vec<(&str, Run)> = vec![
+            (
+                "per-worker, --placer preload",
+                Run::Placed(&spec, &placement),
+            ),
+            (
+                "per-worker, --placer ptrace",
+                Run::Placed(&traced_spec, &placement),
+            ),
+            ("none, --placer preload", Run::Placed(&spec, &unplaced)),
+            (
+                "none, --placer ptrace",
+                Run::Placed(&traced_spec, &unplaced),
+            ),
+            (
+                "direct, empty preload library",
+                Run::Direct {
+                    argv: argv.clone(),
+                    preload: Some(&empty),
+                },
+            ),
         ];
+        let slot0 = placement.workers[0]
+            .cpus
+            .as_ref()
+            .and_then(|c| c.iter().next());
+        if let (true, Some(cpu)) = (argv[0] == forks, slot0) {
+            variants.push((
+                "direct, each child pins itself to slot 0's CPU",
+                Run::Direct {
+                    argv: vec![forks.clone(), cpu.to_string()],
+                    preload: None,
+                },
+            ));
+        }
+        let once = |run: &Run| match run {
+            Run::Placed(s, p) => s.measure(&scenario, p).expect("placed run").total.seconds,
+            Run::Direct { argv, preload } => direct(argv, *preload),
+        };
         // One of each first, uncounted.
-        direct(&argv);
-        for (_, s, p) in &variants {
-            s.measure(&scenario, p).expect("placed run");
+        direct(&argv, None);
+        for (_, run) in &variants {
+            once(run);
         }
         let mut a = Vec::new();
         let mut a2 = Vec::new();
         let mut placed: Vec<Vec<f64>> = vec![Vec::new(); variants.len()];
         println!(
             "\n{label}: seconds per run, direct A / {} / direct A' (-w {workers})",
-            variants.map(|v| v.0).join(" / ")
+            variants.iter().map(|v| v.0).collect::<Vec<_>>().join(" / ")
         );
         for r in 0..rounds {
-            a.push(direct(&argv));
-            // The placed runs between the two direct ones, their order turned by one each
+            a.push(direct(&argv, None));
+            // The other runs between the two direct ones, their order turned by one each
             // round: none of them always runs right after a direct run, or after ptrace's.
             for i in 0..variants.len() {
                 let v = (i + r) % variants.len();
-                let (_, s, p) = variants[v];
-                placed[v].push(s.measure(&scenario, p).expect("placed run").total.seconds);
+                placed[v].push(once(&variants[v].1));
             }
-            a2.push(direct(&argv));
+            a2.push(direct(&argv, None));
             let row: Vec<String> = placed.iter().map(|v| format!("{:.4}", v[r])).collect();
             println!(
                 "  round {r:2}: {:.4} / {} / {:.4}",
@@ -261,7 +339,7 @@ fn main() {
         // Each round's direct time: the geometric mean of the runs before and after its placed
         // ones, so a drift within the round falls on both sides alike.
         let bracket: Vec<f64> = a.iter().zip(&a2).map(|(x, y)| (x * y).sqrt()).collect();
-        for ((name, _, _), runs) in variants.iter().zip(&placed) {
+        for ((name, _), runs) in variants.iter().zip(&placed) {
             let (ab, paired) = compare(
                 &rate(&bracket),
                 &rate(runs),
