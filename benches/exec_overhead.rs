@@ -161,7 +161,12 @@ fn main() {
         &tmp,
         "empty.so",
         EMPTY_LIBRARY,
-        &["-shared", "-fPIC", "-Wl,-z,noseparate-code"],
+        &[
+            "-shared",
+            "-fPIC",
+            "-Wl,-z,noseparate-code",
+            "-Wl,-z,norelro",
+        ],
     );
     let build = tmp.join("build");
     std::fs::create_dir_all(&build).unwrap();
