@@ -14,6 +14,10 @@
 //! fork loop, its children pinning themselves to the CPU per-worker gives them: under
 //! per-worker a fork-heavy program also pays its placement's own effect (each short child moved
 //! to its slot's CPU), which a program pinning its own children pays as well.
+//! Beside the library, the other design that places exec'd processes without ptrace: each
+//! program run under a supervisor that receives every `execve` of its tree through seccomp
+//! user notification and lets it continue, placing nothing (that design's least cost; it
+//! cannot reach a forked child that does not exec).
 //! The programs are the fork-heavy ones (a shell starting 200 `/bin/true`, Python running 200
 //! `subprocess.run`, `make -j2` of 20 small C files, a C loop of 1000 forks), where every new
 //! process pays for its placement, and a compute-bound Pool, where nothing should show.
@@ -95,6 +99,89 @@ int main(int argc, char **argv) {
 /// library through `LD_PRELOAD` costs a process, the floor under every preload placement.
 const EMPTY_LIBRARY: &str = "__attribute__((constructor)) static void start(void) {}\n";
 
+/// The other design for placing exec'd processes without ptrace, measured beside the library:
+/// a supervisor that receives every `execve` of the tree through seccomp user notification and
+/// lets it continue (`seccomp-exec PROGRAM ARGS...`). It stops each exec for one round trip
+/// and places nothing, so it is that design's least cost; it cannot reach a forked child that
+/// does not exec (the notification comes before the call, in the caller), which is why it is
+/// not pinbench's placer.
+const SECCOMP_EXEC: &str = r#"#define _GNU_SOURCE
+#include <errno.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <poll.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+    (void)argc;
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv)) return 126;
+    char byte = 0;
+    struct iovec io = {&byte, 1};
+    union { char c[CMSG_SPACE(sizeof(int))]; struct cmsghdr a; } u;
+    struct msghdr m = {0};
+    m.msg_iov = &io;
+    m.msg_iovlen = 1;
+    m.msg_control = u.c;
+    m.msg_controllen = sizeof u.c;
+    pid_t root = fork();
+    if (root == 0) {
+        struct sock_filter f[] = {
+            BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+            BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_execve, 0, 1),
+            BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF),
+            BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)};
+        struct sock_fprog prog = {4, f};
+        prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+        int l = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
+        if (l < 0) _exit(126);
+        struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(c), &l, sizeof l);
+        if (sendmsg(sv[0], &m, 0) != 1) _exit(126);
+        close(l);
+        close(sv[0]);
+        close(sv[1]);
+        execvp(argv[1], argv + 1);
+        _exit(127);
+    }
+    close(sv[0]);
+    if (recvmsg(sv[1], &m, 0) != 1) return 126;
+    int l;
+    memcpy(&l, CMSG_DATA(CMSG_FIRSTHDR(&m)), sizeof l);
+    struct seccomp_notif_sizes sz;
+    if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sz)) return 126;
+    struct seccomp_notif *req = calloc(1, sz.seccomp_notif);
+    struct seccomp_notif_resp *resp = calloc(1, sz.seccomp_notif_resp);
+    for (;;) {
+        struct pollfd p = {l, POLLIN, 0};
+        if (poll(&p, 1, -1) < 0) {
+            if (errno == EINTR) continue;
+            break;
+        }
+        if (!(p.revents & POLLIN)) break;
+        memset(req, 0, sz.seccomp_notif);
+        if (ioctl(l, SECCOMP_IOCTL_NOTIF_RECV, req) < 0) continue;
+        memset(resp, 0, sz.seccomp_notif_resp);
+        resp->id = req->id;
+        resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+        ioctl(l, SECCOMP_IOCTL_NOTIF_SEND, resp);
+    }
+    int st;
+    if (waitpid(root, &st, 0) != root) return 126;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+"#;
+
 /// One kind of run in a round.
 enum Run<'a> {
     /// Under `pinbench exec`.
@@ -157,6 +244,14 @@ fn main() {
     .unwrap();
     std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     let forks = compile(&tmp, "forks", FORKS, &[]);
+    let seccomp_exec = compile(&tmp, "seccomp-exec", SECCOMP_EXEC, &[]);
+    let seccomp_works = Command::new(&seccomp_exec)
+        .arg("/bin/true")
+        .status()
+        .is_ok_and(|s| s.success());
+    if !seccomp_works {
+        println!("seccomp user notification does not work here: its runs are left out");
+    }
     let empty = compile(
         &tmp,
         "empty.so",
@@ -285,6 +380,17 @@ fn main() {
                 },
             ),
         ];
+        if seccomp_works {
+            variants.push((
+                "direct, each exec stopped by a seccomp supervisor (placing nothing)",
+                Run::Direct {
+                    argv: std::iter::once(seccomp_exec.clone())
+                        .chain(argv.iter().cloned())
+                        .collect(),
+                    preload: None,
+                },
+            ));
+        }
         let slot0 = placement.workers[0]
             .cpus
             .as_ref()
