@@ -69,10 +69,10 @@ pub struct ExecArgs {
     /// How the program's processes are placed in tree mode: `preload` (the default), from
     /// inside through a library every dynamically linked process loads, with processes as
     /// workers (ptrace where it cannot: threads as workers, --each, a static program); a fork
-    /// costs no stop (1000 bare forks 1.07-1.16x as long as direct, 1.3-1.4x traced), and a
-    /// process that ran under 2 ms of CPU reports no migrations. `ptrace`: every task traced
-    /// and placed at the stop before its first instruction, every counter of every task read
-    /// (docs/exec.md, "What tracing costs").
+    /// costs no stop (1000 bare forks under per-worker 1.07-1.10x as long as direct, 1.36-1.52x
+    /// traced), and a process that ran under 2 ms of CPU reports no migrations. `ptrace`: every
+    /// task traced and placed at the stop before its first instruction, every counter of every
+    /// task read (docs/exec.md, "What tracing costs").
     #[arg(long, default_value = "preload", value_name = "preload|ptrace")]
     pub placer: Placer,
     /// The program and its arguments, after `--`.
