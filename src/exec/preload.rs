@@ -182,12 +182,9 @@ fn read_head(path: &Path, n: usize) -> std::io::Result<Vec<u8>> {
 
 /// An ELF64 little-endian file with a `PT_INTERP` program header.
 fn has_interp(head: &[u8], path: &Path) -> bool {
-    if head.len() < 64 || &head[..4] != b"\x7fELF" || head[4] != 2 || head[5] != 1 {
+    let Some((phoff, phentsize, phnum)) = program_headers(head) else {
         return false;
-    }
-    let u16_at = |o: usize| u16::from_le_bytes([head[o], head[o + 1]]) as usize;
-    let phoff = u64::from_le_bytes(head[0x20..0x28].try_into().expect("8 bytes")) as usize;
-    let (phentsize, phnum) = (u16_at(0x36), u16_at(0x38));
+    };
     let end = phoff + phentsize * phnum;
     let table = if end <= head.len() {
         head.to_vec()
@@ -197,10 +194,32 @@ fn has_interp(head: &[u8], path: &Path) -> bool {
             _ => return false,
         }
     };
-    (0..phnum).any(|i| {
-        let o = phoff + i * phentsize;
-        u32::from_le_bytes(table[o..o + 4].try_into().expect("4 bytes")) == 3
-    })
+    segment_types(&table, (phoff, phentsize, phnum)).contains(&PT_INTERP)
+}
+
+const PT_LOAD: u32 = 1;
+const PT_INTERP: u32 = 3;
+/// The segment a linker with RELRO makes read-only once relocated.
+#[cfg(test)]
+const PT_GNU_RELRO: u32 = 0x6474_e552;
+
+/// Where an ELF64 little-endian file's program headers are: offset, entry size, count.
+fn program_headers(head: &[u8]) -> Option<(usize, usize, usize)> {
+    if head.len() < 64 || &head[..4] != b"\x7fELF" || head[4] != 2 || head[5] != 1 {
+        return None;
+    }
+    let u16_at = |o: usize| u16::from_le_bytes([head[o], head[o + 1]]) as usize;
+    let phoff = u64::from_le_bytes(head[0x20..0x28].try_into().expect("8 bytes")) as usize;
+    Some((phoff, u16_at(0x36), u16_at(0x38)))
+}
+
+/// The type of each program header, from bytes that hold the whole table.
+fn segment_types(elf: &[u8], (phoff, phentsize, phnum): (usize, usize, usize)) -> Vec<u32> {
+    (0..phnum)
+        .map(|i| phoff + i * phentsize)
+        .filter(|&o| o + 4 <= elf.len())
+        .map(|o| u32::from_le_bytes(elf[o..o + 4].try_into().expect("4 bytes")))
+        .collect()
 }
 
 /// The table pinbench shares with the library: created before the command starts, removed
@@ -726,6 +745,22 @@ mod tests {
             write_mask(&mut m, &set);
             assert_eq!(read_mask(&m), set, "{cpus:?}");
         }
+    }
+
+    /// What a process pays to load the library is mostly its mappings and the pages it copies:
+    /// code on the headers' pages (one segment, not four) and no read-only-after-relocation
+    /// page (relocations and data on one writable page), as build.rs links it.
+    #[test]
+    fn the_library_maps_one_code_and_one_data_segment_and_no_relro_page() {
+        let ph = program_headers(LIBRARY).expect("an ELF64 little-endian library");
+        let types = segment_types(LIBRARY, ph);
+        assert_eq!(
+            types.iter().filter(|&&t| t == PT_LOAD).count(),
+            2,
+            "{types:x?}"
+        );
+        assert!(!types.contains(&PT_GNU_RELRO), "{types:x?}");
+        assert!(!types.contains(&PT_INTERP), "a library, not a program");
     }
 
     #[test]
