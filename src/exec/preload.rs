@@ -197,8 +197,9 @@ fn has_interp(head: &[u8], path: &Path) -> bool {
     segment_types(&table, (phoff, phentsize, phnum)).contains(&PT_INTERP)
 }
 
-const PT_LOAD: u32 = 1;
 const PT_INTERP: u32 = 3;
+#[cfg(test)]
+const PT_LOAD: u32 = 1;
 /// The segment a linker with RELRO makes read-only once relocated.
 #[cfg(test)]
 const PT_GNU_RELRO: u32 = 0x6474_e552;
