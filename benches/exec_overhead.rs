@@ -1,24 +1,26 @@
 //! What `pinbench exec` costs a program: each program run directly (twice, an A/A pair) and
 //! under `exec -w 2` with `-s per-worker` (every worker placed) and `-s none` (nothing placed:
 //! the harness's own cost), by the preload library (`--placer preload`, the default) and by
-//! ptrace (`--placer ptrace`), interleaved round after round in one run, so drift of a shared machine falls on
-//! all of them: each round runs the program directly, then the other runs in an order turned
-//! by one every round, then directly again, and each of them is set against the geometric mean
-//! of its round's two direct runs. Prints every round, the medians, each ratio to direct with
-//! its 95 % interval (paired by round where the rounds moved together, as the summary pairs
-//! passes) and a verdict (a difference must stand out of the A/A's spread, "no difference"
-//! needs the interval within 2 %), and the A/A ratio (the noise floor).
+//! ptrace (`--placer ptrace`), interleaved round after round in one run, so drift of a shared
+//! machine falls on all of them: each round runs the program directly, then the other runs in
+//! an order turned by one every round, then directly again, and each of them is set against
+//! the geometric mean of its round's two direct runs. Prints every round, the medians, each
+//! ratio to direct with its 95 % interval (paired by round where the rounds moved together, as
+//! the summary pairs passes) and a verdict (a difference must stand out of the A/A's spread,
+//! "no difference" needs the interval within 2 %), and the A/A ratio (the noise floor).
 //!
-//! Two more kinds of run say what no harness can go under. The program started directly with an empty
-//! preload library (linked as pinbench's is): what loading any library through `LD_PRELOAD`
-//! costs each process, paid by every preload placement before it does anything. And, for the
-//! fork loop, its children pinning themselves to the CPU per-worker gives them: under
-//! per-worker a fork-heavy program also pays its placement's own effect (each short child moved
-//! to its slot's CPU), which a program pinning its own children pays as well.
+//! Two more kinds of run say what no harness can go under. The program started directly with
+//! an empty preload library (linked as pinbench's is): what loading any library through
+//! `LD_PRELOAD` costs each process, paid by every preload placement before it does anything.
+//! And, for the fork loop, its children pinning themselves to the CPU per-worker gives them:
+//! under per-worker a fork-heavy program also pays its placement's own effect (each short child
+//! moved to its slot's CPU), which a program pinning its own children pays as well.
+//!
 //! Beside the library, the other design that places exec'd processes without ptrace: each
 //! program run under a supervisor that receives every `execve` of its tree through seccomp
 //! user notification and lets it continue, placing nothing (that design's least cost; it
 //! cannot reach a forked child that does not exec).
+//!
 //! The programs are the fork-heavy ones (a shell starting 200 `/bin/true`, Python running 200
 //! `subprocess.run`, `make -j2` of 20 small C files, a C loop of 1000 forks), where every new
 //! process pays for its placement, and a compute-bound Pool, where nothing should show.
