@@ -13,20 +13,28 @@ use common::{
 
 /// Where each report of `strategy` (its role `<strategy>:<what>`) ran, as the program read it:
 /// under `none` the whole allowed set ([`common::assert_saw`]); under a strategy that pins, one
-/// CPU of it each, and running there.
-fn assert_placed(strategy: &str, seen: &[Seen]) {
+/// CPU of it each, and running there. A failure shows the run's runs.csv (`out`): which path
+/// placed its processes, what the rules corrected, the late pins.
+fn assert_placed(strategy: &str, seen: &[Seen], out: &std::path::Path) {
     let here = allowed();
     if strategy == "none" {
         assert_saw(seen, &here, strategy);
         return;
     }
+    let runs =
+        || std::fs::read_to_string(common::profile_dir(out).join("runs.csv")).unwrap_or_default();
     for s in seen {
         assert!(
             here.contains(s.cpu),
-            "{strategy}: ran outside the allowed set: {s:?}"
+            "{strategy}: ran outside the allowed set: {s:?}\nruns.csv:\n{}",
+            runs()
         );
-        assert_eq!(s.mask.len(), 1, "{strategy}: {s:?}");
-        assert!(s.mask.contains(s.cpu), "{strategy}: off its CPU: {s:?}");
+        assert_eq!(s.mask.len(), 1, "{strategy}: {s:?}\nruns.csv:\n{}", runs());
+        assert!(
+            s.mask.contains(s.cpu),
+            "{strategy}: off its CPU: {s:?}\nruns.csv:\n{}",
+            runs()
+        );
     }
 }
 
@@ -70,7 +78,7 @@ fn numpy_threads_run_on_their_slots() {
             .collect();
         // Two runs, each with OpenBLAS's thread beside the main one.
         assert!(threads.len() >= 2, "{strategy}: {all:?}");
-        assert_placed(strategy, &threads);
+        assert_placed(strategy, &threads, &out.path().join("out"));
     }
 }
 
@@ -142,6 +150,6 @@ print ENVIRON[\"PINBENCH_STRATEGY\"] \":job\", \"-\", p[1], m, f[37] }' /proc/se
             .cloned()
             .collect();
         assert_eq!(jobs.len(), 12, "{strategy}: six jobs, two runs: {all:?}");
-        assert_placed(strategy, &jobs);
+        assert_placed(strategy, &jobs, &out);
     }
 }
