@@ -348,10 +348,9 @@ fn main() {
                 Duration::ZERO,
             )
         };
-        // The same program placed by ptrace (every task traced), and under
-        // `none` by each (the harness's own cost with nothing placed: what per-worker costs on
-        // top of it is the placement's, which a program pinning its own workers pays too),
-        // measured in the same rounds.
+        // The same program placed by ptrace (every task traced), and under `none` by each (the
+        // harness's own cost with nothing placed: what per-worker costs on top of it is the
+        // placement's, which a program pinning its own workers pays too), in the same rounds.
         let traced_spec = ExecSpec {
             placer: Placer::Ptrace,
             ..spec.clone()

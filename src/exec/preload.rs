@@ -198,11 +198,6 @@ fn has_interp(head: &[u8], path: &Path) -> bool {
 }
 
 const PT_INTERP: u32 = 3;
-#[cfg(test)]
-const PT_LOAD: u32 = 1;
-/// The segment a linker with RELRO makes read-only once relocated.
-#[cfg(test)]
-const PT_GNU_RELRO: u32 = 0x6474_e552;
 
 /// Where an ELF64 little-endian file's program headers are: offset, entry size, count.
 fn program_headers(head: &[u8]) -> Option<(usize, usize, usize)> {
@@ -751,6 +746,10 @@ mod tests {
     /// What a process pays to load the library is mostly its mappings and the pages it copies:
     /// code on the headers' pages (one segment, not four) and no read-only-after-relocation
     /// page (relocations and data on one writable page), as build.rs links it.
+    const PT_LOAD: u32 = 1;
+    /// The segment a linker with RELRO makes read-only once relocated.
+    const PT_GNU_RELRO: u32 = 0x6474_e552;
+
     #[test]
     fn the_library_maps_one_code_and_one_data_segment_and_no_relro_page() {
         let ph = program_headers(LIBRARY).expect("an ELF64 little-endian library");

@@ -13,7 +13,7 @@ use std::fmt::Write;
 
 use crate::runner::Model;
 use crate::stats::Verdict;
-use crate::store::SummaryRow;
+use crate::store::{SummaryRow, placement_noted};
 use crate::strategy::LabelledStrategy;
 use crate::workload::Workload;
 
@@ -591,9 +591,7 @@ fn verdict_details(rows: &[&SummaryRow], s: &Sorted) -> Vec<String> {
     // A judged scenario whose runs say its placement was not quite the plan's (a worker's mask
     // read back otherwise, a program that changed its own masks): its verdict is read with it.
     for r in rows.iter().filter(|r| {
-        r.status.is_ok()
-            && crate::store::placement_noted(&r.reason)
-            && r.verdict != Some(Verdict::NotAchieved)
+        r.status.is_ok() && placement_noted(&r.reason) && r.verdict != Some(Verdict::NotAchieved)
     }) {
         details.push(format!(
             "{} ran with a note (runs.csv has each run's): {}",

@@ -18,7 +18,9 @@ use std::time::{Duration, Instant};
 
 use crate::profile::HardwareProfile;
 use crate::runner::{Executor, Measured, RunError, WorkerResult};
-use crate::store::{ResultsDir, RunRow, Status, StoreError, Stored, SummaryRow, WorkerRow};
+use crate::store::{
+    MASK_DIFFERS, REPINNED, ResultsDir, RunRow, Status, StoreError, Stored, SummaryRow, WorkerRow,
+};
 pub use estimate::{Estimate, estimate};
 pub use matrix::{Axes, Planned, Skipped, build, default_worker_counts};
 pub use summary::{PLACED_SHARE, summarise};
@@ -155,7 +157,7 @@ fn run_row(
                 .map(|w| format!("worker {} ran under {}", w.worker, w.cpus_readback))
                 .collect();
             if !mismatched.is_empty() {
-                row.reason = format!("{}: {}", crate::store::MASK_DIFFERS, mismatched.join("; "));
+                row.reason = format!("{MASK_DIFFERS}: {}", mismatched.join("; "));
             }
             row.off_plan_fraction = t.off_plan_fraction;
             if let Some(f) = tree {
@@ -166,11 +168,7 @@ fn run_row(
                     .into_iter()
                     .collect();
                 if f.repinned > 0 {
-                    notes.push(format!(
-                        "{} {} task(s) itself",
-                        crate::store::REPINNED,
-                        f.repinned
-                    ));
+                    notes.push(format!("{REPINNED} {} task(s) itself", f.repinned));
                 }
                 if f.leftovers > 0 {
                     notes.push(format!(

@@ -13,7 +13,7 @@ use crate::antagonist::AntagonistSpec;
 use crate::cpuset::CpuSet;
 use crate::runner::Model;
 use crate::stats::{Bands, Summary, Verdict, compare, compare_within};
-use crate::store::{RunRow, ScenarioKey, Status, SummaryRow};
+use crate::store::{RunRow, ScenarioKey, Status, SummaryRow, placement_noted};
 use crate::strategy::LabelledStrategy;
 use crate::topology::Topology;
 use crate::why::{self, Facts, Mechanisms};
@@ -217,7 +217,7 @@ pub fn summarise(
                 reason: {
                     let notes = || sc.rows.iter().map(|&i| &runs[i].reason);
                     notes()
-                        .find(|r| crate::store::placement_noted(r))
+                        .find(|r| placement_noted(r))
                         .or_else(|| notes().find(|r| !r.is_empty()))
                         .cloned()
                         .unwrap_or_default()
